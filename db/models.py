@@ -1,0 +1,338 @@
+"""SQLAlchemy 2 typed models: territory, people, users, cases and their events, visits, assistance.
+
+Times are naive Asia/Shanghai wall-clock times. Enumerations are stored as short English
+codes (``domain.workflow``); labels are Chinese in the UI. Column types are kept portable
+(SQLite, PostgreSQL, MySQL/MariaDB): bounded ``String`` lengths, no JSON operators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Subdistrict(Base):
+    """街道: the subdistrict a deployment serves."""
+
+    __tablename__ = "subdistricts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    communities: Mapped[list[Community]] = relationship(back_populates="subdistrict")
+
+
+class Community(Base):
+    """社区: a residents' committee area."""
+
+    __tablename__ = "communities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistricts.id"))
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    subdistrict: Mapped[Subdistrict] = relationship(back_populates="communities")
+    grid_cells: Mapped[list[GridCell]] = relationship(back_populates="community")
+
+
+class Person(Base):
+    """A staff member, grid worker, party member or deputy (not necessarily a user)."""
+
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))  # staff | grid_worker | party_member | deputy
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    is_party_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    party_branch: Mapped[str | None] = mapped_column(String(60))
+    service_post: Mapped[str | None] = mapped_column(String(30))
+    title: Mapped[str | None] = mapped_column(String(40))
+
+
+class GridCell(Base):
+    """网格: a cell of the territory, with its boundary and responsible people (1+2+X)."""
+
+    __tablename__ = "grid_cells"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    boundary_geojson: Mapped[str] = mapped_column(Text)
+    center_lat: Mapped[float] = mapped_column(Float)
+    center_lon: Mapped[float] = mapped_column(Float)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    community: Mapped[Community] = relationship(back_populates="grid_cells")
+    leader: Mapped[Person | None] = relationship(foreign_keys=[leader_id])
+    collectors: Mapped[list[Person]] = relationship(secondary="grid_collectors")
+
+
+class GridCollector(Base):
+    """民情搜集义务人: the party members who collect concerns in a cell."""
+
+    __tablename__ = "grid_collectors"
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+
+
+class Household(Base):
+    """户: a household in a grid cell; head name, phone and address are personal data."""
+
+    __tablename__ = "households"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    building: Mapped[str] = mapped_column(String(30))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    room: Mapped[str | None] = mapped_column(String(20))
+    head_name: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(String(200))
+    members: Mapped[int] = mapped_column(Integer, default=1)
+    tags: Mapped[list[HouseholdTag]] = relationship(cascade="all, delete-orphan")
+
+
+class HouseholdTag(Base):
+    """A target-group tag of a household (五彩连心卡 colours, 低保户, 特困党员 …)."""
+
+    __tablename__ = "household_tags"
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class User(Base):
+    """A login account; ``role`` is admin | secretary | staff | gridworker | viewer."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    grid_cells: Mapped[list[GridCell]] = relationship(secondary="user_grid_scopes")
+
+
+class UserGridScope(Base):
+    """The grid cells a grid worker may see and change."""
+
+    __tablename__ = "user_grid_scopes"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"), primary_key=True)
+
+
+class LoginEvent(Base):
+    """Every login, failed attempt and lockout."""
+
+    __tablename__ = "login_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # success | failure | locked | logout
+    detail: Mapped[str | None] = mapped_column(String(200))
+
+
+class Category(Base):
+    """A concern category (六类别 by default); editable by an admin."""
+
+    __tablename__ = "categories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30), unique=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CaseNumberCounter(Base):
+    """The last case number used per year: a row lock makes numbers unique and gap-free."""
+
+    __tablename__ = "case_number_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    """A resident's concern (民情) running through the pipeline."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    handling_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    is_urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
+    description: Mapped[str] = mapped_column(Text)
+    reporter_name: Mapped[str | None] = mapped_column(String(40))
+    reporter_phone: Mapped[str | None] = mapped_column(String(20))
+    is_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    first_handler_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    promised_date: Mapped[dt.date | None] = mapped_column(Date)
+    response_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    escalated_to: Mapped[str | None] = mapped_column(String(60))
+    escalation_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    handling_working_days: Mapped[int | None] = mapped_column(Integer)
+    resolved_level: Mapped[str | None] = mapped_column(String(20))
+    result: Mapped[str | None] = mapped_column(Text)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    notified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    notify_method: Mapped[str | None] = mapped_column(String(20))
+    followed_up_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    satisfaction: Mapped[str | None] = mapped_column(String(30))
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    is_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    category: Mapped[Category] = relationship()
+    grid_cell: Mapped[GridCell] = relationship()
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", viewonly=True
+    )
+
+    # Optimistic locking: an UPDATE carries ``WHERE version = :seen``; a stale writer fails.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    __table_args__ = (
+        Index("ix_cases_accepted", "accepted_at", "status", "handling_type"),
+        Index("ix_cases_cell_accepted", "grid_cell_id", "accepted_at"),
+        Index("ix_cases_community_accepted", "community_id", "accepted_at"),
+        Index("ix_cases_status_deadline", "status", "deadline_at"),
+        Index("ix_cases_finished", "finished_at"),
+        Index("ix_cases_followed_up", "followed_up_at"),
+        Index("ix_cases_assignee_status", "assignee_id", "status"),
+        Index("ix_cases_phone", "reporter_phone"),
+    )
+
+
+class CaseEvent(Base):
+    """One appended step of a case's history: who, when, which action, from/to state, note."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[str | None] = mapped_column(Text)  # JSON text of changed fields
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class Visit(Base):
+    """走访: a home visit to a household (or a building) of a grid cell."""
+
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    building: Mapped[str | None] = mapped_column(String(30))
+    visited_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    visitors: Mapped[str] = mapped_column(String(200))
+    people_met: Mapped[int] = mapped_column(Integer, default=1)
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    __table_args__ = (
+        Index("ix_visits_at", "visited_at", "grid_cell_id"),
+        Index("ix_visits_household", "household_id", "visited_at"),
+    )
+
+
+class Assistance(Base):
+    """帮扶: an assistance action for a beneficiary of a target group."""
+
+    __tablename__ = "assistance"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    beneficiary: Mapped[str] = mapped_column(String(60))
+    target_group: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    given_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    persons_helped: Mapped[int] = mapped_column(Integer, default=1)
+    value_yuan: Mapped[float | None] = mapped_column(Numeric(12, 2))
+    helpers: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    __table_args__ = (Index("ix_assistance_at", "given_at", "grid_cell_id"),)
+
+
+class ServicePoint(Base):
+    """A service point on the map (党员服务站, 卫生站, 警务室, 便民服务中心)."""
+
+    __tablename__ = "service_points"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(60))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+
+
+class AuditEntry(Base):
+    """Security-relevant reads and refusals (viewing full personal data, out-of-scope requests)."""
+
+    __tablename__ = "audit_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    username: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(60))
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+__all__ = [
+    "Assistance",
+    "AuditEntry",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "CaseNumberCounter",
+    "Category",
+    "Community",
+    "GridCell",
+    "GridCollector",
+    "Household",
+    "HouseholdTag",
+    "LoginEvent",
+    "Person",
+    "ServicePoint",
+    "Subdistrict",
+    "User",
+    "UserGridScope",
+    "Visit",
+]

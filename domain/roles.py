@@ -1,0 +1,124 @@
+"""Roles, what each may see and do, and the actor a service acts for.
+
+One table per question (pages, case actions, personal data) so that a rule changes in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.workflow import Action
+
+
+class Role(StrEnum):
+    """A user's role; stored in ``users.role``."""
+
+    ADMIN = "admin"
+    SECRETARY = "secretary"
+    STAFF = "staff"
+    GRIDWORKER = "gridworker"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "管理员",
+    Role.SECRETARY: "社区书记/主任",
+    Role.STAFF: "社区工作人员",
+    Role.GRIDWORKER: "网格员",
+    Role.VIEWER: "大屏展示",
+}
+
+
+class PageKey(StrEnum):
+    """Every screen of the app; its URL path is the value."""
+
+    HOME = "home"
+    INTAKE = "intake"
+    LEDGER = "ledger"
+    CASE = "case"
+    TODO = "todo"
+    DASHBOARD = "dashboard"
+    VISITS = "visits"
+    ASSISTANCE = "assistance"
+    PRESENT = "present"
+    USERS = "users"
+    AUDIT = "audit"
+
+
+_ALL = frozenset(Role)
+_WORKERS = frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF, Role.GRIDWORKER})
+
+PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
+    PageKey.HOME: _ALL - {Role.VIEWER},
+    PageKey.INTAKE: _WORKERS,
+    PageKey.LEDGER: _WORKERS,
+    PageKey.CASE: _WORKERS,
+    PageKey.TODO: _WORKERS,
+    PageKey.DASHBOARD: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
+    PageKey.VISITS: _WORKERS,
+    PageKey.ASSISTANCE: _WORKERS,
+    PageKey.PRESENT: frozenset({Role.VIEWER, Role.SECRETARY, Role.ADMIN}),
+    PageKey.USERS: frozenset({Role.ADMIN}),
+    PageKey.AUDIT: frozenset({Role.ADMIN, Role.SECRETARY}),
+}
+
+# Case actions each role may take (the state machine decides *when*; this decides *who*).
+_HANDLING = frozenset(Action) - {Action.ACCEPT}
+ACTION_ACCESS: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: _HANDLING,
+    Role.SECRETARY: _HANDLING,
+    Role.STAFF: _HANDLING,
+    Role.GRIDWORKER: frozenset(
+        {
+            Action.START,
+            Action.REQUEST_MATERIALS,
+            Action.MATERIALS_RECEIVED,
+            Action.FINISH_RESOLVED,
+            Action.FINISH_ANSWERED,
+            Action.NOTIFY,
+            Action.FOLLOW_UP,
+            Action.NOTE,
+            Action.REMIND,
+        }
+    ),
+    Role.VIEWER: frozenset(),
+}
+
+PERSONAL_DATA_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF})
+"""Roles that see residents' full names and phones (grid workers only in their own cells)."""
+
+
+def can_open(role: Role | str, page: PageKey | str) -> bool:
+    """True if ``role`` may open ``page``."""
+    return Role(role) in PAGE_ACCESS[PageKey(page)]
+
+
+def can_act(role: Role | str, action: Action | str) -> bool:
+    """True if ``role`` may take ``action`` on a case it can see."""
+    return Action(action) in ACTION_ACCESS[Role(role)]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a service acts for: the logged-in user, with a grid scope for grid workers."""
+
+    user_id: int
+    username: str
+    role: Role
+    display_name: str = ""
+    grid_cell_ids: frozenset[int] | None = None
+    """None means every cell; a grid worker has the cells assigned to them."""
+
+    def sees_cell(self, grid_cell_id: int) -> bool:
+        """True if this actor may see records of ``grid_cell_id``."""
+        return self.grid_cell_ids is None or grid_cell_id in self.grid_cell_ids
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """True if residents' names and phones are shown to this actor unmasked."""
+        return self.role in PERSONAL_DATA_ROLES or self.role is Role.GRIDWORKER

@@ -1,0 +1,318 @@
+"""The case pipeline (四道程序): states, 五件制 handling types, actions and the allowed moves.
+
+受理 → 办理中 → 已办结/已答复 → 已反馈 → 已回访 → 归档, with 上报 (waiting for a higher
+level), 补办 (clock paused until materials arrive), 退回 (with a reason) and 不满意 (reopens).
+Every rule about which action may move a case from which state lives in ``TRANSITIONS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    """Where a case stands in the pipeline; the value is stored in the database."""
+
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    AWAITING_MATERIALS = "awaiting_materials"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    ANSWERED = "answered"
+    NOTIFIED = "notified"
+    FOLLOWED_UP = "followed_up"
+    ARCHIVED = "archived"
+    RETURNED = "returned"
+    MERGED = "merged"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS: dict[CaseStatus, str] = {
+    CaseStatus.ACCEPTED: "已受理",
+    CaseStatus.IN_PROGRESS: "办理中",
+    CaseStatus.AWAITING_MATERIALS: "待补材料",
+    CaseStatus.ESCALATED: "已上报",
+    CaseStatus.RESOLVED: "已办结",
+    CaseStatus.ANSWERED: "已答复",
+    CaseStatus.NOTIFIED: "已反馈",
+    CaseStatus.FOLLOWED_UP: "已回访",
+    CaseStatus.ARCHIVED: "归档",
+    CaseStatus.RETURNED: "已退回",
+    CaseStatus.MERGED: "已合并",
+}
+
+# State groups, defined once and used by queries, KPIs and pages alike.
+OPEN_STATUSES: frozenset[CaseStatus] = frozenset(
+    {
+        CaseStatus.ACCEPTED,
+        CaseStatus.IN_PROGRESS,
+        CaseStatus.AWAITING_MATERIALS,
+        CaseStatus.ESCALATED,
+    }
+)
+"""Cases the community still owes work on (the clock may be running)."""
+
+FINISHED_STATUSES: frozenset[CaseStatus] = frozenset(
+    {
+        CaseStatus.RESOLVED,
+        CaseStatus.ANSWERED,
+        CaseStatus.NOTIFIED,
+        CaseStatus.FOLLOWED_UP,
+        CaseStatus.ARCHIVED,
+    }
+)
+"""Cases that were resolved or answered (已办结 + 已答复), whatever came after."""
+
+CLOSED_WITHOUT_RESULT: frozenset[CaseStatus] = frozenset({CaseStatus.RETURNED, CaseStatus.MERGED})
+"""Cases that left the pipeline without a result; excluded from 解决率."""
+
+PAUSED_STATUSES: frozenset[CaseStatus] = frozenset({CaseStatus.AWAITING_MATERIALS})
+"""The clock does not run in these states (补办件 waiting for materials)."""
+
+
+def is_open(status: CaseStatus | str) -> bool:
+    """True while the community still owes work on the case."""
+    return CaseStatus(status) in OPEN_STATUSES
+
+
+def is_finished(status: CaseStatus | str) -> bool:
+    """True once the case was resolved or answered (已办结/已答复 and later)."""
+    return CaseStatus(status) in FINISHED_STATUSES
+
+
+class HandlingType(StrEnum):
+    """五件制: the handling type given to every accepted case; it sets the clock."""
+
+    IMMEDIATE = "immediate"
+    SUPPLEMENT = "supplement"
+    ESCALATE = "escalate"
+    RETURN = "return"
+    PROMISED = "promised"
+
+    @property
+    def label(self) -> str:
+        return HANDLING_LABELS[self]
+
+
+HANDLING_LABELS: dict[HandlingType, str] = {
+    HandlingType.IMMEDIATE: "即办件",
+    HandlingType.SUPPLEMENT: "补办件",
+    HandlingType.ESCALATE: "上报件",
+    HandlingType.RETURN: "退回件",
+    HandlingType.PROMISED: "承诺件",
+}
+
+
+class Channel(StrEnum):
+    """Where a concern came from (渠道)."""
+
+    MAILBOX = "mailbox"
+    HOTLINE = "hotline"
+    CONTACT_CARD = "contact_card"
+    INFORMANT = "informant"
+    DIARY = "diary"
+    RECEPTION_DAY = "reception_day"
+    HOME_VISIT = "home_visit"
+    LETTER_VISIT = "letter_visit"
+    CHAT_GROUP = "chat_group"
+    FORWARDED = "forwarded"
+    SUGGESTION_BOX = "suggestion_box"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS: dict[Channel, str] = {
+    Channel.MAILBOX: "民情信箱",
+    Channel.HOTLINE: "民情热线",
+    Channel.CONTACT_CARD: "民情连心卡",
+    Channel.INFORMANT: "民情信息员",
+    Channel.DIARY: "民情日记",
+    Channel.RECEPTION_DAY: "接待日",
+    Channel.HOME_VISIT: "入户走访",
+    Channel.LETTER_VISIT: "来信来访",
+    Channel.CHAT_GROUP: "QQ/微信群",
+    Channel.FORWARDED: "上级转办",
+    Channel.SUGGESTION_BOX: "意见箱",
+}
+
+
+class Level(StrEnum):
+    """The level that resolved a case: 小事不出社区、大事不出街道、难事不出区."""
+
+    COMMUNITY = "community"
+    SUBDISTRICT = "subdistrict"
+    DISTRICT = "district"
+    HIGHER_DEPARTMENT = "department"
+
+    @property
+    def label(self) -> str:
+        return LEVEL_LABELS[self]
+
+
+LEVEL_LABELS: dict[Level, str] = {
+    Level.COMMUNITY: "社区",
+    Level.SUBDISTRICT: "街道",
+    Level.DISTRICT: "区",
+    Level.HIGHER_DEPARTMENT: "上级部门",
+}
+
+
+class Satisfaction(StrEnum):
+    """The answer to a follow-up call (回访)."""
+
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+    NO_ANSWER = "no_answer"
+
+    @property
+    def label(self) -> str:
+        return SATISFACTION_LABELS[self]
+
+
+SATISFACTION_LABELS: dict[Satisfaction, str] = {
+    Satisfaction.SATISFIED: "满意",
+    Satisfaction.BASICALLY_SATISFIED: "基本满意",
+    Satisfaction.DISSATISFIED: "不满意",
+    Satisfaction.NO_ANSWER: "未评价",
+}
+
+SATISFIED_ANSWERS: frozenset[Satisfaction] = frozenset(
+    {Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED}
+)
+ANSWERED_FOLLOW_UPS: frozenset[Satisfaction] = frozenset(
+    {Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED, Satisfaction.DISSATISFIED}
+)
+
+
+class NotifyMethod(StrEnum):
+    """How the resident was told the result (公示反馈)."""
+
+    PHONE = "phone"
+    HOME = "home"
+    LETTER = "letter"
+
+    @property
+    def label(self) -> str:
+        return {"phone": "电话答复", "home": "上门告知", "letter": "信函回复"}[self.value]
+
+
+class Action(StrEnum):
+    """Everything a person can do to a case; each appends one event."""
+
+    ACCEPT = "accept"
+    START = "start"
+    REQUEST_MATERIALS = "request_materials"
+    MATERIALS_RECEIVED = "materials_received"
+    ESCALATE = "escalate"
+    ESCALATION_ANSWERED = "escalation_answered"
+    RETURN = "return"
+    FINISH_RESOLVED = "finish_resolved"
+    FINISH_ANSWERED = "finish_answered"
+    NOTIFY = "notify"
+    FOLLOW_UP = "follow_up"
+    ARCHIVE = "archive"
+    MERGE = "merge"
+    REMIND = "remind"
+    REASSIGN = "reassign"
+    NOTE = "note"
+    CORRECT = "correct"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.ACCEPT: "受理",
+    Action.START: "开始办理",
+    Action.REQUEST_MATERIALS: "补办：通知补材料",
+    Action.MATERIALS_RECEIVED: "材料已补齐",
+    Action.ESCALATE: "上报",
+    Action.ESCALATION_ANSWERED: "上级已答复",
+    Action.RETURN: "退回",
+    Action.FINISH_RESOLVED: "办结",
+    Action.FINISH_ANSWERED: "答复",
+    Action.NOTIFY: "反馈居民",
+    Action.FOLLOW_UP: "回访",
+    Action.ARCHIVE: "归档",
+    Action.MERGE: "合并重复件",
+    Action.REMIND: "催办",
+    Action.REASSIGN: "改派",
+    Action.NOTE: "备注",
+    Action.CORRECT: "更正",
+}
+
+S = CaseStatus
+_WORKING = frozenset({S.ACCEPTED, S.IN_PROGRESS})
+_ANY = frozenset(S)
+
+# action -> (states it may start from, state it leads to; None keeps the state).
+# FOLLOW_UP's target depends on the answer: see ``next_status``.
+TRANSITIONS: dict[Action, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
+    Action.START: (frozenset({S.ACCEPTED}), S.IN_PROGRESS),
+    Action.REQUEST_MATERIALS: (_WORKING, S.AWAITING_MATERIALS),
+    Action.MATERIALS_RECEIVED: (frozenset({S.AWAITING_MATERIALS}), S.IN_PROGRESS),
+    Action.ESCALATE: (_WORKING, S.ESCALATED),
+    Action.ESCALATION_ANSWERED: (frozenset({S.ESCALATED}), S.IN_PROGRESS),
+    Action.RETURN: (_WORKING | {S.AWAITING_MATERIALS}, S.RETURNED),
+    Action.FINISH_RESOLVED: (_WORKING, S.RESOLVED),
+    Action.FINISH_ANSWERED: (_WORKING | {S.ESCALATED}, S.ANSWERED),
+    Action.NOTIFY: (frozenset({S.RESOLVED, S.ANSWERED}), S.NOTIFIED),
+    Action.FOLLOW_UP: (frozenset({S.NOTIFIED}), S.FOLLOWED_UP),
+    Action.ARCHIVE: (frozenset({S.FOLLOWED_UP}), S.ARCHIVED),
+    Action.MERGE: (_WORKING, S.MERGED),
+    Action.REMIND: (OPEN_STATUSES, None),
+    Action.REASSIGN: (OPEN_STATUSES | {S.RESOLVED, S.ANSWERED, S.NOTIFIED}, None),
+    Action.NOTE: (_ANY, None),
+    Action.CORRECT: (_ANY - {S.ARCHIVED}, None),
+}
+
+
+class TransitionError(ValueError):
+    """An action that the state machine refuses; the message is for the user, in Chinese."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The outcome of an allowed action: from which state to which."""
+
+    action: Action
+    from_status: CaseStatus
+    to_status: CaseStatus
+
+
+def allowed_actions(status: CaseStatus | str) -> list[Action]:
+    """The actions the state machine allows from ``status``, in display order."""
+    current = CaseStatus(status)
+    return [action for action, (sources, _) in TRANSITIONS.items() if current in sources]
+
+
+def next_status(
+    status: CaseStatus | str,
+    action: Action | str,
+    satisfaction: Satisfaction | str | None = None,
+) -> Transition:
+    """Apply ``action`` to a case in ``status``; raise ``TransitionError`` if not allowed.
+
+    A follow-up (回访) answered 不满意 reopens the case (back to 办理中).
+    """
+    current = CaseStatus(status)
+    act = Action(action)
+    if act is Action.ACCEPT:
+        raise TransitionError("受理只能用于新案件")
+    sources, target = TRANSITIONS[act]
+    if current not in sources:
+        raise TransitionError(f"案件当前状态为「{current.label}」，不能执行「{act.label}」")
+    if act is Action.FOLLOW_UP:
+        if satisfaction is None:
+            raise TransitionError("回访须填写满意度")
+        if Satisfaction(satisfaction) is Satisfaction.DISSATISFIED:
+            target = S.IN_PROGRESS
+    return Transition(act, current, target if target is not None else current)
