@@ -1,0 +1,1 @@
+"""Screens. Each module defines functions only; ``app.py`` routes ``render`` as a page."""

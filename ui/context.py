@@ -1,0 +1,89 @@
+"""Per-process resources (settings, engine) and per-run context (the logged-in actor).
+
+Pages call ``require_page(PageKey.X)`` first: it returns the ``Actor`` or stops the run with
+the login prompt or a refusal. Nothing on a page runs before that guard.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import ConfigError, Settings, load_settings
+from db.engine import open_database, session_factory
+from db.migrate import upgrade_to_head
+from db.models import User
+from domain.roles import Actor, PageKey, Role, can_open
+
+
+def _secrets() -> dict[str, object]:
+    try:
+        return dict(st.secrets)
+    except Exception:  # no secrets.toml is the normal case
+        return {}
+
+
+@st.cache_resource(show_spinner=False)
+def _settings_cached() -> Settings:
+    settings = load_settings(secrets=_secrets())
+    settings.validate()
+    return settings
+
+
+def get_settings() -> Settings:
+    """The validated settings (raises ``ConfigError`` with a Chinese message)."""
+    return _settings_cached()
+
+
+@st.cache_resource(show_spinner="正在准备数据库…")
+def _engine_cached(url: str, seed_demo: bool) -> Engine:
+    engine = open_database(url)
+    upgrade_to_head(engine)
+    if seed_demo:
+        from db.demo import ensure_demo_data
+
+        ensure_demo_data(engine)
+    return engine
+
+
+def get_engine() -> Engine:
+    """One migrated (and in demo mode, seeded) engine per process."""
+    settings = get_settings()
+    return _engine_cached(settings.database_url, settings.seed_demo)
+
+
+def get_sessions() -> sessionmaker[Session]:
+    """A session factory; open one session per script run with ``with get_sessions()() as s``."""
+    return session_factory(get_engine())
+
+
+def current_actor() -> Actor | None:
+    """The logged-in user as an ``Actor`` (read fresh from the database), or None."""
+    if st.session_state.get("authentication_status") is not True:
+        return None
+    username = st.session_state.get("username")
+    if not username:
+        return None
+    with get_sessions()() as session:
+        user = session.scalar(select(User).where(User.username == str(username).lower()))
+        if user is None or not user.is_active:
+            return None
+        scope = frozenset(c.id for c in user.grid_cells) if user.role == Role.GRIDWORKER else None
+        return Actor(user.id, user.username, Role(user.role), user.display_name, scope)
+
+
+def require_page(page: PageKey) -> Actor:
+    """The guard at the top of every page: the actor if allowed, else stop the run here."""
+    try:
+        actor = current_actor()
+    except ConfigError as exc:
+        st.error(str(exc))
+        st.stop()
+    if actor is None:
+        st.warning("请先登录。")
+        st.stop()
+    if not can_open(actor.role, page):
+        st.error("您的角色无权访问此页面。")
+        st.stop()
+    return actor

@@ -1,0 +1,27 @@
+"""The page registry: key, module, title, icon. ``app.py`` builds ``st.navigation`` from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.roles import PageKey
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One screen: its key (also its URL path), module under ``pages/``, title and icon."""
+
+    key: PageKey
+    module: str
+    title: str
+    icon: str
+    section: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec(PageKey.HOME, "pages.home", "首页", ":material/home:", "概览"),
+    PageSpec(PageKey.TODO, "pages.todo", "我的待办", ":material/checklist:", "案件"),
+    PageSpec(PageKey.INTAKE, "pages.intake", "民情受理", ":material/edit_note:", "案件"),
+    PageSpec(PageKey.LEDGER, "pages.ledger", "民情台账", ":material/table_view:", "案件"),
+    PageSpec(PageKey.CASE, "pages.case_detail", "案件详情", ":material/description:", "案件"),
+)
