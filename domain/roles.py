@@ -54,7 +54,7 @@ _ALL = frozenset(Role)
 _WORKERS = frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF, Role.GRIDWORKER})
 
 PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
-    PageKey.HOME: _ALL - {Role.VIEWER},
+    PageKey.HOME: _ALL,
     PageKey.INTAKE: _WORKERS,
     PageKey.LEDGER: _WORKERS,
     PageKey.CASE: _WORKERS,
