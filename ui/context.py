@@ -41,9 +41,12 @@ def _engine_cached(url: str, seed_demo: bool) -> Engine:
     engine = open_database(url)
     upgrade_to_head(engine)
     if seed_demo:
-        from db.demo import ensure_demo_data
+        from db.demo import DEMO_ACCOUNTS, ensure_demo_data
 
-        ensure_demo_data(engine)
+        if ensure_demo_data(engine):
+            print("民情流水线：已生成演示数据。演示账号（密码均为 minqing-demo）：", flush=True)
+            for username, role, name in DEMO_ACCOUNTS:
+                print(f"  {username:<12} {Role(role).label}（{name}）", flush=True)
     return engine
 
 
