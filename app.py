@@ -6,20 +6,26 @@ Every page also guards itself (``ui.context.require_page``): the menu is not the
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 import streamlit as st
 
 from config import ConfigError
 from domain.roles import PageKey, Role, can_open
+from services.users import must_change_password, needs_first_admin
+from ui.account_pages import change_password_page, first_admin_page
 from ui.auth import after_login, build_authenticator, login_page, logout_button
-from ui.context import current_actor, get_engine, get_settings
+from ui.context import current_actor, get_engine, get_sessions, get_settings
 from ui.navigation import PAGES
 
 st.set_page_config(page_title="民情流水线", page_icon="🏘️", layout="wide")
 
 
-def _fail(message: str) -> None:
-    st.error(message)
+def only_page(render: Callable[[], None], title: str, url_path: str) -> None:
+    """Run a single hidden-navigation page (any other URL falls back to it) and stop."""
+    st.navigation(
+        [st.Page(render, title=title, url_path=url_path, default=True)], position="hidden"
+    ).run()
     st.stop()
 
 
@@ -27,7 +33,12 @@ try:
     settings = get_settings()
     get_engine()
 except ConfigError as exc:
-    _fail(f"配置错误：{exc}")
+    st.error(f"配置错误：{exc}")
+    st.stop()
+
+with get_sessions()() as session:
+    if needs_first_admin(session):
+        only_page(first_admin_page, "初始化", "setup")
 
 authenticator, credentials = build_authenticator(settings)
 authenticator.login(location="unrendered")
@@ -37,52 +48,41 @@ if st.session_state.get("authentication_status") is True and after_login(authent
     actor = current_actor()
 
 if actor is None:
-    st.navigation(
-        [
-            st.Page(
-                lambda: login_page(authenticator, credentials, settings),
-                title="登录",
-                url_path="login",
-                default=True,
-            )
-        ],
-        position="hidden",
-    ).run()
-    st.stop()
+    only_page(lambda: login_page(authenticator, credentials, settings), "登录", "login")
+    raise SystemExit  # unreachable: only_page stops the run
+
+with get_sessions()() as session:
+    if must_change_password(session, username=actor.username):
+        with st.sidebar:
+            logout_button(authenticator)
+        only_page(lambda: change_password_page(actor.username), "修改密码", "password")
 
 if actor.role is Role.VIEWER or st.query_params.get("mode") == "present":
     present = next((p for p in PAGES if p.key is PageKey.PRESENT), None)
     if present is not None and can_open(actor.role, PageKey.PRESENT):
         module = importlib.import_module(present.module)
-        st.navigation(
-            [st.Page(module.render, title=present.title, url_path=present.key.value, default=True)],
-            position="hidden",
-        ).run()
-        st.stop()
+        only_page(module.render, present.title, present.key.value)
 
 sections: dict[str, list[st.Page]] = {}
-first = True
 for spec in PAGES:
     if not can_open(actor.role, spec.key):
         continue
     module = importlib.import_module(spec.module)
+    is_first = not sections
     sections.setdefault(spec.section, []).append(
         st.Page(
-            module.render, title=spec.title, icon=spec.icon, url_path=spec.key.value, default=first
+            module.render,
+            title=spec.title,
+            icon=spec.icon,
+            url_path=spec.key.value,
+            default=is_first,
         )
     )
-    first = False
-
-if not sections:
-    st.warning("您的角色暂无可用页面，请联系管理员。")
-    logout_button(authenticator)
-    st.stop()
 
 with st.sidebar:
     st.markdown("### 民情流水线")
     st.caption(f"{actor.display_name}（{actor.role.label}）")
-    badge = importlib.import_module("ui.sidebar")
-    badge.render_sidebar(actor)
+    importlib.import_module("ui.sidebar").render_sidebar(actor)
     logout_button(authenticator)
 
 st.navigation(sections).run()

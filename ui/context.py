@@ -6,11 +6,13 @@ the login prompt or a refusal. Nothing on a page runs before that guard.
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from config import ConfigError, Settings, load_settings
+from config import ConfigError, Settings, load_settings, local_now
 from db.engine import open_database, session_factory
 from db.migrate import upgrade_to_head
 from db.models import User
@@ -40,6 +42,7 @@ def get_settings() -> Settings:
 def _engine_cached(url: str, seed_demo: bool) -> Engine:
     engine = open_database(url)
     upgrade_to_head(engine)
+    _first_admin_from_env(engine)
     if seed_demo:
         from db.demo import DEMO_ACCOUNTS, ensure_demo_data
 
@@ -48,6 +51,22 @@ def _engine_cached(url: str, seed_demo: bool) -> Engine:
             for username, role, name in DEMO_ACCOUNTS:
                 print(f"  {username:<12} {Role(role).label}（{name}）", flush=True)
     return engine
+
+
+def _first_admin_from_env(engine: Engine) -> None:
+    """Outside the UI, ``MINQING_ADMIN_USERNAME``/``MINQING_ADMIN_PASSWORD`` create the first admin."""
+    username = os.environ.get("MINQING_ADMIN_USERNAME")
+    password = os.environ.get("MINQING_ADMIN_PASSWORD")
+    if not username or not password:
+        return
+    from services.users import create_first_admin, needs_first_admin
+
+    with session_factory(engine)() as session:
+        if needs_first_admin(session):
+            create_first_admin(
+                session, username=username, display_name="管理员", password=password,
+                repeat=password, now=local_now(),
+            )  # fmt: skip
 
 
 def get_engine() -> Engine:
