@@ -24,4 +24,6 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(PageKey.INTAKE, "pages.intake", "民情受理", ":material/edit_note:", "案件"),
     PageSpec(PageKey.LEDGER, "pages.ledger", "民情台账", ":material/table_view:", "案件"),
     PageSpec(PageKey.CASE, "pages.case_detail", "案件详情", ":material/description:", "案件"),
+    PageSpec(PageKey.USERS, "pages.users", "用户管理", ":material/manage_accounts:", "管理"),
+    PageSpec(PageKey.AUDIT, "pages.audit", "审计日志", ":material/policy:", "管理"),
 )
