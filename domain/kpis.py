@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from domain.workflow import (
     ANSWERED_FOLLOW_UPS,
+    CLOSED_WITHOUT_RESULT,
     FINISHED_STATUSES,
     OPEN_STATUSES,
     PAUSED_STATUSES,
@@ -57,7 +58,8 @@ class Period:
 
     def previous(self) -> Period:
         """The period of the same kind just before this one (month, quarter, year or span)."""
-        if self.start.day == 1 and self.end.day == 1:
+        at_midnight = self.start.time() == self.end.time() == dt.time(0)
+        if self.start.day == self.end.day == 1 and at_midnight:
             months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
             year, month = divmod(self.start.year * 12 + self.start.month - 1 - months, 12)
             return Period(dt.datetime(year, month + 1, 1), self.start)
@@ -123,10 +125,16 @@ def _accepted(cases: Iterable[CaseFacts], period: Period) -> list[CaseFacts]:
 
 def _counts_for_resolution(case: CaseFacts) -> bool:
     """退回件 and merged duplicates are left out of 解决率's base."""
-    return case.handling_type is not HandlingType.RETURN and case.status not in (
-        CaseStatus.RETURNED,
-        CaseStatus.MERGED,
-    )
+    return case.handling_type != HandlingType.RETURN and case.status not in CLOSED_WITHOUT_RESULT
+
+
+def _resolved(cases: Iterable[CaseFacts], period: Period) -> list[CaseFacts]:
+    """Cases accepted in the period and resolved or answered: 解决率's numerator."""
+    return [
+        c
+        for c in _accepted(cases, period)
+        if _counts_for_resolution(c) and c.status in FINISHED_STATUSES
+    ]
 
 
 def visit_count(visits: Iterable[VisitFacts], period: Period) -> int:
@@ -156,7 +164,7 @@ def resolution_rate(cases: Iterable[CaseFacts], period: Period) -> Ratio:
     退回件 and merged duplicates are excluded from both sides.
     """
     base = [c for c in _accepted(cases, period) if _counts_for_resolution(c)]
-    return Ratio(sum(1 for c in base if c.status in FINISHED_STATUSES), len(base))
+    return Ratio(len(_resolved(base, period)), len(base))
 
 
 def on_time_rate(cases: Iterable[CaseFacts], period: Period) -> Ratio:
@@ -232,7 +240,7 @@ def repeat_rate(cases: Iterable[CaseFacts], period: Period) -> Ratio:
 
 
 def community_resolution_rate(cases: Iterable[CaseFacts], period: Period) -> Ratio:
-    """社区化解率: cases accepted in the period resolved at the 社区 level / those resolved."""
-    resolved = [c for c in _accepted(cases, period) if c.status in FINISHED_STATUSES]
-    at_community = sum(1 for c in resolved if c.resolved_level is Level.COMMUNITY)
+    """社区化解率: cases resolved at the 社区 level / cases resolved (解决率's numerator)."""
+    resolved = _resolved(cases, period)
+    at_community = sum(1 for c in resolved if c.resolved_level == Level.COMMUNITY)
     return Ratio(at_community, len(resolved))

@@ -1,0 +1,226 @@
+"""The state machine of the pipeline (四道程序): every allowed move and every refused one.
+
+``EXPECTED`` below is the specification written out by hand, independently of
+``domain.workflow.TRANSITIONS``; the tests fail if the two disagree in a single cell.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+
+from domain.workflow import (
+    CLOSED_WITHOUT_RESULT,
+    FINISHED_STATUSES,
+    OPEN_STATUSES,
+    PAUSED_STATUSES,
+    Action,
+    CaseStatus,
+    Satisfaction,
+    TransitionError,
+    allowed_actions,
+    is_finished,
+    is_open,
+    next_status,
+)
+
+S = CaseStatus
+A = Action
+ALL = tuple(S)
+OPEN4 = (S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS, S.ESCALATED)
+
+# action -> (source states, target state; None = the case stays where it is)
+EXPECTED: dict[Action, tuple[tuple[CaseStatus, ...], CaseStatus | None]] = {
+    A.START: ((S.ACCEPTED,), S.IN_PROGRESS),
+    A.REQUEST_MATERIALS: ((S.ACCEPTED, S.IN_PROGRESS), S.AWAITING_MATERIALS),
+    A.MATERIALS_RECEIVED: ((S.AWAITING_MATERIALS,), S.IN_PROGRESS),
+    A.ESCALATE: ((S.ACCEPTED, S.IN_PROGRESS), S.ESCALATED),
+    A.ESCALATION_ANSWERED: ((S.ESCALATED,), S.IN_PROGRESS),
+    A.RETURN: ((S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS), S.RETURNED),
+    A.FINISH_RESOLVED: ((S.ACCEPTED, S.IN_PROGRESS), S.RESOLVED),
+    A.FINISH_ANSWERED: ((S.ACCEPTED, S.IN_PROGRESS, S.ESCALATED), S.ANSWERED),
+    A.NOTIFY: ((S.RESOLVED, S.ANSWERED), S.NOTIFIED),
+    A.FOLLOW_UP: ((S.NOTIFIED,), S.FOLLOWED_UP),
+    A.ARCHIVE: ((S.FOLLOWED_UP,), S.ARCHIVED),
+    A.MERGE: ((S.ACCEPTED, S.IN_PROGRESS), S.MERGED),
+    A.REMIND: (OPEN4, None),
+    A.REASSIGN: ((*OPEN4, S.RESOLVED, S.ANSWERED, S.NOTIFIED), None),
+    A.NOTE: (ALL, None),
+    A.CORRECT: (tuple(s for s in ALL if s is not S.ARCHIVED), None),
+    A.ACCEPT: ((), None),  # only for a new case, never a move of an existing one
+}
+
+ALLOWED = [
+    (source, action, target or source)
+    for action, (sources, target) in EXPECTED.items()
+    for source in sources
+]
+REFUSED = [
+    (status, action)
+    for status, action in itertools.product(ALL, Action)
+    if status not in EXPECTED[action][0]
+]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_the_table_covers_every_action():
+    assert set(EXPECTED) == set(Action)
+    assert len(ALLOWED) == 53
+    assert len(ALLOWED) + len(REFUSED) == len(ALL) * len(Action)
+
+
+@pytest.mark.parametrize(("source", "action", "target"), ALLOWED, ids=lambda v: str(v))
+def test_allowed_transition(source: CaseStatus, action: Action, target: CaseStatus):
+    answer = Satisfaction.SATISFIED if action is A.FOLLOW_UP else None
+    moved = next_status(source, action, answer)
+    assert (moved.action, moved.from_status, moved.to_status) == (action, source, target)
+
+
+@pytest.mark.parametrize(("status", "action"), REFUSED, ids=lambda v: str(v))
+def test_refused_transition(status: CaseStatus, action: Action):
+    with pytest.raises(TransitionError) as refused:
+        next_status(status, action, Satisfaction.SATISFIED)
+    message = str(refused.value)
+    assert CJK.search(message), message
+    if action is not A.ACCEPT:
+        assert f"「{status.label}」" in message
+        assert f"「{action.label}」" in message
+
+
+def test_refusal_message_in_full():
+    with pytest.raises(TransitionError, match=r"^案件当前状态为「归档」，不能执行「更正」$"):
+        next_status("archived", "correct")
+    with pytest.raises(TransitionError, match=r"^受理只能用于新案件$"):
+        next_status("accepted", "accept")
+
+
+@pytest.mark.parametrize(
+    ("answer", "target"),
+    [
+        (Satisfaction.SATISFIED, S.FOLLOWED_UP),
+        (Satisfaction.BASICALLY_SATISFIED, S.FOLLOWED_UP),
+        (Satisfaction.NO_ANSWER, S.FOLLOWED_UP),
+        (Satisfaction.DISSATISFIED, S.IN_PROGRESS),
+        ("dissatisfied", S.IN_PROGRESS),
+        ("satisfied", S.FOLLOWED_UP),
+    ],
+)
+def test_follow_up_outcome(answer: Satisfaction | str, target: CaseStatus):
+    assert next_status(S.NOTIFIED, A.FOLLOW_UP, answer).to_status is target
+
+
+def test_follow_up_needs_a_satisfaction():
+    with pytest.raises(TransitionError, match=r"^回访须填写满意度$"):
+        next_status(S.NOTIFIED, A.FOLLOW_UP)
+
+
+def test_statuses_and_actions_accept_their_stored_strings():
+    moved = next_status("in_progress", "escalate")
+    assert (moved.from_status, moved.to_status) == (S.IN_PROGRESS, S.ESCALATED)
+
+
+def test_unknown_action_is_a_value_error():
+    with pytest.raises(ValueError):
+        next_status(S.ACCEPTED, "teleport")
+
+
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        (
+            S.ACCEPTED,
+            [
+                A.START,
+                A.REQUEST_MATERIALS,
+                A.ESCALATE,
+                A.RETURN,
+                A.FINISH_RESOLVED,
+                A.FINISH_ANSWERED,
+                A.MERGE,
+                A.REMIND,
+                A.REASSIGN,
+                A.NOTE,
+                A.CORRECT,
+            ],
+        ),
+        (
+            S.AWAITING_MATERIALS,
+            [A.MATERIALS_RECEIVED, A.RETURN, A.REMIND, A.REASSIGN, A.NOTE, A.CORRECT],
+        ),
+        (
+            S.ESCALATED,
+            [A.ESCALATION_ANSWERED, A.FINISH_ANSWERED, A.REMIND, A.REASSIGN, A.NOTE, A.CORRECT],
+        ),
+        (S.RESOLVED, [A.NOTIFY, A.REASSIGN, A.NOTE, A.CORRECT]),
+        (S.NOTIFIED, [A.FOLLOW_UP, A.REASSIGN, A.NOTE, A.CORRECT]),
+        (S.FOLLOWED_UP, [A.ARCHIVE, A.NOTE, A.CORRECT]),
+        (S.ARCHIVED, [A.NOTE]),
+        (S.RETURNED, [A.NOTE, A.CORRECT]),
+        ("merged", [A.NOTE, A.CORRECT]),
+    ],
+)
+def test_allowed_actions(status: CaseStatus | str, actions: list[Action]):
+    assert allowed_actions(status) == actions
+
+
+@pytest.mark.parametrize("status", ALL)
+def test_allowed_actions_agree_with_next_status(status: CaseStatus):
+    expected = [a for a in Action if status in EXPECTED[a][0]]
+    assert allowed_actions(status) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "open_", "finished", "paused", "closed_without_result"),
+    [
+        (S.ACCEPTED, True, False, False, False),
+        (S.IN_PROGRESS, True, False, False, False),
+        (S.AWAITING_MATERIALS, True, False, True, False),
+        (S.ESCALATED, True, False, False, False),
+        (S.RESOLVED, False, True, False, False),
+        (S.ANSWERED, False, True, False, False),
+        (S.NOTIFIED, False, True, False, False),
+        (S.FOLLOWED_UP, False, True, False, False),
+        (S.ARCHIVED, False, True, False, False),
+        (S.RETURNED, False, False, False, True),
+        (S.MERGED, False, False, False, True),
+    ],
+)
+def test_state_groups(
+    status: CaseStatus, open_: bool, finished: bool, paused: bool, closed_without_result: bool
+):
+    assert is_open(status) is open_
+    assert is_open(status.value) is open_
+    assert is_finished(status) is finished
+    assert is_finished(status.value) is finished
+    assert (status in PAUSED_STATUSES) is paused
+    assert (status in CLOSED_WITHOUT_RESULT) is closed_without_result
+
+
+def test_state_groups_partition_the_statuses():
+    groups = (OPEN_STATUSES, FINISHED_STATUSES, CLOSED_WITHOUT_RESULT)
+    assert sum(len(g) for g in groups) == len(CaseStatus)
+    assert frozenset().union(*groups) == frozenset(CaseStatus)
+    assert PAUSED_STATUSES <= OPEN_STATUSES
+
+
+@pytest.mark.parametrize(
+    ("member", "label"),
+    [
+        (S.ACCEPTED, "已受理"),
+        (S.AWAITING_MATERIALS, "待补材料"),
+        (S.FOLLOWED_UP, "已回访"),
+        (S.MERGED, "已合并"),
+        (A.FINISH_RESOLVED, "办结"),
+        (A.FOLLOW_UP, "回访"),
+        (Satisfaction.NO_ANSWER, "未评价"),
+    ],
+)
+def test_labels_are_chinese(member: CaseStatus | Action | Satisfaction, label: str):
+    assert member.label == label
+
+
+@pytest.mark.parametrize("member", [*CaseStatus, *Action, *Satisfaction], ids=str)
+def test_every_member_has_a_chinese_label(member: CaseStatus | Action | Satisfaction):
+    assert CJK.search(member.label)
