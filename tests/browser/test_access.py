@@ -1,0 +1,83 @@
+"""Every page guards itself: direct URLs on a fresh server show the login form and no data;
+each role sees exactly its own pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from config import ROOT
+from domain.roles import PageKey, Role, can_open
+from tests.browser.conftest import login, shot, wait_idle
+from ui.navigation import PAGES
+
+pytestmark = pytest.mark.browser
+
+# URL paths of the registry and, for the pages/ folder hazard, of every module file there.
+PATHS = sorted(
+    {spec.key.value for spec in PAGES}
+    | {p.stem for p in (ROOT / "pages").glob("*.py") if not p.stem.startswith("_")}
+)
+DATA_MARKERS = re.compile(r"MQ-\d{4}-\d{6}|1[3-9]\d\*{4}\d{4}|1[3-9]\d{9}")
+
+
+def test_direct_urls_on_a_fresh_server_show_only_the_login_form(app_server, page):
+    # this module's server is fresh: nobody has logged in on it yet
+    for path in PATHS:
+        page.goto(f"{app_server.url}/{path}")
+        page.get_by_label("用户名").wait_for()
+        wait_idle(page)
+        text = page.inner_text("body")
+        assert "密码" in text, path
+        assert not DATA_MARKERS.search(text), (path, DATA_MARKERS.search(text))
+        assert page.locator('[data-testid="stMetric"]').count() == 0, path
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 0, path
+    shot(page, "direct-url-without-login")
+
+
+def _nav_titles(page) -> set[str]:
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    if nav.count() == 0:
+        return set()
+    return {t.strip() for t in nav.locator("a").all_inner_texts() if t.strip()}
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r is not Role.VIEWER])
+def test_each_role_sees_exactly_its_pages(app_server, page, role):
+    login(page, app_server.url, role.value)
+    expected = {spec.title for spec in PAGES if can_open(role, spec.key)}
+    titles = _nav_titles(page)
+    assert titles == expected, (role, titles ^ expected)
+    refused = next((spec for spec in PAGES if not can_open(role, spec.key)), None)
+    if refused is not None:
+        page.goto(f"{app_server.url}/{refused.key.value}")
+        wait_idle(page)
+        page.get_by_role("button", name="退出登录").wait_for()
+        heading = page.locator("h1").first.inner_text()
+        assert heading != refused.title, (role, refused.key)
+    shot(page, f"role-{role.value}")
+
+
+def test_viewer_gets_no_case_pages(app_server, page):
+    login(page, app_server.url, "viewer")
+    titles = _nav_titles(page)
+    assert not titles & {
+        spec.title for spec in PAGES if spec.key in {PageKey.LEDGER, PageKey.CASE, PageKey.INTAKE}
+    }
+    page.goto(f"{app_server.url}/{PageKey.LEDGER.value}")
+    wait_idle(page)
+    assert not DATA_MARKERS.search(page.inner_text("body"))
+
+
+def test_page_modules_define_only_functions():
+    """Importing a page module must draw nothing: no Streamlit call at module level."""
+    for path in (ROOT / "pages").glob("*.py"):
+        source = Path(path).read_text(encoding="utf-8")
+        top_level_calls = [
+            line
+            for line in source.splitlines()
+            if re.match(r"^st\.", line) or re.match(r"^render\(", line)
+        ]
+        assert not top_level_calls, (path.name, top_level_calls)
