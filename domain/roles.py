@@ -48,6 +48,8 @@ class PageKey(StrEnum):
     PRESENT = "present"
     USERS = "users"
     AUDIT = "audit"
+    IMPORT = "import"
+    REPORTS = "reports"
 
 
 _ALL = frozenset(Role)
@@ -65,10 +67,12 @@ PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.PRESENT: frozenset({Role.VIEWER, Role.SECRETARY, Role.ADMIN}),
     PageKey.USERS: frozenset({Role.ADMIN}),
     PageKey.AUDIT: frozenset({Role.ADMIN, Role.SECRETARY}),
+    PageKey.IMPORT: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
+    PageKey.REPORTS: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
 }
 
 # Case actions each role may take (the state machine decides *when*; this decides *who*).
-_HANDLING = frozenset(Action) - {Action.ACCEPT}
+_HANDLING = frozenset(Action) - {Action.ACCEPT, Action.IMPORT}
 ACTION_ACCESS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: _HANDLING,
     Role.SECRETARY: _HANDLING,

@@ -223,6 +223,7 @@ class Action(StrEnum):
     REASSIGN = "reassign"
     NOTE = "note"
     CORRECT = "correct"
+    IMPORT = "import"
 
     @property
     def label(self) -> str:
@@ -247,6 +248,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.REASSIGN: "改派",
     Action.NOTE: "备注",
     Action.CORRECT: "更正",
+    Action.IMPORT: "台账导入",
 }
 
 S = CaseStatus
@@ -272,6 +274,8 @@ TRANSITIONS: dict[Action, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
     Action.REASSIGN: (OPEN_STATUSES | {S.RESOLVED, S.ANSWERED, S.NOTIFIED}, None),
     Action.NOTE: (_ANY, None),
     Action.CORRECT: (_ANY - {S.ARCHIVED}, None),
+    # 台账导入 creates a case from an old ledger (like 受理); it never moves an existing one.
+    Action.IMPORT: (frozenset(), None),
 }
 
 

@@ -50,6 +50,7 @@ EXPECTED: dict[Action, tuple[tuple[CaseStatus, ...], CaseStatus | None]] = {
     A.NOTE: (ALL, None),
     A.CORRECT: (tuple(s for s in ALL if s is not S.ARCHIVED), None),
     A.ACCEPT: ((), None),  # only for a new case, never a move of an existing one
+    A.IMPORT: ((), None),  # 台账导入 creates a case, never moves one
 }
 
 ALLOWED = [
