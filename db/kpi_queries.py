@@ -1,0 +1,308 @@
+"""The KPIs of DOMAIN.md §6 computed in the database: the SQL twin of ``domain.kpis``.
+
+Every number is an aggregate the database evaluates (``COUNT``, ``SUM(CASE WHEN …)``); no
+case row is loaded into Python. The expressions are SQLAlchemy Core only, so the same code
+runs on SQLite, PostgreSQL and MySQL/MariaDB. State groups come from ``domain.workflow``;
+periods are half-open ``[start, end)`` like ``domain.kpis.Period``. A test compares every
+figure with the pure functions on the same rows (``tests/test_kpi_queries.py``).
+
+Round trips for a full snapshot: one aggregate over the cases accepted in the period, one
+each over cases finished, followed up (回访) and overdue, one over visits (with the
+household count as a scalar subquery) and one over assistance records: six in all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from db.models import Assistance, Case, GridCell, Household, Visit
+from domain.kpis import AssistanceFacts, CaseFacts, Period, Ratio, VisitFacts
+from domain.workflow import (
+    ANSWERED_FOLLOW_UPS,
+    CLOSED_WITHOUT_RESULT,
+    FINISHED_STATUSES,
+    OPEN_STATUSES,
+    PAUSED_STATUSES,
+    SATISFIED_ANSWERS,
+    CaseStatus,
+    HandlingType,
+    Level,
+    Satisfaction,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which records a KPI covers; a field left ``None`` does not narrow anything.
+
+    Cases are narrowed by every field. Visits (走访), household coverage and assistance
+    (帮扶) have no category, channel or assignee, so they are scoped by territory only:
+    ``community_id`` and ``grid_cell_id``; the other three fields leave them untouched.
+    """
+
+    community_id: int | None = None
+    grid_cell_id: int | None = None
+    category_id: int | None = None
+    channel: str | None = None
+    assignee_id: int | None = None
+
+
+@dataclass(frozen=True)
+class KpiSnapshot:
+    """Every KPI of one period and scope, each rate with its count (DOMAIN.md §6)."""
+
+    visits: int
+    visit_persons: int
+    visit_coverage: Ratio
+    accepted: int
+    resolution: Ratio
+    on_time: Ratio
+    response: Ratio
+    satisfaction: Ratio
+    assistance_persons: int
+    overdue: int
+    mean_handling_days: float | None
+    repeat: Ratio
+    community_resolution: Ratio
+
+
+# --- building blocks ----------------------------------------------------------------------
+
+
+def _codes(statuses: Iterable[str]) -> list[str]:
+    """Stored codes of a state group, sorted so that the SQL text is stable."""
+    return sorted(str(s) for s in statuses)
+
+
+_FINISHED = Case.status.in_(_codes(FINISHED_STATUSES))
+_CLOCK_RUNNING = Case.status.in_(_codes(OPEN_STATUSES - PAUSED_STATUSES))
+# 退回件 and merged duplicates are left out of 解决率 (and so of 社区化解率).
+_COUNTS_FOR_RESOLUTION = and_(
+    Case.handling_type != HandlingType.RETURN.value,
+    Case.status.not_in(_codes(CLOSED_WITHOUT_RESULT)),
+)
+_RESOLVED = and_(_COUNTS_FOR_RESOLUTION, _FINISHED)
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """``SUM(CASE WHEN condition THEN 1 ELSE 0 END)``, 0 over no rows."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _in_period(column: InstrumentedAttribute[Any], period: Period) -> ColumnElement[bool]:
+    return and_(column >= period.start, column < period.end)
+
+
+def _case_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    """Filters on ``cases`` for every field of the scope."""
+    wanted: list[tuple[InstrumentedAttribute[Any], object]] = [
+        (Case.community_id, scope.community_id),
+        (Case.grid_cell_id, scope.grid_cell_id),
+        (Case.category_id, scope.category_id),
+        (Case.channel, scope.channel),
+        (Case.assignee_id, scope.assignee_id),
+    ]
+    return [column == value for column, value in wanted if value is not None]
+
+
+def _territory(cell_column: InstrumentedAttribute[Any], scope: Scope) -> list[ColumnElement[bool]]:
+    """Filters on a table that knows only its grid cell (visits, households, assistance)."""
+    filters: list[ColumnElement[bool]] = []
+    if scope.grid_cell_id is not None:
+        filters.append(cell_column == scope.grid_cell_id)
+    if scope.community_id is not None:
+        cells = select(GridCell.id).where(GridCell.community_id == scope.community_id)
+        filters.append(cell_column.in_(cells))
+    return filters
+
+
+def _int(value: Any) -> int:
+    """An aggregate as an int (MySQL returns ``SUM`` as ``Decimal``; an empty ``SUM`` is NULL)."""
+    return 0 if value is None else int(value)
+
+
+# --- the aggregates -----------------------------------------------------------------------
+
+
+def _accepted_stmt(period: Period, scope: Scope) -> Select[Any]:
+    """受理件数, 解决率, 响应率, 重复信访率 and 社区化解率 over the cases accepted in the period."""
+    responded = Case.first_response_at <= Case.response_due_at
+    at_community = and_(_RESOLVED, Case.resolved_level == Level.COMMUNITY.value)
+    return select(
+        func.count().label("accepted"),
+        _count_if(_COUNTS_FOR_RESOLUTION).label("resolution_base"),
+        _count_if(_RESOLVED).label("resolved"),
+        _count_if(responded).label("responded"),
+        _count_if(Case.is_repeat.is_(True)).label("repeats"),
+        _count_if(at_community).label("at_community"),
+    ).where(_in_period(Case.accepted_at, period), *_case_scope(scope))
+
+
+def _finished_stmt(period: Period, scope: Scope) -> Select[Any]:
+    """按期办结率 and 平均办理时长 over the cases finished in the period."""
+    return select(
+        func.count().label("finished"),
+        _count_if(Case.finished_at <= Case.deadline_at).label("on_time"),
+        func.coalesce(func.sum(Case.handling_working_days), 0).label("days"),
+        func.count(Case.handling_working_days).label("with_days"),
+    ).where(_in_period(Case.finished_at, period), *_case_scope(scope))
+
+
+def _followed_up_stmt(period: Period, scope: Scope) -> Select[Any]:
+    """满意率 over the follow-up calls in the period that got an answer (未评价 left out)."""
+    return select(
+        func.count().label("answered"),
+        _count_if(Case.satisfaction.in_(_codes(SATISFIED_ANSWERS))).label("satisfied"),
+    ).where(
+        _in_period(Case.followed_up_at, period),
+        Case.satisfaction.in_(_codes(ANSWERED_FOLLOW_UPS)),
+        *_case_scope(scope),
+    )
+
+
+def _overdue_stmt(now: dt.datetime, scope: Scope) -> Select[Any]:
+    """逾期件数: open cases with the clock running, past their deadline at ``now``."""
+    return (
+        select(func.count())
+        .select_from(Case)
+        .where(_CLOCK_RUNNING, Case.deadline_at < now, *_case_scope(scope))
+    )
+
+
+def _households_stmt(scope: Scope) -> Select[Any]:
+    return (
+        select(func.count())
+        .select_from(Household)
+        .where(*_territory(Household.grid_cell_id, scope))
+    )
+
+
+def _visits_stmt(period: Period, scope: Scope) -> Select[Any]:
+    """走访次数, 走访人次 and 走访覆盖率 (visited households and all households in scope)."""
+    return select(
+        func.count().label("visits"),
+        func.coalesce(func.sum(Visit.people_met), 0).label("persons"),
+        func.count(func.distinct(Visit.household_id)).label("households_visited"),
+        _households_stmt(scope).scalar_subquery().label("households"),
+    ).where(_in_period(Visit.visited_at, period), *_territory(Visit.grid_cell_id, scope))
+
+
+def _assistance_stmt(period: Period, scope: Scope) -> Select[Any]:
+    """帮扶人次 over the assistance records in the period."""
+    return select(func.coalesce(func.sum(Assistance.persons_helped), 0)).where(
+        _in_period(Assistance.given_at, period), *_territory(Assistance.grid_cell_id, scope)
+    )
+
+
+# --- public API ---------------------------------------------------------------------------
+
+
+def household_count(session: Session, scope: Scope = Scope()) -> int:
+    """Households in the scope's territory: 走访覆盖率's denominator."""
+    return _int(session.scalar(_households_stmt(scope)))
+
+
+def kpi_snapshot(
+    session: Session, *, period: Period, now: dt.datetime, scope: Scope = Scope()
+) -> KpiSnapshot:
+    """Every KPI for ``period`` and ``scope``; 逾期件数 is taken at ``now``."""
+    acc = session.execute(_accepted_stmt(period, scope)).one()
+    fin = session.execute(_finished_stmt(period, scope)).one()
+    fol = session.execute(_followed_up_stmt(period, scope)).one()
+    overdue = _int(session.scalar(_overdue_stmt(now, scope)))
+    vis = session.execute(_visits_stmt(period, scope)).one()
+    helped = _int(session.scalar(_assistance_stmt(period, scope)))
+    with_days = _int(fin.with_days)
+    return KpiSnapshot(
+        visits=_int(vis.visits),
+        visit_persons=_int(vis.persons),
+        visit_coverage=Ratio(_int(vis.households_visited), _int(vis.households)),
+        accepted=_int(acc.accepted),
+        resolution=Ratio(_int(acc.resolved), _int(acc.resolution_base)),
+        on_time=Ratio(_int(fin.on_time), _int(fin.finished)),
+        response=Ratio(_int(acc.responded), _int(acc.accepted)),
+        satisfaction=Ratio(_int(fol.satisfied), _int(fol.answered)),
+        assistance_persons=helped,
+        overdue=overdue,
+        mean_handling_days=_int(fin.days) / with_days if with_days else None,
+        repeat=Ratio(_int(acc.repeats), _int(acc.accepted)),
+        community_resolution=Ratio(_int(acc.at_community), _int(acc.resolved)),
+    )
+
+
+def headline_kpis(
+    session: Session, *, period: Period, scope: Scope = Scope()
+) -> tuple[int, Ratio, int]:
+    """The landing page's three figures: 走访次数, 解决率 and 帮扶人次."""
+    visits = _int(session.execute(_visits_stmt(period, scope)).one().visits)
+    acc = session.execute(_accepted_stmt(period, scope)).one()
+    helped = _int(session.scalar(_assistance_stmt(period, scope)))
+    return visits, Ratio(_int(acc.resolved), _int(acc.resolution_base)), helped
+
+
+# --- row loaders, for tests only ----------------------------------------------------------
+
+
+def case_facts(session: Session, scope: Scope = Scope()) -> list[CaseFacts]:
+    """Every case in scope as ``CaseFacts`` (loads all rows: for tests comparing with ``domain.kpis``)."""
+    rows = session.execute(
+        select(
+            Case.accepted_at,
+            Case.status,
+            Case.handling_type,
+            Case.deadline_at,
+            Case.response_due_at,
+            Case.first_response_at,
+            Case.finished_at,
+            Case.handling_working_days,
+            Case.resolved_level,
+            Case.is_repeat,
+            Case.satisfaction,
+            Case.followed_up_at,
+        )
+        .where(*_case_scope(scope))
+        .order_by(Case.id)
+    )
+    return [
+        CaseFacts(
+            accepted_at=r.accepted_at,
+            status=CaseStatus(r.status),
+            handling_type=HandlingType(r.handling_type),
+            deadline_at=r.deadline_at,
+            response_due_at=r.response_due_at,
+            first_response_at=r.first_response_at,
+            finished_at=r.finished_at,
+            handling_working_days=r.handling_working_days,
+            resolved_level=Level(r.resolved_level) if r.resolved_level else None,
+            is_repeat=bool(r.is_repeat),
+            satisfaction=Satisfaction(r.satisfaction) if r.satisfaction else None,
+            followed_up_at=r.followed_up_at,
+        )
+        for r in rows
+    ]
+
+
+def visit_facts(session: Session, scope: Scope = Scope()) -> list[VisitFacts]:
+    """Every visit in the scope's territory as ``VisitFacts`` (for tests only)."""
+    rows = session.execute(
+        select(Visit.visited_at, Visit.people_met, Visit.household_id)
+        .where(*_territory(Visit.grid_cell_id, scope))
+        .order_by(Visit.id)
+    )
+    return [VisitFacts(r.visited_at, r.people_met, r.household_id) for r in rows]
+
+
+def assistance_facts(session: Session, scope: Scope = Scope()) -> list[AssistanceFacts]:
+    """Every assistance record in the scope's territory as ``AssistanceFacts`` (for tests only)."""
+    rows = session.execute(
+        select(Assistance.given_at, Assistance.persons_helped)
+        .where(*_territory(Assistance.grid_cell_id, scope))
+        .order_by(Assistance.id)
+    )
+    return [AssistanceFacts(r.given_at, r.persons_helped) for r in rows]
