@@ -66,6 +66,8 @@ class Settings:
     rank_min_cases: int = 5
     clock: ClockRules = field(default_factory=ClockRules)
     seed_demo: bool = True
+    slide_seconds: int = 15
+    present_title: str = ""
 
     def validate(self) -> None:
         """Refuse placeholder secrets outside demo mode."""
@@ -104,4 +106,6 @@ def load_settings(
         rank_min_cases=_int(env, "MINQING_RANK_MIN_CASES", 5, minimum=1),
         clock=clock,
         seed_demo=_flag(env.get("MINQING_SEED_DEMO"), default=demo),
+        slide_seconds=_int(env, "MINQING_SLIDE_SECONDS", 15, minimum=3),
+        present_title=" ".join((env.get("MINQING_PRESENT_TITLE") or "").split()),
     )
