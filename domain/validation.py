@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from domain.reference import AssistanceKind, TargetGroup
 from domain.workflow import Channel, HandlingType
 
 MAX_DESCRIPTION = 2000
@@ -139,3 +140,100 @@ def text_error(
     if len(value) > limit:
         return f"{label}不能超过 {limit} 字（当前 {len(value)} 字）"
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# 走访 (home visits) and 帮扶 (assistance)
+
+MAX_VISITORS = 200
+MAX_BUILDING = 30
+MAX_PEOPLE_MET = 100
+MAX_BENEFICIARY = 60
+MAX_HELPERS = 200
+MAX_PERSONS_HELPED = 10_000
+MAX_VALUE_YUAN = 10_000_000
+
+
+@dataclass
+class VisitDraft:
+    """What the visit form submits: where, who visited, how many people met, when."""
+
+    grid_cell_id: int | None
+    visited_at: dt.datetime
+    visitors: str
+    people_met: int | None
+    household_id: int | None = None
+    building: str = ""
+    notes: str = ""
+
+
+def validate_visit(draft: VisitDraft, now: dt.datetime) -> dict[str, str]:
+    """Field → Chinese message for everything wrong with a visit record (走访)."""
+    errors: dict[str, str] = {}
+    if draft.grid_cell_id is None:
+        errors["grid_cell_id"] = "请选择走访的网格"
+    building = (draft.building or "").strip()
+    if draft.household_id is None and not building:
+        errors["household_id"] = "请选择走访的住户，或填写楼栋"
+    elif len(building) > MAX_BUILDING:
+        errors["building"] = f"楼栋不能超过 {MAX_BUILDING} 字"
+    message = text_error(draft.visitors, label="走访人", required=True, limit=MAX_VISITORS)
+    if message:
+        errors["visitors"] = message
+    if draft.people_met is None:
+        errors["people_met"] = "请填写见面人数"
+    elif not 1 <= draft.people_met <= MAX_PEOPLE_MET:
+        errors["people_met"] = f"见面人数应在 1 到 {MAX_PEOPLE_MET} 之间"
+    message = text_error(draft.notes, label="走访记录", required=False, limit=MAX_NOTE)
+    if message:
+        errors["notes"] = message
+    if draft.visited_at > now:
+        errors["visited_at"] = "走访时间不能晚于现在"
+    return errors
+
+
+@dataclass
+class AssistanceDraft:
+    """What the assistance form submits: beneficiary, target group, kind, persons, value."""
+
+    grid_cell_id: int | None
+    given_at: dt.datetime
+    beneficiary: str
+    target_group: str | None
+    kind: str | None
+    persons_helped: int | None
+    helpers: str
+    value_yuan: float | None = None
+    household_id: int | None = None
+    notes: str = ""
+
+
+def validate_assistance(draft: AssistanceDraft, now: dt.datetime) -> dict[str, str]:
+    """Field → Chinese message for everything wrong with an assistance record (帮扶)."""
+    errors: dict[str, str] = {}
+    if draft.grid_cell_id is None:
+        errors["grid_cell_id"] = "请选择所属网格"
+    beneficiary = (draft.beneficiary or "").strip()
+    if draft.household_id is None and not beneficiary:
+        errors["beneficiary"] = "请选择受助住户，或填写受助人姓名"
+    elif len(beneficiary) > MAX_BENEFICIARY:
+        errors["beneficiary"] = f"受助人不能超过 {MAX_BENEFICIARY} 字"
+    if not draft.target_group or draft.target_group not in TargetGroup.__members__.values():
+        errors["target_group"] = "请选择帮扶对象类别"
+    if not draft.kind or draft.kind not in AssistanceKind.__members__.values():
+        errors["kind"] = "请选择帮扶方式"
+    if draft.persons_helped is None:
+        errors["persons_helped"] = "请填写受助人数"
+    elif not 1 <= draft.persons_helped <= MAX_PERSONS_HELPED:
+        errors["persons_helped"] = f"受助人数应在 1 到 {MAX_PERSONS_HELPED:,} 之间"
+    if draft.value_yuan is not None and not 0 <= draft.value_yuan <= MAX_VALUE_YUAN:
+        errors["value_yuan"] = f"金额或物品价值应在 0 到 {MAX_VALUE_YUAN:,} 元之间"
+    message = text_error(draft.helpers, label="帮扶人", required=True, limit=MAX_HELPERS)
+    if message:
+        errors["helpers"] = message
+    message = text_error(draft.notes, label="备注", required=False, limit=MAX_NOTE)
+    if message:
+        errors["notes"] = message
+    if draft.given_at > now:
+        errors["given_at"] = "帮扶日期不能晚于现在"
+    return errors
