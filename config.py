@@ -22,7 +22,7 @@ DEMO_PASSWORD = "minqing-demo"
 PLACEHOLDER_COOKIE_KEYS = frozenset(
     {"", "changeme", "change-me", "secret", "minqing-demo-cookie-key"}
 )
-DEMO_COOKIE_KEY = "minqing-demo-cookie-key"
+DEMO_COOKIE_KEY = "minqing-demo-cookie-key-not-for-production"
 
 
 class ConfigError(RuntimeError):

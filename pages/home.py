@@ -24,14 +24,14 @@ def render() -> None:
         f"{actor.display_name}，您好。以下为 {now:%Y年%-m月} 全街道数据（截至 {now:%Y-%m-%d %H:%M}）。"
     )
     c1, c2, c3 = st.columns(3)
-    c1.metric("走访次数", f"{visits:,}", delta=f"{visits - previous[0]:+,} 较上月")
+    c1.metric("走访次数", f"{visits:,}", delta=f"上月 {previous[0]:,}", delta_color="off")
     c2.metric(
         "解决率",
         resolution.percent(),
         delta=f"{resolution.numerator:,} / {resolution.denominator:,} 件",
         delta_color="off",
     )
-    c3.metric("帮扶人次", f"{persons:,}", delta=f"{persons - previous[2]:+,} 较上月")
+    c3.metric("帮扶人次", f"{persons:,}", delta=f"上月 {previous[2]:,}", delta_color="off")
     st.caption(
         "解决率 = 本月受理且已办结或已答复的件数 ÷ 本月受理件数（不含退回件和合并的重复件）。"
     )
