@@ -83,7 +83,9 @@ __all__ = [
     "assignable_users",
     "case_detail",
     "case_number",
+    "category_choices",
     "deadline_preview",
+    "find_case_id",
     "reopened_deadline",
     "repeat_candidates",
     "text_similarity",
@@ -1126,3 +1128,24 @@ def repeat_candidates(
         )
         for case, reasons, score in ranked[:limit]
     ]
+
+
+def category_choices(session: Session) -> dict[int, str]:
+    """Active categories, id → name, in their display order."""
+    rows = session.execute(
+        select(Category.id, Category.name)
+        .where(Category.is_active.is_(True))
+        .order_by(Category.sort_order, Category.id)
+    ).tuples()
+    return {cid: name for cid, name in rows}
+
+
+def find_case_id(session: Session, *, case_no: str, actor: Actor) -> int | None:
+    """The id of the case numbered ``case_no`` (any case, spaces ignored) if ``actor`` sees it."""
+    number = re.sub(r"\s+", "", case_no or "").upper()
+    if not number:
+        return None
+    row = session.execute(select(Case.id, Case.grid_cell_id).where(Case.case_no == number)).first()
+    if row is None or not actor.sees_cell(row.grid_cell_id):
+        return None
+    return int(row.id)

@@ -1,0 +1,203 @@
+"""民情台账: filters, server-side sorting and paging (50 a page), overdue rows highlighted, exports.
+
+A row picked in the table (or the only match of a search) opens in 案件详情.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+from pandas.io.formats.style import Styler
+
+from config import local_now
+from domain.roles import Actor, PageKey
+from domain.workflow import Channel, HandlingType
+from services.cases import assignable_users, category_choices
+from services.ledger import (
+    EXPORT_LIMIT,
+    EXPORT_MIME,
+    PAGE_SIZE,
+    SORT_LABELS,
+    ExportFormat,
+    LedgerFilters,
+    LedgerRow,
+    LedgerSort,
+    export_filename,
+    ledger_export,
+    ledger_page,
+    row_record,
+)
+from services.territory import grid_cell_choices
+from ui.context import get_sessions, get_settings, require_page
+
+STATUS_OPTIONS = {
+    "accepted": "已受理",
+    "in_progress": "办理中",
+    "awaiting_materials": "待补材料",
+    "escalated": "已上报",
+    "resolved": "已办结",
+    "answered": "已答复",
+    "notified": "已反馈",
+    "followed_up": "已回访",
+    "archived": "归档",
+    "returned": "已退回",
+    "merged": "已合并",
+}
+HIGHLIGHT = {"逾期": "background-color: #fde2e1", "临期": "background-color: #fff4ce"}
+SHOWN_DESCRIPTION = 40
+
+
+def _styled(frame: pd.DataFrame) -> Styler:
+    """Overdue rows red, due-soon rows yellow (by the 提示 column)."""
+
+    def colour(row: pd.Series) -> list[str]:
+        return [HIGHLIGHT.get(row["提示"], "")] * len(row)
+
+    return frame.style.apply(colour, axis=1)
+
+
+def case_table(rows: Sequence[LedgerRow], *, key: str) -> None:
+    """A table of cases with highlighted rows; the picked row (or a single row) gets a link."""
+    from pages.case_detail import case_link
+
+    if not rows:
+        st.info("没有符合条件的案件。")
+        return
+    frame = pd.DataFrame([row_record(r) for r in rows])
+    frame["诉求内容"] = frame["诉求内容"].str.slice(0, SHOWN_DESCRIPTION)
+    event = st.dataframe(
+        _styled(frame),
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=key,
+    )
+    picked = list(event.selection.rows) if event is not None else []
+    if len(rows) == 1:
+        picked = [0]
+    if picked and picked[0] < len(rows):
+        row = rows[picked[0]]
+        case_link(row.id, f"打开案件 {row.case_no}")
+    else:
+        st.caption("点选表格左侧的方框即可打开该案件。")
+
+
+def _filters(actor: Actor) -> tuple[LedgerFilters, LedgerSort]:
+    """The filter widgets (outside a form: each change re-queries one page)."""
+    with get_sessions()() as session:
+        cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+        categories = category_choices(session)
+        people = dict(assignable_users(session))
+    channels = {c.value: c.label for c in Channel}
+    types = {h.value: h.label for h in HandlingType}
+    text = st.text_input(
+        "搜索", placeholder="案件编号、诉求内容、反映人姓名或电话", key="lg_text", max_chars=50
+    )
+    with st.expander("筛选条件", expanded=False):
+        a, b, c = st.columns(3)
+        statuses = a.multiselect(
+            "状态", list(STATUS_OPTIONS), format_func=STATUS_OPTIONS.get, key="lg_status"
+        )
+        grid = b.multiselect("网格", list(cells), format_func=cells.get, key="lg_cells")
+        cats = c.multiselect("类别", list(categories), format_func=categories.get, key="lg_cats")
+        a, b, c = st.columns(3)
+        chans = a.multiselect("渠道", list(channels), format_func=channels.get, key="lg_channels")
+        kinds = b.multiselect("五件制", list(types), format_func=types.get, key="lg_types")
+        assignee = c.selectbox(
+            "承办人", list(people), format_func=people.get, index=None, key="lg_assignee"
+        )
+        a, b, c = st.columns(3)
+        dates = a.date_input("受理日期范围", value=[], format="YYYY-MM-DD", key="lg_dates")
+        overdue = b.checkbox("只看逾期", key="lg_overdue")
+        due_soon = c.checkbox("只看临期（一个工作日内到期）", key="lg_due_soon")
+    sort = st.selectbox(
+        "排序", list(SORT_LABELS), format_func=lambda s: SORT_LABELS[s], key="lg_sort"
+    )
+    chosen = list(dates) if isinstance(dates, list | tuple) else [dates]
+    filters = LedgerFilters(
+        statuses=tuple(statuses),
+        overdue=overdue,
+        due_soon=due_soon,
+        grid_cell_ids=tuple(grid),
+        category_ids=tuple(cats),
+        channels=tuple(chans),
+        handling_types=tuple(kinds),
+        assignee_id=assignee,
+        accepted_from=chosen[0] if chosen else None,
+        accepted_to=chosen[1] if len(chosen) > 1 else (chosen[0] if chosen else None),
+        text=text or "",
+    )
+    return filters, LedgerSort(sort)
+
+
+def render() -> None:
+    """Draw the ledger."""
+    actor = require_page(PageKey.LEDGER)
+    rules = get_settings().clock
+    now = local_now()
+    st.title("民情台账")
+    filters, sort = _filters(actor)
+    signature = (filters, sort)
+    if st.session_state.get("_ledger_signature") != signature:
+        st.session_state["_ledger_signature"] = signature
+        st.session_state["lg_page"] = 1
+    page = int(st.session_state.get("lg_page") or 1)
+    sessions = get_sessions()
+    with sessions() as session:
+        rows, total = ledger_page(
+            session,
+            filters=filters,
+            sort=sort,
+            page=page,
+            page_size=PAGE_SIZE,
+            now=now,
+            actor=actor,
+            rules=rules,
+        )
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    if page > pages:  # the data shrank under the user: show the last page instead
+        st.session_state["lg_page"] = page = pages
+        with sessions() as session:
+            rows, total = ledger_page(
+                session, filters=filters, sort=sort, page=page, now=now, actor=actor, rules=rules
+            )
+    st.caption(
+        f"共 {total:,} 件，第 {page} / {pages} 页（每页 {PAGE_SIZE} 件）。"
+        "红色为逾期，黄色为一个工作日内到期。"
+    )
+    case_table(rows, key=f"lg_table_{page}")
+    left, mid, right = st.columns([1, 1, 2])
+    left.number_input("页码", min_value=1, max_value=pages, step=1, key="lg_page")
+
+    def export(fmt: ExportFormat) -> bytes:
+        with sessions() as export_session:
+            return ledger_export(
+                export_session,
+                filters=filters,
+                sort=sort,
+                now=now,
+                actor=actor,
+                fmt=fmt,
+                rules=rules,
+            )
+
+    mid.download_button(
+        "导出 Excel",
+        data=lambda: export(ExportFormat.XLSX),
+        file_name=export_filename(ExportFormat.XLSX, now),
+        mime=EXPORT_MIME[ExportFormat.XLSX],
+        icon=":material/download:",
+    )
+    right.download_button(
+        "导出 CSV",
+        data=lambda: export(ExportFormat.CSV),
+        file_name=export_filename(ExportFormat.CSV, now),
+        mime=EXPORT_MIME[ExportFormat.CSV],
+        icon=":material/download:",
+    )
+    if total > EXPORT_LIMIT:
+        st.caption(f"导出最多包含前 {EXPORT_LIMIT:,} 件，请先筛选缩小范围。")

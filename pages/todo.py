@@ -1,0 +1,58 @@
+"""我的待办: my open cases, due within one working day, overdue, awaiting follow-up (待回访).
+
+``todo_badge(actor)`` draws the four counts in the sidebar; ``app.py`` calls it on every page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from config import local_now
+from domain.roles import Actor, PageKey, can_open
+from pages.ledger import case_table
+from services.ledger import TodoKind, todo_counts, todo_lists
+from ui.context import get_sessions, get_settings, require_page
+
+LIST_LIMIT = 200
+
+
+def todo_badge(actor: Actor) -> None:
+    """Sidebar counts of 我的待办 (drawn into the current container, e.g. ``st.sidebar``)."""
+    if not can_open(actor.role, PageKey.TODO):
+        return
+    try:
+        with get_sessions()() as session:
+            counts = todo_counts(session, actor=actor, now=local_now(), rules=get_settings().clock)
+    except SQLAlchemyError:
+        return  # the badge must never break a page
+    st.caption(
+        f"我的待办：在办 {counts.mine} · 临期 {counts.due_soon} · "
+        f"逾期 {counts.overdue} · 待回访 {counts.follow_up}"
+    )
+
+
+def render() -> None:
+    """Draw the to-do lists."""
+    actor = require_page(PageKey.TODO)
+    now = local_now()
+    rules = get_settings().clock
+    with get_sessions()() as session:
+        counts = todo_counts(session, actor=actor, now=now, rules=rules)
+        lists = todo_lists(session, actor=actor, now=now, rules=rules, limit=LIST_LIMIT)
+    st.title("我的待办")
+    st.caption(
+        "在办：分派给我的未办结案件"
+        + ("及我负责网格内的未办结案件" if actor.grid_cell_ids is not None else "")
+        + "；临期：一个工作日内到期；待回访：已反馈居民、尚未回访。"
+    )
+    columns = st.columns(4)
+    for column, kind in zip(columns, TodoKind, strict=True):
+        column.metric(kind.label, f"{counts.get(kind):,}")
+    tabs = st.tabs([f"{kind.label}（{counts.get(kind)}）" for kind in TodoKind])
+    for tab, kind in zip(tabs, TodoKind, strict=True):
+        with tab:
+            rows = lists[kind]
+            if counts.get(kind) > len(rows):
+                st.caption(f"仅列出最紧急的 {len(rows)} 件。")
+            case_table(rows, key=f"todo_{kind.value}")

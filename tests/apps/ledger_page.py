@@ -1,0 +1,5 @@
+"""AppTest harness: run pages.ledger.render() alone (auth is set in session_state by the test)."""
+
+from pages.ledger import render
+
+render()
