@@ -19,10 +19,10 @@ DEFAULT_SQLITE_PATH = ROOT / "data" / "minqing.db"
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_PATH}"
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 DEMO_PASSWORD = "minqing-demo"
-PLACEHOLDER_COOKIE_KEYS = frozenset(
-    {"", "changeme", "change-me", "secret", "minqing-demo-cookie-key"}
-)
 DEMO_COOKIE_KEY = "minqing-demo-cookie-key-not-for-production"
+PLACEHOLDER_COOKIE_KEYS = frozenset(
+    {"", "changeme", "change-me", "secret", "minqing-demo-cookie-key", DEMO_COOKIE_KEY}
+)
 
 
 class ConfigError(RuntimeError):

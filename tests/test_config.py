@@ -35,7 +35,9 @@ def test_a_real_key_passes_outside_demo_mode():
 
 
 def test_secrets_are_read_when_env_is_empty():
-    settings = load_settings(env={}, secrets={"cookie_key": "s" * 40, "database_url": "sqlite:///x.db"})
+    settings = load_settings(
+        env={}, secrets={"cookie_key": "s" * 40, "database_url": "sqlite:///x.db"}
+    )
     assert settings.database_url == "sqlite:///x.db" and settings.cookie_key == "s" * 40
     assert not settings.demo_mode
 
@@ -83,3 +85,13 @@ def test_bare_schemes_get_the_bundled_driver(url, expected):
 def test_bad_database_urls_stop_with_a_chinese_message(url, message):
     with pytest.raises(ConfigError, match=message):
         open_database(url)
+
+
+def test_the_demo_cookie_key_is_refused_outside_demo_mode():
+    from config import DEMO_COOKIE_KEY
+
+    settings = load_settings(
+        env={"DATABASE_URL": "sqlite:///x.db", "MINQING_COOKIE_KEY": DEMO_COOKIE_KEY}
+    )
+    with pytest.raises(ConfigError, match="占位值"):
+        settings.validate()
