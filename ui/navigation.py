@@ -20,10 +20,19 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(PageKey.HOME, "pages.home", "首页", ":material/home:", "概览"),
+    PageSpec(PageKey.DASHBOARD, "pages.dashboard", "书记看板", ":material/monitoring:", "概览"),
     PageSpec(PageKey.TODO, "pages.todo", "我的待办", ":material/checklist:", "案件"),
     PageSpec(PageKey.INTAKE, "pages.intake", "民情受理", ":material/edit_note:", "案件"),
     PageSpec(PageKey.LEDGER, "pages.ledger", "民情台账", ":material/table_view:", "案件"),
     PageSpec(PageKey.CASE, "pages.case_detail", "案件详情", ":material/description:", "案件"),
+    PageSpec(PageKey.VISITS, "pages.visits", "走访记录", ":material/directions_walk:", "走访帮扶"),
+    PageSpec(
+        PageKey.ASSISTANCE,
+        "pages.assistance",
+        "帮扶记录",
+        ":material/volunteer_activism:",
+        "走访帮扶",
+    ),
     PageSpec(PageKey.USERS, "pages.users", "用户管理", ":material/manage_accounts:", "管理"),
     PageSpec(PageKey.AUDIT, "pages.audit", "审计日志", ":material/policy:", "管理"),
 )

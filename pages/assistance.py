@@ -1,0 +1,250 @@
+"""帮扶记录: record assistance (受助人, 五彩连心卡 target group, kind, persons, value, helpers),
+the latest records, and totals by kind and by group.
+
+Typed values live in ``st.session_state`` (widget keys ``as_*``); a failed save shows each
+Chinese message under its field and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from config import local_now
+from domain.kpis import Period
+from domain.reference import AssistanceKind, TargetGroup
+from domain.roles import Actor, PageKey
+from domain.validation import AssistanceDraft
+from services import assistance as assistance_service
+from services import visits as visit_service
+from services.cases import ValidationFailed
+from services.territory import grid_cell_choices
+from ui.context import get_sessions, require_page
+from ui.forms import field_errors, show_field_error
+
+FORM = "assistance"
+CELL_KEY = "as_cell"
+KEYS = (
+    "as_household",
+    "as_beneficiary",
+    "as_group",
+    "as_kind",
+    "as_persons",
+    "as_value",
+    "as_helpers",
+    "as_date",
+    "as_notes",
+)
+PERIODS = ("本年", "本季度", "本月")
+
+
+def _group_label(group: TargetGroup) -> str:
+    return f"{group.label}（{group.colour}卡）" if group.colour else group.label
+
+
+def _defaults(now: dt.datetime) -> None:
+    state = st.session_state
+    state.setdefault("as_persons", 1)
+    state.setdefault("as_date", now.date())
+    for key in ("as_beneficiary", "as_helpers", "as_notes"):
+        state.setdefault(key, "")
+
+
+def _draft(now: dt.datetime) -> AssistanceDraft:
+    state = st.session_state
+    day = state.get("as_date")
+    given_at = dt.datetime.combine(day, dt.time(12, 0)) if day else now
+    if day == now.date():
+        given_at = now
+    value = state.get("as_value")
+    return AssistanceDraft(
+        grid_cell_id=state.get(CELL_KEY),
+        given_at=given_at,
+        beneficiary=state.get("as_beneficiary") or "",
+        target_group=state.get("as_group"),
+        kind=state.get("as_kind"),
+        persons_helped=None if state.get("as_persons") is None else int(state["as_persons"]),
+        helpers=state.get("as_helpers") or "",
+        value_yuan=None if value is None else float(value),
+        household_id=state.get("as_household"),
+        notes=state.get("as_notes") or "",
+    )
+
+
+def _save(actor: Actor) -> None:
+    """Submit callback: save the record, or keep the form and store the field errors."""
+    now = local_now()
+    draft = _draft(now)
+    try:
+        with get_sessions()() as session:
+            record = assistance_service.record_assistance(
+                session, draft=draft, actor=actor, now=now
+            )
+    except ValidationFailed as exc:
+        errors = dict(exc.errors)
+        if st.session_state.get("as_date") is None:
+            errors["given_at"] = "请填写帮扶日期"
+        st.session_state[f"{FORM}_errors"] = errors
+        st.session_state.pop(f"{FORM}_saved", None)
+        return
+    st.session_state.pop(f"{FORM}_errors", None)
+    st.session_state[f"{FORM}_saved"] = record.persons_helped
+    for key in KEYS:
+        st.session_state.pop(key, None)
+
+
+def _form(actor: Actor, cells: dict[int, str]) -> None:
+    errors = field_errors(FORM)
+    saved = st.session_state.get(f"{FORM}_saved")
+    if saved is not None:
+        st.success(f"帮扶记录已保存（受助 {saved} 人次）。")
+    st.selectbox(
+        "所属网格",
+        list(cells),
+        format_func=cells.get,
+        index=None,
+        placeholder="请选择网格",
+        key=CELL_KEY,
+    )
+    show_field_error(errors, "grid_cell_id")
+    cell_id = st.session_state.get(CELL_KEY)
+    with get_sessions()() as session:
+        households = (
+            visit_service.household_choices(session, grid_cell_id=cell_id, actor=actor)
+            if cell_id is not None
+            else {}
+        )
+    if st.session_state.get("as_household") not in households:
+        st.session_state.pop("as_household", None)
+    groups = {g.value: _group_label(g) for g in TargetGroup}
+    kinds = {k.value: k.label for k in AssistanceKind}
+    with st.form("assistance_form", clear_on_submit=False, enter_to_submit=False):
+        left, right = st.columns(2)
+        with left:
+            st.selectbox(
+                "受助住户（可选）",
+                list(households),
+                format_func=households.get,
+                index=None,
+                placeholder="先选择网格，再选择住户" if cell_id is None else "选择住户",
+                key="as_household",
+            )
+            show_field_error(errors, "household_id")
+            st.text_input("受助人（未选住户时必填）", max_chars=60, key="as_beneficiary")
+            show_field_error(errors, "beneficiary")
+            st.selectbox(
+                "帮扶对象类别（五彩连心卡）",
+                list(groups),
+                format_func=groups.get,
+                index=None,
+                key="as_group",
+            )
+            show_field_error(errors, "target_group")
+            st.selectbox("帮扶方式", list(kinds), format_func=kinds.get, index=None, key="as_kind")
+            show_field_error(errors, "kind")
+        with right:
+            st.number_input("受助人数", min_value=0, max_value=10_000, step=1, key="as_persons")
+            show_field_error(errors, "persons_helped")
+            st.number_input(
+                "金额或物品价值（元，可选）",
+                min_value=0.0,
+                step=10.0,
+                format="%.2f",
+                value=None,
+                key="as_value",
+            )
+            show_field_error(errors, "value_yuan")
+            st.text_input("帮扶人", max_chars=200, key="as_helpers")
+            show_field_error(errors, "helpers")
+            st.date_input("帮扶日期", format="YYYY-MM-DD", key="as_date")
+            show_field_error(errors, "given_at")
+        st.text_area("备注", max_chars=1000, key="as_notes")
+        show_field_error(errors, "notes")
+        st.form_submit_button("保存帮扶", type="primary", on_click=_save, args=(actor,))
+    if errors:
+        st.warning("未保存：请按提示修改后重新提交。")
+
+
+def _totals_table(rows: list[assistance_service.AssistanceTotal], name: str, key: str) -> None:
+    if not rows:
+        st.info("本期暂无帮扶记录。")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                name: [r.label for r in rows],
+                "次数": [r.records for r in rows],
+                "帮扶人次": [r.persons_helped for r in rows],
+                "金额/价值（元）": [float(r.value_yuan) for r in rows],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key=key,
+        column_config={"金额/价值（元）": st.column_config.NumberColumn(format="%.2f")},
+    )
+
+
+def render() -> None:
+    """Draw the assistance page."""
+    actor = require_page(PageKey.ASSISTANCE)
+    now = local_now()
+    _defaults(now)
+    st.title("帮扶记录")
+    st.caption(
+        "五彩连心卡：橙 三无/空巢老人 · 绿 流动儿童 · 红 下岗失业 · 粉 单亲困难母亲 · 蓝 残疾人"
+    )
+    with get_sessions()() as session:
+        cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+    if not cells:
+        st.info("您没有负责的网格，无法记录帮扶。")
+        return
+    record, listing, totals = st.tabs(["记录帮扶", "帮扶列表", "统计"])
+    with record:
+        _form(actor, cells)
+    with get_sessions()() as session:
+        rows = assistance_service.list_assistance(session, actor=actor, limit=200)
+    with listing:
+        if not rows:
+            st.info("暂无帮扶记录。")
+        else:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "日期": [r.given_at for r in rows],
+                        "社区": [r.community for r in rows],
+                        "网格": [r.cell for r in rows],
+                        "受助人": [r.beneficiary for r in rows],
+                        "对象类别": [r.target_group for r in rows],
+                        "帮扶方式": [r.kind for r in rows],
+                        "受助人数": [r.persons_helped for r in rows],
+                        "金额/价值（元）": [
+                            None if r.value_yuan is None else float(r.value_yuan) for r in rows
+                        ],
+                        "帮扶人": [r.helpers for r in rows],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                key="assistance_list",
+                column_config={"日期": st.column_config.DateColumn(format="YYYY-MM-DD")},
+            )
+    with totals:
+        choice = st.segmented_control("统计时段", PERIODS, default="本年", key="as_period")
+        period = {
+            "本月": Period.month_of(now.date()),
+            "本季度": Period.quarter_of(now.date()),
+        }.get(choice or "本年", Period.year_of(now.date()))
+        with get_sessions()() as session:
+            by_kind, by_group = assistance_service.assistance_totals(
+                session, actor=actor, period=period
+            )
+        left, right = st.columns(2)
+        with left:
+            st.subheader("按帮扶方式")
+            _totals_table(by_kind, "帮扶方式", "totals_kind")
+        with right:
+            st.subheader("按对象类别")
+            _totals_table(by_group, "对象类别", "totals_group")

@@ -1,0 +1,347 @@
+"""书记看板: period and scope selectors, live KPI tiles and grid map, trends, breakdowns, lists.
+
+The page only draws: every figure comes from ``db.dashboard_queries`` through a
+``DashboardSource`` (the database, or figures held in memory for the bench's rendering
+floor). The tiles, map, ranking and the clicked cell's panel live in a fragment that reruns
+every ``settings.refresh_seconds``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+import pandas as pd
+import streamlit as st
+
+from config import Settings, local_now
+from db import dashboard_queries as dq
+from db.kpi_queries import Scope
+from domain.kpis import Period
+from domain.roles import PageKey
+from ui import dashboard_charts as charts
+from ui.context import get_sessions, get_settings, require_page
+
+PERIOD_CHOICES = ("本月", "本季度", "本年", "自定义")
+SCOPE_CHOICES = ("街道", "社区", "网格")
+CELL_KEY = "dashboard_cell"
+MAP_SEEN_KEY = "_dashboard_map_seen"
+
+
+class DashboardSource(Protocol):
+    """Where the page's figures come from."""
+
+    def choices(self) -> dq.ScopeChoices: ...
+
+    def live(self, period: Period, scope: Scope, now: dt.datetime) -> dq.LiveView: ...
+
+    def analysis(self, period: Period, scope: Scope, now: dt.datetime) -> dq.AnalysisView: ...
+
+    def panel(self, cell_id: int, period: Period, now: dt.datetime) -> dq.CellPanel | None: ...
+
+
+class DatabaseSource:
+    """The figures from the database, through the exact dashboard cache."""
+
+    def choices(self) -> dq.ScopeChoices:
+        with get_sessions()() as session:
+            return dq.scope_choices(session)
+
+    def live(self, period: Period, scope: Scope, now: dt.datetime) -> dq.LiveView:
+        with get_sessions()() as session:
+            return dq.live_view(session, period=period, now=now, scope=scope)
+
+    def analysis(self, period: Period, scope: Scope, now: dt.datetime) -> dq.AnalysisView:
+        with get_sessions()() as session:
+            return dq.analysis_view(session, period=period, now=now, scope=scope)
+
+    def panel(self, cell_id: int, period: Period, now: dt.datetime) -> dq.CellPanel | None:
+        with get_sessions()() as session:
+            return dq.cached_cell_panel(session, cell_id=cell_id, period=period, now=now)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the selectors chose."""
+
+    period: Period
+    period_label: str
+    scope: Scope
+    scope_label: str
+
+
+def render() -> None:
+    """Draw the dashboard (guarded: admin, secretary, staff)."""
+    require_page(PageKey.DASHBOARD)
+    draw(DatabaseSource(), get_settings())
+
+
+def draw(source: DashboardSource, settings: Settings, fixed_now: dt.datetime | None = None) -> None:
+    """The whole page from ``source``; ``fixed_now`` pins the clock (tests, bench)."""
+    now = fixed_now or local_now()
+    st.title("书记看板")
+    choices = source.choices()
+    selection = _selectors(choices, now)
+    st.caption(
+        f"{selection.scope_label} · {selection.period_label}"
+        f"（{selection.period.start:%Y-%m-%d} 至 "
+        f"{selection.period.end - dt.timedelta(days=1):%Y-%m-%d}），"
+        f"与上一期比较；每 {settings.refresh_seconds} 秒自动刷新。"
+    )
+    live = st.fragment(_live_section, run_every=settings.refresh_seconds)
+    live(source, selection, settings, fixed_now)
+    _analysis_section(source, selection, now)
+
+
+def _period(choice: str, now: dt.datetime) -> tuple[Period, str]:
+    today = now.date()
+    if choice == "本季度":
+        return Period.quarter_of(today), "本季度"
+    if choice == "本年":
+        return Period.year_of(today), "本年"
+    if choice == "自定义":
+        picked = st.session_state.get("dashboard_range") or ()
+        if len(picked) == 2:
+            start, end = picked
+            return (
+                Period(dt.datetime.combine(start, dt.time()), dt.datetime.combine(end, dt.time())
+                       + dt.timedelta(days=1)),
+                "自定义时段",
+            )  # fmt: skip
+    return Period.month_of(today), "本月"
+
+
+def _selectors(choices: dq.ScopeChoices, now: dt.datetime) -> Selection:
+    left, middle, right = st.columns([3, 2, 3])
+    with left:
+        choice = st.segmented_control(
+            "统计时段", PERIOD_CHOICES, default="本月", key="dashboard_period"
+        )
+        if choice == "自定义":
+            first = Period.month_of(now.date()).start.date()
+            st.date_input(
+                "起止日期",
+                value=(first, now.date()),
+                max_value=now.date(),
+                key="dashboard_range",
+                format="YYYY-MM-DD",
+            )
+    period, period_label = _period(choice or "本月", now)
+    with middle:
+        level = st.segmented_control("范围", SCOPE_CHOICES, default="街道", key="dashboard_level")
+    scope, scope_label = Scope(), choices.subdistrict
+    with right:
+        if level in ("社区", "网格") and choices.communities:
+            community_id = st.selectbox(
+                "社区",
+                list(choices.communities),
+                format_func=lambda cid: choices.communities[cid],
+                key="dashboard_community",
+            )
+            scope, scope_label = Scope(community_id=community_id), choices.communities[community_id]
+            cells = choices.cells.get(community_id, {})
+            if level == "网格" and cells:
+                cell_id = st.selectbox(
+                    "网格",
+                    list(cells),
+                    format_func=lambda cid: cells[cid],
+                    key="dashboard_scope_cell",
+                )
+                scope = Scope(grid_cell_id=cell_id)
+                scope_label = f"{choices.communities[community_id]} · {cells[cell_id]}"
+    return Selection(period, period_label, scope, scope_label)
+
+
+def _live_section(
+    source: DashboardSource,
+    selection: Selection,
+    settings: Settings,
+    fixed_now: dt.datetime | None,
+) -> None:
+    view = source.live(selection.period, selection.scope, fixed_now or local_now())
+    _tiles(view)
+    st.subheader("网格地图")
+    cells = view.cells
+    measure = st.selectbox(
+        "地图着色",
+        list(dq.MAP_MEASURES),
+        format_func=lambda k: dq.MAP_MEASURES[k],
+        key="dashboard_measure",
+    )
+    selected = st.session_state.get(CELL_KEY)
+    figure = charts.grid_map(
+        cells, view.geojson, view.service_points, measure=measure, selected=selected
+    )
+    event = st.plotly_chart(
+        figure,
+        on_select="rerun",
+        selection_mode="points",
+        key="map",
+        config={"scrollZoom": True, "displaylogo": False},
+    )
+    _take_map_click(event, {c.cell_id for c in cells})
+    names = {c.cell_id: f"{c.community} · {c.name}" for c in cells}
+    if names:
+        if st.session_state.get(CELL_KEY) not in names:
+            st.session_state.pop(CELL_KEY, None)
+        st.selectbox(
+            "网格详情（点击地图上的网格，或在此选择）",
+            list(names),
+            index=None,
+            format_func=lambda cid: names[cid],
+            placeholder="选择网格查看详情",
+            key=CELL_KEY,
+        )
+    cell_id = st.session_state.get(CELL_KEY)
+    if cell_id is not None:
+        panel = source.panel(cell_id, selection.period, view.now)
+        if panel is not None:
+            _cell_panel(panel)
+    _ranking(cells, settings.rank_min_cases)
+
+
+def _take_map_click(event: object, cell_ids: set[int]) -> None:
+    """Open the panel of a clicked cell (once per new click; the timer must not undo a choice)."""
+    points = []
+    try:
+        points = list(event.selection.points)  # type: ignore[attr-defined]
+    except AttributeError:
+        return
+    clicked = [p.get("location") for p in points if p.get("location") is not None]
+    marker = tuple(clicked)
+    if marker == st.session_state.get(MAP_SEEN_KEY):
+        return
+    st.session_state[MAP_SEEN_KEY] = marker
+    if clicked:
+        try:
+            cell_id = int(clicked[0])
+        except (TypeError, ValueError):
+            return
+        if cell_id in cell_ids:
+            st.session_state[CELL_KEY] = cell_id
+
+
+def _tiles(view: dq.LiveView) -> None:
+    tiles = dq.tiles(view.current, view.previous)
+    for row in range(0, len(tiles), 6):
+        columns = st.columns(6)
+        for column, tile in zip(columns, tiles[row : row + 6], strict=False):
+            with column.container(border=True):
+                st.metric(
+                    tile.label,
+                    tile.value,
+                    delta=tile.delta,
+                    delta_color="normal" if tile.higher_is_better else "inverse",
+                    help=tile.help,
+                )
+                st.caption(tile.detail)
+    st.caption(f"数据时间：{view.now:%Y-%m-%d %H:%M:%S}；变化与上一期（同长度时段）比较。")
+
+
+def _cell_panel(panel: dq.CellPanel) -> None:
+    with st.container(border=True):
+        st.subheader(f"网格详情：{panel.community} · {panel.name}")
+        s = panel.snapshot
+        c1, c2, c3, c4, c5, c6 = st.columns(6)
+        c1.metric("在办件数", f"{panel.open_total:,}")
+        c2.metric("逾期件数", f"{s.overdue:,}")
+        c3.metric("受理件数", f"{s.accepted:,}")
+        c4.metric("解决率", s.resolution.percent())
+        c4.caption(f"{s.resolution.numerator:,} / {s.resolution.denominator:,} 件")
+        c5.metric("走访覆盖率", s.visit_coverage.percent())
+        c5.caption(f"{s.visit_coverage.numerator:,} / {s.visit_coverage.denominator:,} 户")
+        c6.metric("帮扶人次", f"{s.assistance_persons:,}")
+        leader = panel.leader or "（未指定）"
+        if panel.leader and panel.leader_title:
+            leader = f"{panel.leader}（{panel.leader_title}）"
+        st.write(f"片长：{leader}")
+        st.write(f"民情搜集义务人：{'、'.join(panel.collectors) or '（未指定）'}")
+        if panel.open_cases:
+            st.write(f"在办案件（{panel.open_total:,} 件，按期限排序）")
+            _case_table(panel.open_cases, key="panel_cases")
+        else:
+            st.info("该网格暂无在办案件。")
+
+
+def _ranking(cells: list[dq.CellFigures], min_cases: int) -> None:
+    st.subheader("网格排名（按解决率）")
+    ranked = dq.cell_ranking(cells, min_cases=min_cases)
+    st.caption(f"本期受理少于 {min_cases} 件的网格不参与排名。")
+    if not ranked:
+        st.info("本期没有达到排名门槛的网格。")
+        return
+    frame = pd.DataFrame(
+        {
+            "排名": range(1, len(ranked) + 1),
+            "网格": [c.name for c in ranked],
+            "社区": [c.community for c in ranked],
+            "受理件数": [c.accepted for c in ranked],
+            "解决率": [c.resolution.percent() for c in ranked],
+            "已解决/基数": [f"{c.resolution.numerator}/{c.resolution.denominator}" for c in ranked],
+            "在办": [c.open_cases for c in ranked],
+            "逾期": [c.overdue for c in ranked],
+            "走访覆盖率": [c.coverage.percent() for c in ranked],
+            "已走访/户数": [f"{c.coverage.numerator}/{c.coverage.denominator}" for c in ranked],
+            "帮扶人次": [c.assistance_persons for c in ranked],
+        }
+    )
+    st.dataframe(frame, hide_index=True, width="stretch", key="ranking")
+
+
+def _case_table(links: list[dq.CaseLink], *, key: str) -> None:
+    frame = pd.DataFrame(
+        {
+            "案件编号": [f"{c.url}#{c.case_no}" for c in links],
+            "类别": [c.category for c in links],
+            "网格": [c.cell for c in links],
+            "状态": [c.status for c in links],
+            "受理时间": [c.accepted_at for c in links],
+            "办结期限": [c.deadline_at for c in links],
+            "逾期天数": [c.days_overdue for c in links],
+            "上报至": [c.escalated_to or "" for c in links],
+            "诉求摘要": [c.summary for c in links],
+        }
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        key=key,
+        column_config={
+            "案件编号": st.column_config.LinkColumn("案件编号", display_text=r"#(.*)$"),
+            "受理时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "办结期限": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+        },
+    )
+
+
+def _analysis_section(source: DashboardSource, selection: Selection, now: dt.datetime) -> None:
+    view = source.analysis(selection.period, selection.scope, now)
+    st.subheader("趋势（近 12 个月）")
+    left, right = st.columns(2)
+    left.plotly_chart(charts.trend_counts(view.trend), key="trend_counts")
+    right.plotly_chart(charts.trend_rates(view.trend), key="trend_rates")
+    st.subheader("分类统计（本期受理）")
+    a, b, c = st.columns(3)
+    a.plotly_chart(charts.breakdown_bars(view.breakdowns.by_category, "按类别"), key="by_category")
+    b.plotly_chart(
+        charts.breakdown_bars(view.breakdowns.by_channel, "按来源渠道"), key="by_channel"
+    )
+    c.plotly_chart(
+        charts.breakdown_bars(view.breakdowns.by_handling, "按五件制"), key="by_handling"
+    )
+    st.plotly_chart(charts.level_bars(view.breakdowns.by_level), key="levels")
+    left, right = st.columns(2)
+    with left:
+        st.subheader(f"逾期案件（前 {len(view.overdue)} 件）")
+        if view.overdue:
+            _case_table(view.overdue, key="overdue_cases")
+        else:
+            st.success("当前没有逾期案件。")
+    with right:
+        st.subheader(f"已上报案件（前 {len(view.escalated)} 件）")
+        if view.escalated:
+            _case_table(view.escalated, key="escalated_cases")
+        else:
+            st.info("当前没有等待上级答复的案件。")

@@ -1,0 +1,303 @@
+"""走访记录: record a home visit and the concerns found (each becomes a case in the same save),
+the latest visits, and household coverage per grid cell this year (进百家门).
+
+Typed values live in ``st.session_state`` (widget keys ``vi_*``); a failed save shows each
+Chinese message under its field and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from config import local_now
+from db.dashboard_queries import case_link
+from domain.deadlines import ClockRules
+from domain.kpis import Period
+from domain.roles import Actor, PageKey
+from domain.validation import VisitDraft
+from domain.workflow import HandlingType
+from services import visits as visit_service
+from services.cases import ValidationFailed, category_choices
+from services.territory import grid_cell_choices
+from services.visits import ConcernDraft, concern_field
+from ui.context import get_sessions, get_settings, require_page
+from ui.forms import field_errors, show_field_error
+
+FORM = "visit"
+CONCERN_SLOTS = 3
+CELL_KEY = "vi_cell"
+VISIT_KEYS = (
+    "vi_household",
+    "vi_building",
+    "vi_visitors",
+    "vi_people",
+    "vi_date",
+    "vi_time",
+    "vi_notes",
+)
+CONCERN_KEYS = ("category", "type", "description", "name", "phone", "anonymous", "promised")
+
+
+def _ck(index: int, name: str) -> str:
+    return f"vi_c{index}_{name}"
+
+
+def _defaults(actor: Actor, now: dt.datetime) -> None:
+    state = st.session_state
+    state.setdefault("vi_visitors", actor.display_name)
+    state.setdefault("vi_people", 1)
+    state.setdefault("vi_date", now.date())
+    state.setdefault("vi_time", now.time().replace(second=0, microsecond=0))
+    for key in ("vi_building", "vi_notes"):
+        state.setdefault(key, "")
+    for i in range(CONCERN_SLOTS):
+        state.setdefault(_ck(i, "description"), "")
+        state.setdefault(_ck(i, "name"), "")
+        state.setdefault(_ck(i, "phone"), "")
+        state.setdefault(_ck(i, "anonymous"), False)
+
+
+def _visited_at() -> dt.datetime | None:
+    day, moment = st.session_state.get("vi_date"), st.session_state.get("vi_time")
+    return None if day is None or moment is None else dt.datetime.combine(day, moment)
+
+
+def _drafts(now: dt.datetime) -> tuple[VisitDraft, list[ConcernDraft]]:
+    state = st.session_state
+    visit = VisitDraft(
+        grid_cell_id=state.get(CELL_KEY),
+        visited_at=_visited_at() or now,
+        visitors=state.get("vi_visitors") or "",
+        people_met=None if state.get("vi_people") is None else int(state["vi_people"]),
+        household_id=state.get("vi_household"),
+        building=state.get("vi_building") or "",
+        notes=state.get("vi_notes") or "",
+    )
+    concerns = [
+        ConcernDraft(
+            category_id=state.get(_ck(i, "category")),
+            handling_type=state.get(_ck(i, "type")),
+            description=state.get(_ck(i, "description")) or "",
+            reporter_name=state.get(_ck(i, "name")) or "",
+            reporter_phone=state.get(_ck(i, "phone")) or "",
+            anonymous=bool(state.get(_ck(i, "anonymous"))),
+            promised_date=state.get(_ck(i, "promised")),
+        )
+        for i in range(CONCERN_SLOTS)
+    ]
+    return visit, concerns
+
+
+def _save(actor: Actor, rules: ClockRules) -> None:
+    """Submit callback: save the visit with its concerns, or keep the form and its errors."""
+    now = local_now()
+    visit, concerns = _drafts(now)
+    # Keep slot numbers in the error keys: only filled slots are sent, so map them back.
+    filled = [i for i, c in enumerate(concerns) if c.description.strip() or c.category_id]
+    try:
+        with get_sessions()() as session:
+            saved, cases = visit_service.record_visit(
+                session,
+                draft=visit,
+                concerns=[concerns[i] for i in filled],
+                actor=actor,
+                now=now,
+                rules=rules,
+            )
+    except ValidationFailed as exc:
+        errors: dict[str, str] = {}
+        for key, message in exc.errors.items():
+            if key.startswith("concerns.") and key.count(".") == 2:
+                _, index, name = key.split(".")
+                key = concern_field(filled[int(index)], name)
+            errors[key] = message
+        if _visited_at() is None:
+            errors["visited_at"] = "请填写走访日期和时间"
+        st.session_state[f"{FORM}_errors"] = errors
+        st.session_state.pop(f"{FORM}_saved", None)
+        return
+    st.session_state.pop(f"{FORM}_errors", None)
+    st.session_state[f"{FORM}_saved"] = {
+        "visit_id": saved.id,
+        "cases": [(c.id, c.case_no) for c in cases],
+    }
+    for key in VISIT_KEYS:
+        st.session_state.pop(key, None)
+    for i in range(CONCERN_SLOTS):
+        for name in CONCERN_KEYS:
+            st.session_state.pop(_ck(i, name), None)
+
+
+def _saved_banner() -> None:
+    saved = st.session_state.get(f"{FORM}_saved")
+    if not saved:
+        return
+    if saved["cases"]:
+        numbers = "、".join(no for _, no in saved["cases"])
+        st.success(f"走访已保存，发现的问题已受理为案件：{numbers}")
+        links = " · ".join(f"[{no}]({case_link(cid)})" for cid, no in saved["cases"])
+        st.markdown(f"打开案件：{links}")
+    else:
+        st.success("走访已保存。")
+
+
+def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
+    errors = field_errors(FORM)
+    st.selectbox(
+        "走访网格",
+        list(cells),
+        format_func=cells.get,
+        index=None,
+        placeholder="请选择网格",
+        key=CELL_KEY,
+    )
+    show_field_error(errors, "grid_cell_id")
+    cell_id = st.session_state.get(CELL_KEY)
+    with get_sessions()() as session:
+        households = (
+            visit_service.household_choices(session, grid_cell_id=cell_id, actor=actor)
+            if cell_id is not None
+            else {}
+        )
+        categories = category_choices(session)
+    if st.session_state.get("vi_household") not in households:
+        st.session_state.pop("vi_household", None)
+    type_labels = {h.value: h.label for h in HandlingType}
+    with st.form("visit_form", clear_on_submit=False, enter_to_submit=False):
+        left, right = st.columns(2)
+        with left:
+            st.selectbox(
+                "走访住户",
+                list(households),
+                format_func=households.get,
+                index=None,
+                placeholder="先选择网格，再选择住户" if cell_id is None else "选择住户",
+                key="vi_household",
+            )
+            show_field_error(errors, "household_id")
+            st.text_input("或楼栋（未入户时填写）", max_chars=30, key="vi_building")
+            show_field_error(errors, "building")
+            st.text_input("走访人", max_chars=200, key="vi_visitors")
+            show_field_error(errors, "visitors")
+        with right:
+            st.number_input("见面人数", min_value=0, max_value=100, step=1, key="vi_people")
+            show_field_error(errors, "people_met")
+            d, t = st.columns(2)
+            d.date_input("走访日期", format="YYYY-MM-DD", key="vi_date")
+            t.time_input("时间", key="vi_time", step=60 * 15)
+            show_field_error(errors, "visited_at")
+        st.text_area("走访记录", max_chars=1000, key="vi_notes")
+        show_field_error(errors, "notes")
+        st.markdown("**发现的问题**（每条将受理为一件民情，渠道为「入户走访」；不填则只记录走访）")
+        for i in range(CONCERN_SLOTS):
+            with st.expander(
+                f"问题 {i + 1}",
+                expanded=i == 0 or any(k.startswith(f"concerns.{i}.") for k in errors),
+            ):
+                a, b = st.columns(2)
+                a.selectbox(
+                    "类别",
+                    list(categories),
+                    format_func=categories.get,
+                    index=None,
+                    key=_ck(i, "category"),
+                )
+                with a:
+                    show_field_error(errors, concern_field(i, "category_id"))
+                b.selectbox(
+                    "五件制",
+                    list(type_labels),
+                    format_func=type_labels.get,
+                    index=None,
+                    key=_ck(i, "type"),
+                )
+                with b:
+                    show_field_error(errors, concern_field(i, "handling_type"))
+                st.text_area("诉求内容", max_chars=2000, key=_ck(i, "description"))
+                show_field_error(errors, concern_field(i, "description"))
+                n, p, anon = st.columns([2, 2, 1])
+                n.text_input("反映人", max_chars=40, key=_ck(i, "name"))
+                with n:
+                    show_field_error(errors, concern_field(i, "reporter_name"))
+                p.text_input("联系电话", max_chars=20, key=_ck(i, "phone"))
+                with p:
+                    show_field_error(errors, concern_field(i, "reporter_phone"))
+                anon.checkbox("匿名", key=_ck(i, "anonymous"))
+                st.date_input(
+                    "承诺办结日期（承诺件必填）",
+                    value=None,
+                    format="YYYY-MM-DD",
+                    key=_ck(i, "promised"),
+                )
+                show_field_error(errors, concern_field(i, "promised_date"))  # fmt: skip
+        show_field_error(errors, "concerns")
+        st.form_submit_button("保存走访", type="primary", on_click=_save, args=(actor, rules))
+    if errors:
+        st.warning("未保存：请按提示修改后重新提交。")
+
+
+def render() -> None:
+    """Draw the visits page."""
+    actor = require_page(PageKey.VISITS)
+    settings = get_settings()
+    now = local_now()
+    _defaults(actor, now)
+    st.title("走访记录")
+    st.caption("一户一见面，一月一搜集，一月一汇报；每户每年至少走访一次（进百家门）。")
+    with get_sessions()() as session:
+        cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+    if not cells:
+        st.info("您没有负责的网格，无法记录走访。")
+        return
+    record, listing, coverage = st.tabs(["记录走访", "走访列表", "覆盖率"])
+    with record:
+        _saved_banner()
+        _form(actor, settings.clock, cells)
+    year = Period.year_of(now.date())
+    with get_sessions()() as session:
+        rows = visit_service.list_visits(session, actor=actor, limit=200)
+        by_cell = visit_service.visit_coverage_by_cell(session, actor=actor, period=year)
+    with listing:
+        if not rows:
+            st.info("暂无走访记录。")
+        else:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "走访时间": [r.visited_at for r in rows],
+                        "社区": [r.community for r in rows],
+                        "网格": [r.cell for r in rows],
+                        "住户/楼栋": [r.place for r in rows],
+                        "走访人": [r.visitors for r in rows],
+                        "见面人数": [r.people_met for r in rows],
+                        "发现问题": ["、".join(r.case_nos) for r in rows],
+                        "走访记录": [r.notes for r in rows],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "走访时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
+                },
+                key="visit_list",
+            )
+    with coverage:
+        st.caption(f"{now.year} 年走访覆盖率 = 本年至少走访一次的户数 ÷ 户数")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "社区": [c.community for c in by_cell],
+                    "网格": [c.cell for c in by_cell],
+                    "户数": [c.coverage.denominator for c in by_cell],
+                    "已走访户数": [c.coverage.numerator for c in by_cell],
+                    "覆盖率": [c.coverage.percent() for c in by_cell],
+                    "走访次数": [c.visits for c in by_cell],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="visit_coverage",
+        )

@@ -1,0 +1,213 @@
+"""Plotly figures of the 书记看板: the live grid map, trends, breakdowns, resolved levels.
+
+Figures are drawn from figures already computed (``db.dashboard_queries``); nothing here
+queries or computes a KPI. Hover text is built from numbers and admin data (cell and service
+point names) only, HTML-escaped, never from residents' text. The map needs no network: the
+default style ``white-bg`` draws polygons without tiles; ``MINQING_MAP_STYLE`` may name a
+tile style (e.g. ``open-street-map``) or a MapLibre style URL for sites that have one.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from db.dashboard_queries import (
+    MAP_MEASURES,
+    CellFigures,
+    GroupFigures,
+    MonthFigures,
+    ServicePointView,
+)
+from domain.kpis import Ratio
+
+DEFAULT_MAP_STYLE = "white-bg"
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+LAYOUT = {"font": {"family": FONT}, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
+POINT_COLOURS = {
+    "party_station": "#c0392b",
+    "clinic": "#16a085",
+    "police": "#2c3e50",
+    "service_centre": "#8e44ad",
+}
+
+
+def map_style() -> str:
+    """The configured map style: ``MINQING_MAP_STYLE`` or the offline ``white-bg``."""
+    return os.environ.get("MINQING_MAP_STYLE", "").strip() or DEFAULT_MAP_STYLE
+
+
+def _ratio_text(ratio: Ratio, unit: str) -> str:
+    return f"{ratio.percent()}（{ratio.numerator:,}/{ratio.denominator:,} {unit}）"
+
+
+def _centre_and_zoom(cells: Sequence[CellFigures], geojson: dict) -> tuple[dict, float]:
+    lons: list[float] = []
+    lats: list[float] = []
+    for feature in geojson.get("features", []):
+        geometry = feature["geometry"]
+        rings = geometry["coordinates"]
+        polygons = rings if geometry["type"] == "MultiPolygon" else [rings]
+        for polygon in polygons:
+            for lon, lat, *_ in polygon[0]:
+                lons.append(lon)
+                lats.append(lat)
+    if not lons:
+        return {"lat": 28.2, "lon": 112.9}, 12.0
+    span = max(max(lons) - min(lons), (max(lats) - min(lats)) * 1.4, 1e-4)
+    # MapLibre zoom: 360° at zoom 0 over ~512 px; the map is ~900 px wide.
+    zoom = 0.0
+    while 360 / 2**zoom * (700 / 512) > span and zoom < 19:
+        zoom += 0.25
+    centre = {"lat": (min(lats) + max(lats)) / 2, "lon": (min(lons) + max(lons)) / 2}
+    return centre, zoom - 0.25
+
+
+def grid_map(
+    cells: Sequence[CellFigures],
+    geojson: dict,
+    points: Sequence[ServicePointView],
+    *,
+    measure: str,
+    selected: int | None = None,
+) -> go.Figure:
+    """The grid map: polygons coloured by ``measure``, hover in Chinese, service points on top."""
+    legend = MAP_MEASURES[measure]
+    frame = pd.DataFrame(
+        {
+            "cell_id": [c.cell_id for c in cells],
+            "value": [c.measure(measure) for c in cells],
+            "hover": [
+                "<br>".join(
+                    [
+                        f"<b>{html.escape(c.community)} · {html.escape(c.name)}</b>",
+                        f"在办 {c.open_cases:,} 件，逾期 {c.overdue:,} 件",
+                        f"受理 {c.accepted:,} 件，解决率 {_ratio_text(c.resolution, '件')}",
+                        f"走访覆盖率 {_ratio_text(c.coverage, '户')}",
+                        f"帮扶人次 {c.assistance_persons:,}",
+                    ]
+                )
+                for c in cells
+            ],
+        }
+    )
+    centre, zoom = _centre_and_zoom(cells, geojson)
+    scale = "Blues" if measure in {"resolution", "coverage", "assistance_persons"} else "OrRd"
+    figure = px.choropleth_map(
+        frame,
+        geojson=geojson,
+        locations="cell_id",
+        color="value",
+        color_continuous_scale=scale,
+        map_style=map_style(),
+        center=centre,
+        zoom=zoom,
+        opacity=0.65,
+        custom_data=["hover"],
+        labels={"value": legend},
+    )
+    figure.update_traces(
+        hovertemplate="%{customdata[0]}<extra></extra>",
+        marker_line_width=[3 if c.cell_id == selected else 0.8 for c in cells],
+        marker_line_color="#333333",
+    )
+    if points:
+        figure.add_trace(
+            go.Scattermap(
+                lat=[p.latitude for p in points],
+                lon=[p.longitude for p in points],
+                mode="markers",
+                marker={"size": 11, "color": [POINT_COLOURS.get(p.kind, "#555") for p in points]},
+                name="服务站点",
+                hovertext=[f"{html.escape(p.label)}：{html.escape(p.name)}" for p in points],
+                hoverinfo="text",
+                showlegend=True,
+            )
+        )
+    figure.update_layout(
+        **LAYOUT,
+        height=560,
+        coloraxis_colorbar={"title": {"text": legend}},
+        legend={"orientation": "h", "y": -0.02, "title": {"text": ""}},
+        clickmode="event+select",
+    )
+    return figure
+
+
+def trend_counts(trend: Sequence[MonthFigures]) -> go.Figure:
+    """受理 vs 已解决 per month (已解决 = 解决率's numerator)."""
+    months = [m.label for m in trend]
+    figure = go.Figure(
+        [
+            go.Bar(name="受理件数", x=months, y=[m.accepted for m in trend]),
+            go.Bar(name="已解决", x=months, y=[m.resolution.numerator for m in trend]),
+        ]
+    )
+    figure.update_layout(**LAYOUT, barmode="group", height=320, title="每月受理与解决")
+    return figure
+
+
+def trend_rates(trend: Sequence[MonthFigures]) -> go.Figure:
+    """解决率 and 满意率 per month, hover with counts."""
+    months = [m.label for m in trend]
+
+    def series(name: str, ratios: list[Ratio], unit: str) -> go.Scatter:
+        return go.Scatter(
+            name=name,
+            x=months,
+            y=[None if r.rate is None else round(r.rate * 100, 1) for r in ratios],
+            mode="lines+markers",
+            hovertext=[f"{name} {_ratio_text(r, unit)}" for r in ratios],
+            hoverinfo="text+x",
+        )
+
+    figure = go.Figure(
+        [
+            series("解决率", [m.resolution for m in trend], "件"),
+            series("满意率", [m.satisfaction for m in trend], "次"),
+        ]
+    )
+    figure.update_layout(
+        **LAYOUT, height=320, title="每月解决率与满意率（%）", yaxis={"range": [0, 105]}
+    )
+    return figure
+
+
+def breakdown_bars(groups: Sequence[GroupFigures], title: str) -> go.Figure:
+    """受理件数 per group with 解决率 and its counts as the bar label."""
+    figure = go.Figure(
+        go.Bar(
+            x=[g.accepted for g in groups],
+            y=[html.escape(g.label) for g in groups],
+            orientation="h",
+            text=[f"{g.accepted:,} 件 · 解决率 {_ratio_text(g.resolution, '件')}" for g in groups],
+            textposition="auto",
+            hoverinfo="text",
+        )
+    )
+    figure.update_layout(
+        **LAYOUT,
+        height=max(220, 36 * len(groups) + 80),
+        title=title,
+        yaxis={"autorange": "reversed"},
+    )
+    return figure
+
+
+def level_bars(levels: Sequence[tuple[str, int]]) -> go.Figure:
+    """Cases resolved per level: 小事不出社区、大事不出街道、难事不出区."""
+    figure = go.Figure(
+        go.Bar(
+            x=[label for label, _ in levels],
+            y=[n for _, n in levels],
+            text=[f"{n:,}" for _, n in levels],
+            textposition="auto",
+        )
+    )
+    figure.update_layout(**LAYOUT, height=300, title="化解层级（本期已解决件数）")
+    return figure
