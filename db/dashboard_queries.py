@@ -90,6 +90,7 @@ __all__ = [
     "grid_geojson",
     "live_view",
     "monthly_trend",
+    "open_case_count",
     "overdue_cases",
     "scope_choices",
     "service_points",
@@ -231,6 +232,8 @@ class LiveView:
     cells: list[CellFigures]
     geojson: dict[str, Any]
     service_points: list[ServicePointView]
+    open_cases: int
+    """在办件数 now: cases in an open state (已受理, 办理中, 待补材料, 已上报)."""
 
 
 @dataclass(frozen=True)
@@ -325,6 +328,13 @@ def next_deadline(
 
 
 # --- aggregates ----------------------------------------------------------------------------
+
+
+def open_case_count(session: Session, *, scope: Scope) -> int:
+    """在办件数: cases in scope still in an open state (``domain.workflow.OPEN_STATUSES``)."""
+    return _int(
+        session.scalar(select(func.count()).select_from(Case).where(_OPEN, *_case_scope(scope)))
+    )
 
 
 def monthly_trend(
@@ -732,8 +742,8 @@ def _rate_delta(current: Ratio, previous: Ratio) -> str | None:
     return f"{(current.rate - previous.rate) * 100:+.1f} 个百分点"
 
 
-def tiles(current: KpiSnapshot, previous: KpiSnapshot) -> list[Tile]:
-    """One tile per KPI (DOMAIN.md §6): value, the count beside a rate, change against the previous period."""
+def tiles(current: KpiSnapshot, previous: KpiSnapshot, *, open_cases: int) -> list[Tile]:
+    """One tile per KPI (DOMAIN.md §6) plus 在办件数: value, count beside rate, change."""
 
     def rate_tile(
         key: str,
@@ -823,6 +833,15 @@ def tiles(current: KpiSnapshot, previous: KpiSnapshot) -> list[Tile]:
             "本期帮扶记录的受助人数之和",
         ),
         Tile(
+            "open_cases",
+            "在办件数",
+            f"{open_cases:,}",
+            "当前仍在办理",
+            None,
+            "当前处于已受理、办理中、待补材料或已上报状态的件数",
+            higher_is_better=False,
+        ),
+        Tile(
             "overdue",
             "逾期件数",
             f"{current.overdue:,}",
@@ -888,6 +907,7 @@ def live_view(
             cells=cell_figures(session, period=period, now=now, scope=scope),
             geojson=grid_geojson(session, scope=scope),
             service_points=service_points(session, scope=scope),
+            open_cases=open_case_count(session, scope=scope),
         )
         return view, valid_until
 

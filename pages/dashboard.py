@@ -223,10 +223,10 @@ def _take_map_click(event: object, cell_ids: set[int]) -> None:
 
 
 def _tiles(view: dq.LiveView) -> None:
-    tiles = dq.tiles(view.current, view.previous)
-    for row in range(0, len(tiles), 6):
-        columns = st.columns(6)
-        for column, tile in zip(columns, tiles[row : row + 6], strict=False):
+    tiles = dq.tiles(view.current, view.previous, open_cases=view.open_cases)
+    for row in range(0, len(tiles), 7):
+        columns = st.columns(7)
+        for column, tile in zip(columns, tiles[row : row + 7], strict=False):
             with column.container(border=True):
                 st.metric(
                     tile.label,

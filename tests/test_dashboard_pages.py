@@ -97,7 +97,7 @@ def test_dashboard_tiles_show_hand_computed_figures(hand_db):
     for label, (value, detail, delta) in HAND_TILES.items():
         assert tiles[label] == (value, delta), label
         assert any(c.value == detail for c in at.caption), detail
-    assert list(tiles)[:12] == list(HAND_TILES)
+    assert list(tiles)[:13] == list(HAND_TILES)
     ranking = _table(at, "排名")
     assert list(ranking["网格"]) == ["第1网格"]  # 第2网格 has 1 case, under the minimum of 2
     assert list(ranking["解决率"]) == ["66.7%"] and list(ranking["已解决/基数"]) == ["2/3"]

@@ -35,6 +35,7 @@ from domain.kpis import Period, Ratio
 from domain.workflow import (
     CLOSED_WITHOUT_RESULT,
     FINISHED_STATUSES,
+    OPEN_STATUSES,
     CaseStatus,
     Channel,
     HandlingType,
@@ -228,6 +229,9 @@ def test_live_view_tiles_equal_pure_functions(session):
             previous = _pure_snapshot(session, scope, period.previous())
             assert view.previous.resolution == previous["resolution"]
             assert view.previous.accepted == previous["accepted"]
+            assert view.open_cases == sum(
+                1 for c in case_facts(session, scope) if c.status in OPEN_STATUSES
+            )
 
 
 def test_cell_figures_equal_pure_functions_per_cell(session):
@@ -428,6 +432,7 @@ HAND_TILES = {
     "响应率": ("60.0%", "3 / 5 件", "+60.0 个百分点"),
     "满意率": ("100.0%", "2 / 2 次回访", None),
     "帮扶人次": ("18", "本期帮扶", "+8 较上期"),
+    "在办件数": ("3", "当前仍在办理", None),
     "逾期件数": ("2", "当前在办且已超期限", None),
     "平均办理时长": ("6.7 个工作日", "本期办结 3 件", None),
     "重复信访率": ("20.0%", "1 / 5 件", "+20.0 个百分点"),
@@ -438,7 +443,10 @@ HAND_TILES = {
 def test_hand_computed_tiles(session):
     _hand_world(session)
     view = dq.live_view(session, period=NOV, now=NOW, scope=Scope())
-    got = {t.label: (t.value, t.detail, t.delta) for t in dq.tiles(view.current, view.previous)}
+    got = {
+        t.label: (t.value, t.detail, t.delta)
+        for t in dq.tiles(view.current, view.previous, open_cases=view.open_cases)
+    }
     assert got == HAND_TILES
 
 
