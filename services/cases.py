@@ -79,12 +79,14 @@ __all__ = [
     "ValidationFailed",
     "accept_case",
     "action_form",
+    "allocate_case_seq",
     "apply_action",
     "assignable_users",
     "case_detail",
     "case_number",
     "category_choices",
     "deadline_preview",
+    "ensure_counter_row",
     "find_case_id",
     "reopened_deadline",
     "repeat_candidates",
@@ -206,7 +208,7 @@ def deadline_preview(draft: CaseDraft, *, rules: ClockRules) -> dt.datetime | No
         return None
 
 
-def _allocate_seq(session: Session, year: int) -> int:
+def allocate_case_seq(session: Session, year: int) -> int:
     """Take the next number of ``year`` inside the caller's transaction (row-locked, gap-free).
 
     The UPDATE comes first so that it takes the write lock (SQLite) or the row lock
@@ -235,7 +237,7 @@ def _allocate_seq(session: Session, year: int) -> int:
     raise RuntimeError(f"无法分配 {year} 年的案件编号")
 
 
-def _ensure_counter_row(session: Session, year: int) -> None:
+def ensure_counter_row(session: Session, year: int) -> None:
     """Create ``year``'s counter row in its own short transaction if it is missing.
 
     Doing this before the numbering transaction keeps MySQL's gap locks out of it (two
@@ -249,6 +251,11 @@ def _ensure_counter_row(session: Session, year: int) -> None:
         session.commit()
     except IntegrityError:
         session.rollback()
+
+
+# Older private names, still imported by other services.
+_allocate_seq = allocate_case_seq
+_ensure_counter_row = ensure_counter_row
 
 
 def _check_scope(actor: Actor, grid_cell_id: int) -> None:
@@ -307,10 +314,10 @@ def accept_case(
         rules=rules,
     )
     year = draft.accepted_at.year
-    _ensure_counter_row(session, year)
+    ensure_counter_row(session, year)
     community_id = cell.community_id
     try:
-        seq = _allocate_seq(session, year)
+        seq = allocate_case_seq(session, year)
         anonymous = draft.anonymous
         phone = normalize_phone(draft.reporter_phone) if draft.reporter_phone.strip() else None
         case = Case(
