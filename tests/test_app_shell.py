@@ -73,18 +73,37 @@ def test_five_failures_lock_the_account(app_db):
         assert user is not None and user.locked_until is not None
         outcomes = list(
             session.scalars(
-                select(LoginEvent.outcome).where(LoginEvent.username == "staff").order_by(LoginEvent.id)
+                select(LoginEvent.outcome)
+                .where(LoginEvent.username == "staff")
+                .order_by(LoginEvent.id)
             )
         )
     assert outcomes[:6] == ["failure"] * 5 + ["locked"]
     assert outcomes[-1] == "locked"
 
 
-def test_viewer_cannot_switch_to_the_ledger(app_db):
-    at = _login(AppTest.from_file(APP, default_timeout=60).run(), "viewer")
+def _known_pages(at: AppTest) -> list[str]:
+    """The pages registered for this session (AppTest lists them when a switch fails)."""
+    with pytest.raises(ValueError, match="Known pages") as err:
+        at.switch_page("pages/__init__.py")  # a real file, never a registered page
+    listed = str(err.value).split("Known pages: ")[1]
+    return [name.strip(" '[].") for name in listed.split(",")]
+
+
+@pytest.mark.parametrize(
+    ("username", "present", "absent"),
+    [
+        ("viewer", {"会议大屏"}, {"ledger", "intake", "case", "users", "audit", "首页"}),
+        ("staff", {"ledger", "intake", "case", "todo"}, {"users", "audit"}),
+        ("admin", {"ledger", "users", "audit"}, set()),
+    ],
+)
+def test_each_role_gets_only_its_pages(app_db, username, present, absent):
+    at = _login(AppTest.from_file(APP, default_timeout=60).run(), username)
     assert not at.exception
-    with pytest.raises(ValueError):
-        at.switch_page("pages/ledger.py")
+    known = set(_known_pages(at))
+    assert present <= known, known
+    assert not absent & known, known
 
 
 def test_unknown_database_scheme_is_explained_not_a_traceback(app_db, monkeypatch):

@@ -54,18 +54,18 @@ def login_page(authenticator: stauth.Authenticate, credentials: dict, settings: 
         status = st.session_state.get("authentication_status")
         if status is False:
             username = _attempted_username(credentials)
-            now = local_now()
-            locked_until = None
-            if username:
+            if username:  # a form submission on this run (not a later rerun)
                 with get_sessions()() as session:
-                    locked_until = accounts.record_failure(session, username=username, now=now)
-            if locked_until is not None:
-                st.error(
+                    locked_until = accounts.record_failure(
+                        session, username=username, now=local_now()
+                    )
+                st.session_state["_login_error"] = (
                     f"该账户因连续 {accounts.LOCK_AFTER_FAILURES} 次登录失败已被锁定，"
                     f"请于 {locked_until:%H:%M} 后再试。"
+                    if locked_until is not None
+                    else "用户名或密码不正确。"
                 )
-            else:
-                st.error("用户名或密码不正确。")
+            st.error(st.session_state.get("_login_error", "用户名或密码不正确。"))
         elif status is None:
             st.info("请输入用户名和密码登录。")
     with right:
