@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Date, DateTime, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -205,16 +205,31 @@ class _Picker:
         return self.items[bisect.bisect_right(self.cum, rng.random() * self.total)]
 
 
+def _ri(rng: random.Random, low: int, high: int) -> int:
+    """A random integer in [low, high]; ``random()`` is much cheaper than ``randint``."""
+    return low + int(rng.random() * (high - low + 1))
+
+
+def _rr(rng: random.Random, low: int, stop: int) -> int:
+    """A random integer in [low, stop)."""
+    return low + int(rng.random() * (stop - low))
+
+
+def _pick(rng: random.Random, items: Sequence[Any]) -> Any:
+    """A uniformly chosen element of ``items``."""
+    return items[int(rng.random() * len(items))]
+
+
 def _name(rng: random.Random) -> str:
-    given = rng.choice(T.GIVEN_CHARS)
+    given = _pick(rng, T.GIVEN_CHARS)
     if rng.random() < 0.7:
-        given += rng.choice(T.GIVEN_CHARS)
-    return rng.choice(T.SURNAMES) + given
+        given += _pick(rng, T.GIVEN_CHARS)
+    return _pick(rng, T.SURNAMES) + given
 
 
 def _mobile(rng: random.Random) -> str:
-    prefix = rng.choice(("13", "15", "17", "18", "19"))
-    return f"{prefix}{rng.randrange(10**9):09d}"
+    prefix = _pick(rng, ("13", "15", "17", "18", "19"))
+    return f"{prefix}{_rr(rng, 0, 10**9):09d}"
 
 
 def _at(day: dt.date, minute_of_day: int) -> dt.datetime:
@@ -223,8 +238,20 @@ def _at(day: dt.date, minute_of_day: int) -> dt.datetime:
 
 def _office_minute(rng: random.Random) -> int:
     """A minute of office hours (08:30–12:00, 14:00–17:30)."""
-    m = rng.randrange(420)
+    m = _rr(rng, 0, 420)
     return 510 + m if m < 210 else 840 + (m - 210)
+
+
+def _sqlite_datetime(value: dt.datetime | None) -> str | None:
+    """SQLAlchemy's SQLite DATETIME storage format (always six fractional digits)."""
+    if value is None:
+        return None
+    text_ = value.isoformat(" ")
+    return text_ if value.microsecond else text_ + ".000000"
+
+
+def _sqlite_date(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def _months_back(today: dt.date, months: int) -> dt.date:
@@ -321,7 +348,7 @@ class _Cell:
 def _point_in_cell(rng: random.Random, cell: _Cell) -> tuple[float, float]:
     """A random point inside the cell (cells are star-shaped around their centroid)."""
     ring = cell.ring
-    k = rng.randrange(len(ring) - 1)
+    k = _rr(rng, 0, len(ring) - 1)
     a, b = rng.random(), rng.random()
     if a + b > 1:
         a, b = 1 - a, 1 - b
@@ -371,9 +398,41 @@ class _Generator:
         return range(first, first + n)
 
     def _write(self, table: type[Base], rows: list[dict[str, Any]]) -> None:
-        for k in range(0, len(rows), CHUNK):
-            self.conn.execute(insert(table.__table__), rows[k : k + CHUNK])
+        if not rows:
+            return
+        if self.conn.dialect.name == "sqlite":
+            self._write_sqlite(table, rows)
+        else:
+            for k in range(0, len(rows), CHUNK):
+                self.conn.execute(insert(table.__table__), rows[k : k + CHUNK])
         self.counts[table.__tablename__] += len(rows)
+
+    def _write_sqlite(self, table: type[Base], rows: list[dict[str, Any]]) -> None:
+        """SQLite fast path: plain DB-API ``executemany`` with SQLAlchemy's storage formats.
+
+        Converting a million rows' datetimes through SQLAlchemy's bind processors costs more
+        than the inserts themselves; the strings here are byte-identical to what it writes.
+        """
+        columns = list(rows[0])
+        types = [table.__table__.c[name].type for name in columns]
+        converters = [
+            _sqlite_datetime
+            if isinstance(t, DateTime)
+            else _sqlite_date
+            if isinstance(t, Date)
+            else None
+            for t in types
+        ]
+        plan = list(zip(columns, converters, strict=True))
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" * len(columns))
+        sql = f'INSERT INTO "{table.__tablename__}" ({names}) VALUES ({marks})'
+        for k in range(0, len(rows), CHUNK):
+            values = [
+                tuple(row[c] if conv is None else conv(row[c]) for c, conv in plan)
+                for row in rows[k : k + CHUNK]
+            ]
+            self.conn.exec_driver_sql(sql, values)
 
     # ------------------------------------------------------------ territory and people
 
@@ -397,7 +456,7 @@ class _Generator:
         rings = lattice_rings(rng)
         stems = list(T.ESTATE_STEMS)
         rng.shuffle(stems)
-        estates = [s + rng.choice(T.ESTATE_SUFFIXES) for s in stems]
+        estates = [s + _pick(rng, T.ESTATE_SUFFIXES) for s in stems]
         per_row = LATTICE_COLS // BLOCK_COLS
         cell_ids = iter(self._ids(GridCell, LATTICE_COLS * LATTICE_ROWS))
         self.cells: list[_Cell] = []
@@ -420,7 +479,7 @@ class _Generator:
                         weight=rng.uniform(0.5, 1.6),
                     )
                     if rng.random() < 0.12:
-                        cell.factory = rng.choice(T.FACTORIES)
+                        cell.factory = _pick(rng, T.FACTORIES)
                         cell.weight *= 1.4
                     self.cells.append(cell)
 
@@ -561,14 +620,14 @@ class _Generator:
         self.tagged: list[tuple[_Cell, int, str, TargetGroup]] = []
         next_id = self._ids(Household, 0).start
         for cell in self.cells:
-            target = rng.randint(30, 80)
+            target = _ri(rng, 30, 80)
             building = 0
             while len(cell.households) < target:
                 building += 1
                 b = f"{building}栋"
-                units = rng.randint(1, 3)
-                floors = rng.randint(2, 7)
-                rooms = rng.randint(1, 2)
+                units = _ri(rng, 1, 3)
+                floors = _ri(rng, 2, 7)
+                rooms = _ri(rng, 1, 2)
                 for u in range(1, units + 1):
                     for f in range(1, floors + 1):
                         for r in range(1, rooms + 1):
@@ -590,7 +649,7 @@ class _Generator:
                                     "phone": phone,
                                     "address": f"{SUBDISTRICT_NAME}{COMMUNITIES[cell.community][0]}"
                                     f"{cell.estate}{b}{u}单元{room}室",
-                                    "members": rng.choice((1, 2, 2, 3, 3, 3, 4, 4, 5)),
+                                    "members": _pick(rng, (1, 2, 2, 3, 3, 3, 4, 4, 5)),
                                 }
                             )
                             cell.households.append((hid, head, phone, b))
@@ -710,14 +769,14 @@ class _Generator:
             return moment
         midnight = dt.datetime.combine(self.today, dt.time())
         span = max(int((self.now - midnight).total_seconds() // 60), 1)
-        return self.now - dt.timedelta(minutes=rng.randrange(min(span, 240)))
+        return self.now - dt.timedelta(minutes=_rr(rng, 0, min(span, 240)))
 
     # ------------------------------------------------------------ visits and assistance
 
     def _visitors(self, rng: random.Random, cell: _Cell) -> str:
         names = [cell.leader]
         if rng.random() < 0.6:
-            names.append(cell.collectors[rng.randrange(2)])
+            names.append(cell.collectors[_rr(rng, 0, 2)])
         return "、".join(names)
 
     def _recorder(self, cell: _Cell) -> int:
@@ -742,7 +801,7 @@ class _Generator:
             "building": household[3],
             "visited_at": at,
             "visitors": self._visitors(rng, cell),
-            "people_met": rng.choice((1, 1, 2, 2, 2, 3, 3, 4)),
+            "people_met": _pick(rng, (1, 1, 2, 2, 2, 3, 3, 4)),
             "notes": notes,
             "recorded_by_id": self._recorder(cell),
         }
@@ -751,11 +810,11 @@ class _Generator:
         day = day_pick(rng)
         r = rng.random()
         if r < 0.45:
-            minute = rng.randrange(540, 690)
+            minute = _rr(rng, 540, 690)
         elif r < 0.85:
-            minute = rng.randrange(870, 1050)
+            minute = _rr(rng, 870, 1050)
         else:
-            minute = rng.randrange(1140, 1230)  # evenings, when people are home
+            minute = _rr(rng, 1140, 1230)  # evenings, when people are home
         moment = _at(day, minute)
         return self._clip_today(rng, moment) if day == self.today else moment
 
@@ -777,7 +836,7 @@ class _Generator:
             cell, household = self.households[idx]
             moment = self._visit_moment(rng, day_pick)
             rows.append(
-                self._visit_row(rng, vid, cell, household, moment, rng.choice(T.VISIT_NOTES))
+                self._visit_row(rng, vid, cell, household, moment, _pick(rng, T.VISIT_NOTES))
             )
         rows.sort(key=lambda r: (r["visited_at"], r["id"]))
         self._write(Visit, rows)
@@ -830,31 +889,31 @@ class _Generator:
             if day == self.today:
                 moment = self._clip_today(rng, moment)
             if rng.random() < 0.1 or not self.tagged:
-                cell = rng.choice(self.cells)
-                kind = rng.choice((AssistanceKind.VOLUNTARY_LABOUR, AssistanceKind.CHARITY_MEALS))
+                cell = _pick(rng, self.cells)
+                kind = _pick(rng, (AssistanceKind.VOLUNTARY_LABOUR, AssistanceKind.CHARITY_MEALS))
                 if kind is AssistanceKind.CHARITY_MEALS:
-                    persons = rng.randint(8, 16)
+                    persons = _ri(rng, 8, 16)
                     beneficiary = f"{cell.estate}空巢老人{persons}人"
-                    value: float | None = 15.0 * persons * rng.randint(1, 5)
+                    value: float | None = 15.0 * persons * _ri(rng, 1, 5)
                     group = TargetGroup.ELDERLY_ALONE
                 else:
-                    persons = rng.randint(20, 120)
+                    persons = _ri(rng, 20, 120)
                     beneficiary = f"{cell.estate}居民"
                     value = None
-                    group = rng.choice((TargetGroup.ELDERLY_ALONE, TargetGroup.DISABLED))
+                    group = _pick(rng, (TargetGroup.ELDERLY_ALONE, TargetGroup.DISABLED))
                 household = None
-                helpers = f"{cell.leader}等党员志愿者{rng.randint(6, 30)}人"
+                helpers = f"{cell.leader}等党员志愿者{_ri(rng, 6, 30)}人"
             else:
-                cell, household, head, group = rng.choice(self.tagged)
-                kind = rng.choice(kinds_for[group])
-                persons = 1 if rng.random() < 0.85 else rng.randint(2, 4)
+                cell, household, head, group = _pick(rng, self.tagged)
+                kind = _pick(rng, kinds_for[group])
+                persons = 1 if rng.random() < 0.85 else _ri(rng, 2, 4)
                 beneficiary = head
                 bounds = value_range[kind]
-                value = None if bounds is None else float(rng.randint(*bounds))
+                value = None if bounds is None else float(_ri(rng, *bounds))
                 if kind is AssistanceKind.CHARITY_MEALS:
-                    value = 15.0 * rng.randint(5, 30)
+                    value = 15.0 * _ri(rng, 5, 30)
                 helpers = "、".join(
-                    [cell.leader, *rng.sample(self.member_names[cell.community], rng.randint(0, 2))]
+                    [cell.leader, *rng.sample(self.member_names[cell.community], _ri(rng, 0, 2))]
                 )
             rows.append(
                 {
@@ -1035,18 +1094,18 @@ class _CasePlanner:
         for _ in range(n):
             channel = self.channel(rng)
             if not workday and channel not in self.OFF_DAY_CHANNELS:
-                channel = self.OFF_DAY_CHANNELS[rng.randrange(4)]
+                channel = self.OFF_DAY_CHANNELS[_rr(rng, 0, 4)]
             if channel is Channel.RECEPTION_DAY and day.weekday() != 1:
                 channel = Channel.LETTER_VISIT  # 接待日 is Tuesday morning
             if channel is Channel.MAILBOX:
-                minute = rng.randrange(480, 570)  # opened every morning
+                minute = _rr(rng, 480, 570)  # opened every morning
             elif channel is Channel.RECEPTION_DAY:
-                minute = rng.randrange(510, 690)
+                minute = _rr(rng, 510, 690)
             elif channel in (Channel.HOTLINE, Channel.CHAT_GROUP) and rng.random() < 0.2:
-                minute = rng.randrange(1080, 1290)
+                minute = _rr(rng, 1080, 1290)
             else:
                 minute = _office_minute(rng)
-            moment = _at(day, minute) + dt.timedelta(seconds=rng.randrange(60))
+            moment = _at(day, minute) + dt.timedelta(seconds=_rr(rng, 0, 60))
             if day == self.g.today:
                 moment = self.g._clip_today(rng, moment)
             out.append((moment, channel))
@@ -1059,9 +1118,9 @@ class _CasePlanner:
         """A moment in office hours ``workdays`` working days after ``base`` (0: later today)."""
         rng = self.rng
         if workdays <= 0:
-            moment = base + MINUTE * rng.randint(10, 240)
+            moment = base + MINUTE * _ri(rng, 10, 240)
             if moment.date() != base.date():
-                moment = base + MINUTE * rng.randint(1, 10)
+                moment = base + MINUTE * _ri(rng, 1, 10)
             return moment
         day = self.clock.add(base.date(), workdays)
         return _at(day, _office_minute(rng))
@@ -1071,7 +1130,7 @@ class _CasePlanner:
         if channel is not Channel.HOME_VISIT and rng.random() < self.ANONYMOUS.get(channel, 0.02):
             return None, None, None, True
         if channel is Channel.HOME_VISIT or rng.random() < 0.55:
-            hid, head, phone, _ = cell.households[rng.randrange(len(cell.households))]
+            hid, head, phone, _ = cell.households[_rr(rng, 0, len(cell.households))]
             return head, phone or _mobile(rng), hid, False
         return _name(rng), _mobile(rng), None, False
 
@@ -1079,19 +1138,19 @@ class _CasePlanner:
         rng = self.rng
         template = self.templates[cat](rng)
         if "{factory}" in template and cell.factory is None:
-            cell_factory = rng.choice(T.FACTORIES)
+            cell_factory = _pick(rng, T.FACTORIES)
         else:
             cell_factory = cell.factory or ""
         return template.format(
             estate=cell.estate,
-            road=rng.choice(T.ROADS),
+            road=_pick(rng, T.ROADS),
             factory=cell_factory,
-            b=rng.randint(1, 12),
-            u=rng.randint(1, 3),
-            f=rng.randint(3, 7),
-            n=rng.randint(2, 15),
-            h=rng.choice((12, 16, 20, 24, 36, 300)),
-            k=rng.randint(2, 4),
+            b=_ri(rng, 1, 12),
+            u=_ri(rng, 1, 3),
+            f=_ri(rng, 3, 7),
+            n=_ri(rng, 2, 15),
+            h=_pick(rng, (12, 16, 20, 24, 36, 300)),
+            k=_ri(rng, 2, 4),
             name=name or "一位居民",
         )
 
@@ -1118,7 +1177,7 @@ class _CasePlanner:
         key = (cell.id, cat)
         earlier = self.recent.get(key)
         if earlier and rng.random() < 0.09:
-            prev_id, prev_no, prev_at, prev_who = earlier[-1 - rng.randrange(len(earlier))]
+            prev_id, prev_no, prev_at, prev_who = earlier[-1 - _rr(rng, 0, len(earlier))]
             if (t0 - prev_at).days <= 120:
                 repeat_of = prev_id
                 same_person = prev_who is not None and (
@@ -1142,11 +1201,11 @@ class _CasePlanner:
         if in_gw and channel in (Channel.HOME_VISIT, Channel.INFORMANT):
             first = g.gridworker
         else:
-            first = pool[rng.randrange(len(pool))]
+            first = pool[_rr(rng, 0, len(pool))]
         if in_gw and rng.random() < 0.5:
             assignee = g.gridworker
         else:
-            assignee = first if rng.random() < 0.6 else pool[rng.randrange(len(pool))]
+            assignee = first if rng.random() < 0.6 else pool[_rr(rng, 0, len(pool))]
         secretary = g.secretary[cell.community]
 
         visit_id = None
@@ -1154,7 +1213,7 @@ class _CasePlanner:
             visit_id = self.next_visit
             self.next_visit += 1
             hh = next(h for h in cell.households if h[0] == household)
-            seen = t0 - MINUTE * rng.randint(10, 90)
+            seen = t0 - MINUTE * _ri(rng, 10, 90)
             if seen.date() != t0.date():
                 seen = t0
             batch.visits.append(
@@ -1165,7 +1224,7 @@ class _CasePlanner:
         day0 = t0.date()
         promised = None
         if kind is H.PROMISED:
-            span = rng.randint(5, 15) if cat == "民生项目" else rng.randint(1, 5)
+            span = _ri(rng, 5, 15) if cat == "民生项目" else _ri(rng, 1, 5)
             promised = self.clock.add(day0, span)
         deadline = self.clock.deadline(kind.value, day0, promised, urgent)
         due = self.clock.response(day0, urgent)
@@ -1224,9 +1283,9 @@ class _CasePlanner:
         late_response = rng.random() < 0.06 and not urgent
         # The first response: later today, or the next working day (rarely later).
         if late_response:
-            t_start = self._later(t0, rng.randint(2, 4))
+            t_start = self._later(t0, _ri(rng, 2, 4))
         elif urgent or rng.random() < 0.7:
-            t_start = t0 + MINUTE * rng.randint(5, 120)
+            t_start = t0 + MINUTE * _ri(rng, 5, 120)
         else:
             t_start = self._later(t0, 1)
 
@@ -1243,7 +1302,7 @@ class _CasePlanner:
             )
             return steps
         if kind is H.RETURN:
-            reason = rng.choice(T.RETURN_REASONS)
+            reason = _pick(rng, T.RETURN_REASONS)
             steps.append((t_start, Action.RETURN, S.RETURNED, reason, assignee, None))
             return steps
 
@@ -1255,23 +1314,23 @@ class _CasePlanner:
         level = Level.COMMUNITY
         t = t_start
         if kind is H.IMMEDIATE and not late_response and not stuck:
-            t = t0 + MINUTE * rng.randint(10, 180)
+            t = t0 + MINUTE * _ri(rng, 10, 180)
             if t.date() != t0.date():
-                t = t0 + MINUTE * rng.randint(1, 9)
+                t = t0 + MINUTE * _ri(rng, 1, 9)
             if rng.random() < 0.05:
                 steps.append((t, Action.START, S.IN_PROGRESS, "现场查看", assignee, None))
-                t = self._later(t, rng.randint(1, 2))  # could not be done the same day after all
+                t = self._later(t, _ri(rng, 1, 2))  # could not be done the same day after all
         else:
             steps.append((t, Action.START, S.IN_PROGRESS, "已联系反映人，安排处理", assignee, None))
             if kind is H.SUPPLEMENT:
-                t_req = t + MINUTE * rng.randint(5, 60)
-                materials = rng.choice(T.MATERIAL_LISTS)
+                t_req = t + MINUTE * _ri(rng, 5, 60)
+                materials = _pick(rng, T.MATERIAL_LISTS)
                 steps.append(
                     (t_req, Action.REQUEST_MATERIALS, S.AWAITING_MATERIALS, f"告知需补交：{materials}", assignee, None)
                 )  # fmt: skip
                 if stuck:
                     return self._reminders(steps, t_req, secretary, deadline, paused=True)
-                t = self._later(t_req, rng.randint(1, 12))
+                t = self._later(t_req, _ri(rng, 1, 12))
                 new_deadline = self.clock.extend(deadline.date(), t_req.date(), t.date())
                 steps.append(
                     (
@@ -1284,12 +1343,12 @@ class _CasePlanner:
                     )
                 )
                 deadline = new_deadline
-                t = self._later(t, rng.choice((0, 1, 1, 2, 2, 3, 5)))
+                t = self._later(t, _pick(rng, (0, 1, 1, 2, 2, 3, 5)))
             elif kind is H.ESCALATE:
                 units = T.ESCALATION_UNITS[cat]
-                unit = units[rng.randrange(len(units))]
-                t_esc = self._later(t, rng.choice((0, 0, 1, 2)))
-                esc_days = rng.choice((10, 15, 20, 30))
+                unit = units[_rr(rng, 0, len(units))]
+                t_esc = self._later(t, _pick(rng, (0, 0, 1, 2)))
+                esc_days = _pick(rng, (10, 15, 20, 30))
                 esc_due = end_of(self.clock.add(t_esc.date(), esc_days))
                 steps.append(
                     (t_esc, Action.ESCALATE, S.ESCALATED, f"上报{unit}", assignee, (unit, esc_due))
@@ -1300,9 +1359,9 @@ class _CasePlanner:
                 if rng.random() < 0.08:
                     level = Level.COMMUNITY  # the higher level advised; the community did it
                 if rng.random() < 0.85:
-                    t = self._later(t_esc, rng.randint(3, esc_days - 1))
+                    t = self._later(t_esc, _ri(rng, 3, esc_days - 1))
                 else:
-                    t = self._later(t_esc, esc_days + rng.randint(1, 15))
+                    t = self._later(t_esc, esc_days + _ri(rng, 1, 15))
                 if rng.random() < 0.6:
                     steps.append(
                         (
@@ -1314,7 +1373,7 @@ class _CasePlanner:
                             None,
                         )
                     )
-                    t = self._later(t, rng.choice((0, 1, 2, 3, 5)))
+                    t = self._later(t, _pick(rng, (0, 1, 2, 3, 5)))
                 else:
                     answered = True
             else:
@@ -1323,11 +1382,11 @@ class _CasePlanner:
                 if kind is H.PROMISED and promised is not None:
                     span = max(self.clock.working_days(t.date(), promised), 0)
                     if rng.random() < 0.9:
-                        t = self._later(t, rng.randint(0, span))
+                        t = self._later(t, _ri(rng, 0, span))
                     else:
-                        t = self._later(t, span + rng.randint(1, 8))
+                        t = self._later(t, span + _ri(rng, 1, 8))
                 else:
-                    t = self._later(t, rng.choice((0, 0, 1, 1, 2, 3, 4)))
+                    t = self._later(t, _pick(rng, (0, 0, 1, 1, 2, 3, 4)))
         return self._finish(steps, t, cat, answered, level, assignee, secretary, reopen=True)
 
     def _reminders(
@@ -1365,7 +1424,7 @@ class _CasePlanner:
                     t,
                     Action.FINISH_ANSWERED,
                     S.ANSWERED,
-                    rng.choice(T.ANSWERED_RESULTS),
+                    _pick(rng, T.ANSWERED_RESULTS),
                     assignee,
                     level,
                 )
@@ -1377,21 +1436,21 @@ class _CasePlanner:
                     t,
                     Action.FINISH_RESOLVED,
                     S.RESOLVED,
-                    results[rng.randrange(len(results))],
+                    results[_rr(rng, 0, len(results))],
                     assignee,
                     level,
                 )
             )
         if rng.random() < 0.03:
             return steps  # never told the resident: stays 已办结/已答复
-        t = self._later(t, 0 if rng.random() < 0.6 else rng.randint(1, 2))
+        t = self._later(t, 0 if rng.random() < 0.6 else _ri(rng, 1, 2))
         method = rng.choices(
             (NotifyMethod.PHONE, NotifyMethod.HOME, NotifyMethod.LETTER), (70, 22, 8)
         )[0]
         steps.append((t, Action.NOTIFY, S.NOTIFIED, f"{method.label}办理结果", assignee, method))
         if rng.random() < 0.1:
             return steps  # no follow-up call (yet)
-        t = self._later(t, rng.randint(1, 8))
+        t = self._later(t, _ri(rng, 1, 8))
         r = rng.random()
         if r < 0.07:
             answer = Satisfaction.NO_ANSWER
@@ -1408,11 +1467,11 @@ class _CasePlanner:
             )
             if rng.random() < 0.5:
                 return self._reminders(steps, t, secretary, t, paused=False)
-            t = self._later(t, rng.randint(2, 10))
+            t = self._later(t, _ri(rng, 2, 10))
             return self._finish(steps, t, cat, answered, level, assignee, secretary, reopen=False)
         steps.append((t, Action.FOLLOW_UP, S.FOLLOWED_UP, f"回访：{answer.label}", caller, answer))
         if rng.random() < 0.8:
-            t = self._later(t, rng.randint(5, 30))
+            t = self._later(t, _ri(rng, 5, 30))
             steps.append((t, Action.ARCHIVE, S.ARCHIVED, "资料归档", secretary, None))
         return steps
 
