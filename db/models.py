@@ -315,6 +315,24 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(String(500))
 
 
+# ---------------------------------------------------------------------------------------------
+# 台账导入 (issue 7): which ledger rows became which cases, so that an import is idempotent.
+
+
+class ImportRow(Base):
+    """One imported ledger row: its fingerprint (unique), the case it became, batch and source."""
+
+    __tablename__ = "import_rows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(40), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    batch: Mapped[str] = mapped_column(String(40), index=True)
+    source_name: Mapped[str] = mapped_column(String(200))
+    row_number: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 __all__ = [
     "Assistance",
     "AuditEntry",
@@ -328,6 +346,7 @@ __all__ = [
     "GridCollector",
     "Household",
     "HouseholdTag",
+    "ImportRow",
     "LoginEvent",
     "Person",
     "ServicePoint",

@@ -426,17 +426,21 @@ _DIGITS = re.compile(r"\d+")
 class NameIndex:
     """Known names (grid cells or categories) → id, with the nearest-name suggestion."""
 
-    def __init__(self, names: Mapping[str, int], what: str) -> None:
+    def __init__(self, names: Mapping[str, int] | Iterable[tuple[str, int]], what: str) -> None:
         self.what = what
         self._ids: dict[str, int] = {}
         self._shown: dict[str, str] = {}
+        self.canonical: dict[int, str] = {}
+        """id → the first name given for it: what fingerprints use (stable across databases)."""
         ambiguous: set[str] = set()
-        for name, ident in names.items():
+        pairs = names.items() if isinstance(names, Mapping) else names
+        for name, ident in pairs:
             key = name_key(name)
             if key in self._ids and self._ids[key] != ident:
                 ambiguous.add(key)
             self._ids[key] = ident
             self._shown.setdefault(key, name)
+            self.canonical.setdefault(ident, name)
         self._ambiguous = frozenset(ambiguous)
         self._keys = sorted(self._ids)
 
@@ -462,6 +466,8 @@ class NameIndex:
         if key in self._ids:
             return self._ids[key], None
         suggestion = self.suggest(raw)
+        if suggestion is not None and name_key(suggestion) in self._ambiguous:
+            raise RowError(f"{self.what}「{shown}」接近的「{suggestion}」有重名，请改用编号")
         if suggestion is not None:
             return self._ids[name_key(suggestion)], (
                 f"{self.what}「{shown}」按最接近的「{suggestion}」导入"
@@ -542,18 +548,22 @@ def fingerprint(
     reporter_name: str | None,
     reporter_phone: str | None,
     description: str,
-    category_id: int,
-    grid_cell_id: int,
+    category: str,
+    grid_cell: str,
 ) -> str:
-    """A stable identity of a concern: the same row in any file (or twice in one) has the same print."""
+    """A stable identity of a concern: the same row in any file (or twice in one) has the same print.
+
+    ``category`` and ``grid_cell`` are canonical names (not ids), so a print means the same
+    concern in any database.
+    """
     text = re.sub(r"\s+", "", description)
     parts = [
         accepted_at.isoformat(timespec="minutes"),
         reporter_name or "",
         reporter_phone or "",
         text,
-        str(category_id),
-        str(grid_cell_id),
+        category,
+        grid_cell,
     ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
 
@@ -643,8 +653,10 @@ def parse_row(
         if status not in FINISHED_STATUSES:
             warnings.append(f"状态为「{status.label}」，已忽略办结时间")
             finished = None
-        elif accepted is not None and finished < accepted.value:
+        elif accepted is not None and finished.date() < accepted.value.date():
             reasons.append("办结时间早于受理时间")
+        elif accepted is not None and finished < accepted.value:
+            finished = accepted.value  # a date-only finish on the day of a timed acceptance
         elif finished.date() > today:
             reasons.append(f"办结时间 {finished:%Y-%m-%d} 晚于今天")
 
@@ -671,7 +683,12 @@ def parse_row(
     return ParsedRow(
         row_number=row_number,
         fingerprint=fingerprint(
-            accepted.value, name, phone, description, category_id, grid_cell_id
+            accepted.value,
+            name,
+            phone,
+            description,
+            categories.canonical[category_id],
+            grid_cells.canonical[grid_cell_id],
         ),
         accepted_at=accepted.value,
         description=description,

@@ -220,6 +220,16 @@ def test_category_names(raw: str, ident: int, warning: str | None):
     assert CATEGORIES.resolve(raw) == (ident, warning)
 
 
+def test_same_name_in_two_communities_needs_the_code():
+    index = NameIndex([("A-01", 1), ("第1网格", 1), ("B-01", 2), ("第1网格", 2)], "网格")
+    assert index.resolve("B-01") == (2, None)
+    with pytest.raises(RowError, match="有重名"):
+        index.resolve("第1网格")
+    with pytest.raises(RowError, match="有重名"):
+        index.resolve("第1网络")
+    assert index.canonical == {1: "A-01", 2: "B-01"}
+
+
 def test_ambiguous_names_refuse():
     index = NameIndex({"第1网格": 1, "第一网格": 2}, "网格")
     with pytest.raises(RowError, match="有重名"):
