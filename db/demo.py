@@ -1633,8 +1633,9 @@ def ensure_demo_data(engine: Engine, *, today: dt.date | None = None) -> bool:
         except IntegrityError:
             return False  # another process wrote the demo 街道 first
         except OperationalError:
-            # SQLite: another process holds the write lock while it generates; wait for it.
-            if engine.dialect.name != "sqlite" or time.monotonic() > deadline:
+            # Another process holds the lock while it generates (SQLite "database is locked",
+            # a MariaDB deadlock): wait for it, then see whether it finished the job.
+            if time.monotonic() > deadline:
                 raise
             time.sleep(1.0)
             with engine.connect() as conn:
