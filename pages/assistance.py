@@ -248,3 +248,9 @@ def render() -> None:
         with right:
             st.subheader("按对象类别")
             _totals_table(by_group, "对象类别", "totals_group")
+
+
+if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate
+    from ui.direct import run_app_instead
+
+    run_app_instead()

@@ -50,3 +50,9 @@ def render() -> None:
         file_name=f"审计日志-{span[0]}-{span[1]}.csv",
         mime="text/csv",
     )
+
+
+if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate
+    from ui.direct import run_app_instead
+
+    run_app_instead()

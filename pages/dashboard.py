@@ -345,3 +345,9 @@ def _analysis_section(source: DashboardSource, selection: Selection, now: dt.dat
             _case_table(view.escalated, key="escalated_cases")
         else:
             st.info("当前没有等待上级答复的案件。")
+
+
+if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate
+    from ui.direct import run_app_instead
+
+    run_app_instead()

@@ -35,3 +35,9 @@ def render() -> None:
     st.caption(
         "解决率 = 本月受理且已办结或已答复的件数 ÷ 本月受理件数（不含退回件和合并的重复件）。"
     )
+
+
+if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate
+    from ui.direct import run_app_instead
+
+    run_app_instead()

@@ -294,3 +294,9 @@ def render() -> None:
             st.form_submit_button("预览期限与重信提示")
         with right:
             st.form_submit_button("保存受理", type="primary", on_click=_save, args=(actor, rules))
+
+
+if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate
+    from ui.direct import run_app_instead
+
+    run_app_instead()

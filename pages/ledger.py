@@ -201,3 +201,9 @@ def render() -> None:
     )
     if total > EXPORT_LIMIT:
         st.caption(f"导出最多包含前 {EXPORT_LIMIT:,} 件，请先筛选缩小范围。")
+
+
+if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate
+    from ui.direct import run_app_instead
+
+    run_app_instead()

@@ -56,3 +56,9 @@ def render() -> None:
             if counts.get(kind) > len(rows):
                 st.caption(f"仅列出最紧急的 {len(rows)} 件。")
             case_table(rows, key=f"todo_{kind.value}")
+
+
+if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate
+    from ui.direct import run_app_instead
+
+    run_app_instead()

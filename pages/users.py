@@ -111,3 +111,9 @@ def render() -> None:
             st.code(temporary, language=None)
     if flash := st.session_state.pop("users_flash", None):
         st.toast(flash)
+
+
+if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate
+    from ui.direct import run_app_instead
+
+    run_app_instead()

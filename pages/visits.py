@@ -301,3 +301,9 @@ def render() -> None:
             width="stretch",
             key="visit_coverage",
         )
+
+
+if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate
+    from ui.direct import run_app_instead
+
+    run_app_instead()

@@ -71,13 +71,14 @@ def test_viewer_gets_no_case_pages(app_server, page):
     assert not DATA_MARKERS.search(page.inner_text("body"))
 
 
-def test_page_modules_define_only_functions():
-    """Importing a page module must draw nothing: no Streamlit call at module level."""
+def test_page_modules_define_only_functions_and_guard_direct_runs():
+    """Importing a page module draws nothing; running its file directly runs the app's gate."""
     for path in (ROOT / "pages").glob("*.py"):
+        if path.name == "__init__.py":
+            continue
         source = Path(path).read_text(encoding="utf-8")
         top_level_calls = [
-            line
-            for line in source.splitlines()
-            if re.match(r"^st\.", line) or re.match(r"^render\(", line)
+            line for line in source.splitlines() if re.match(r"^(st\.|render\()", line)
         ]
         assert not top_level_calls, (path.name, top_level_calls)
+        assert 'if __name__ == "__main__":' in source and "run_app_instead()" in source, path.name
