@@ -233,6 +233,11 @@ class Case(Base):
         Index("ix_cases_followed_up", "followed_up_at"),
         Index("ix_cases_assignee_status", "assignee_id", "status"),
         Index("ix_cases_phone", "reporter_phone"),
+        # 0004: the ledger's sorts and filters (see services/ledger.py).
+        Index("ix_cases_deadline_id", "deadline_at", "id"),
+        Index("ix_cases_cell_category_accepted", "grid_cell_id", "category_id", "accepted_at"),
+        Index("ix_cases_category_accepted", "category_id", "accepted_at"),
+        Index("ix_cases_channel_accepted", "channel", "accepted_at"),
     )
 
 

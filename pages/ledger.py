@@ -21,6 +21,7 @@ from services.ledger import (
     EXPORT_MIME,
     PAGE_SIZE,
     SORT_LABELS,
+    TEXT_COUNT_CAP,
     ExportFormat,
     LedgerFilters,
     LedgerRow,
@@ -29,6 +30,7 @@ from services.ledger import (
     ledger_export,
     ledger_page,
     row_record,
+    total_is_capped,
 )
 from services.territory import grid_cell_choices
 from ui.context import get_sessions, get_settings, require_page
@@ -158,6 +160,7 @@ def render() -> None:
             actor=actor,
             rules=rules,
         )
+    capped = total_is_capped(filters, total)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if page > pages:  # the data shrank under the user: show the last page instead
         st.session_state["lg_page"] = page = pages
@@ -165,8 +168,9 @@ def render() -> None:
             rows, total = ledger_page(
                 session, filters=filters, sort=sort, page=page, now=now, actor=actor, rules=rules
             )
+    found = f"超过 {TEXT_COUNT_CAP:,} 件（请加筛选条件缩小范围）" if capped else f"共 {total:,} 件"
     st.caption(
-        f"共 {total:,} 件，第 {page} / {pages} 页（每页 {PAGE_SIZE} 件）。"
+        f"{found}，第 {page} / {pages}{'+' if capped else ''} 页（每页 {PAGE_SIZE} 件）。"
         "红色为逾期，黄色为一个工作日内到期。"
     )
     case_table(rows, key=f"lg_table_{page}")

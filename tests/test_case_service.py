@@ -773,3 +773,38 @@ def test_todo_counts_and_lists(session, world, ledger_world, staff):
     assert numbers(mine) == ["MQ-2026-000001", "MQ-2026-000003", "MQ-2026-000002"]
     follow = todo_list(session, kind="follow_up", actor=staff, now=NOW, rules=RULES)
     assert numbers(follow) == ["MQ-2026-000006"]
+
+
+def test_free_text_total_is_capped_but_pages_stay_exact(
+    session, world, ledger_world, staff, monkeypatch
+):
+    import services.ledger as ledger
+
+    monkeypatch.setattr(ledger, "TEXT_COUNT_CAP", 2)
+    filters = LedgerFilters(text="，")  # in three of the six descriptions: 04, 02, 01
+    rows, total = ledger_page(session, filters=filters, page_size=2, now=NOW, actor=staff)
+    assert (numbers(rows), total) == (["MQ-2026-000004", "MQ-2026-000002"], 3)
+    assert ledger.total_is_capped(filters, total)
+    rest, _ = ledger_page(session, filters=filters, page=2, page_size=2, now=NOW, actor=staff)
+    assert numbers(rest) == ["MQ-2026-000001"]
+    exact = LedgerFilters(text="垃圾桶")
+    assert not ledger.total_is_capped(
+        exact, ledger_page(session, filters=exact, now=NOW, actor=staff)[1]
+    )
+
+
+def test_overdue_pages_agree_in_every_order(session, world, ledger_world, staff):
+    """The 逾期 page walks another index for acceptance-time order; the rows must not change."""
+    make_case(
+        session, world, case_no="MQ-2026-000007", status="escalated",
+        accepted_at=NOW - dt.timedelta(days=9), deadline_at=NOW - dt.timedelta(days=2),
+    )  # fmt: skip
+    overdue = LedgerFilters(overdue=True)
+    newest, total = ledger_page(session, filters=overdue, now=NOW, actor=staff)
+    oldest, _ = ledger_page(session, filters=overdue, sort="accepted_asc", now=NOW, actor=staff)
+    by_deadline, _ = ledger_page(
+        session, filters=overdue, sort="deadline_asc", now=NOW, actor=staff
+    )
+    assert total == 2
+    assert numbers(newest) == ["MQ-2026-000001", "MQ-2026-000007"]
+    assert numbers(oldest) == numbers(by_deadline) == ["MQ-2026-000007", "MQ-2026-000001"]

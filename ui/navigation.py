@@ -33,6 +33,8 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/volunteer_activism:",
         "走访帮扶",
     ),
+    PageSpec(PageKey.IMPORT, "pages.ledger_import", "台账导入", ":material/upload_file:", "数据"),
+    PageSpec(PageKey.REPORTS, "pages.reports", "报表", ":material/summarize:", "数据"),
     PageSpec(PageKey.USERS, "pages.users", "用户管理", ":material/manage_accounts:", "管理"),
     PageSpec(PageKey.AUDIT, "pages.audit", "审计日志", ":material/policy:", "管理"),
 )
