@@ -1,0 +1,114 @@
+"""报表: the 月报 (.xlsx and PDF), the 公示 notice (PDF) and the ledger export, as downloads.
+
+The page only draws; figures and files come from ``services.reports`` and ``services.ledger``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from config import local_now
+from domain.kpis import Period
+from domain.roles import PageKey
+from services.ledger import EXPORT_MIME, ExportFormat, LedgerFilters, export_filename, ledger_export
+from services.reports import (
+    ReportError,
+    community_choices,
+    monthly_report,
+    monthly_report_pdf,
+    monthly_report_xlsx,
+    publicity_items,
+    publicity_pdf,
+)
+from services.territory import grid_cell_choices
+from ui.context import get_sessions, require_page
+
+XLSX = EXPORT_MIME[ExportFormat.XLSX]
+PDF = "application/pdf"
+STATE = "reports"
+
+
+def _months(today: dt.date, count: int = 24) -> list[dt.date]:
+    """The first days of this month and the ``count - 1`` before it."""
+    months, year, month = [], today.year, today.month
+    for _ in range(count):
+        months.append(dt.date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months
+
+
+def _keep(name: str, data: bytes, filename: str) -> None:
+    st.session_state[f"{STATE}_{name}"] = (data, filename)
+
+
+def _download(name: str, label: str, mime: str) -> None:
+    kept = st.session_state.get(f"{STATE}_{name}")
+    if kept is not None:
+        st.download_button(label, kept[0], file_name=kept[1], mime=mime, key=f"{STATE}_dl_{name}")
+
+
+def render() -> None:
+    """The reports page."""
+    actor = require_page(PageKey.REPORTS)
+    st.title("报表")
+    now = local_now()
+    with get_sessions()() as session:
+        communities = community_choices(session)
+    if not communities:
+        st.info("还没有社区。")
+        return
+    community_id = st.selectbox("社区", list(communities), format_func=communities.__getitem__)
+    month = st.selectbox(
+        "月份", _months(now.date()), format_func=lambda d: f"{d.year}年{d.month}月"
+    )
+    community = communities[community_id]
+    monthly, notice, ledger = st.tabs(["月报", "公示", "台账导出"])
+    with monthly:
+        st.caption("各网格与社区合计的受理、解决、按期办结、响应、满意、逾期等指标，附图表。")
+        if st.button("生成月报", key=f"{STATE}_monthly"):
+            try:
+                with st.spinner("正在生成月报…"), get_sessions()() as session:
+                    report = monthly_report(
+                        session, community_id=community_id, month=month, now=now
+                    )
+                    stem = f"{community}_月报_{month:%Y%m}"
+                    _keep("monthly_xlsx", monthly_report_xlsx(report), f"{stem}.xlsx")
+                    _keep("monthly_pdf", monthly_report_pdf(report), f"{stem}.pdf")
+            except ReportError as exc:
+                st.error(str(exc))
+        _download("monthly_xlsx", "下载月报（Excel）", XLSX)
+        _download("monthly_pdf", "下载月报（PDF）", PDF)
+    with notice:
+        st.caption("本月办结的民情：类别、网格、办理情况、办理时长；不含姓名、电话、地址。")
+        if st.button("生成公示", key=f"{STATE}_notice"):
+            period = Period.month_of(month)
+            try:
+                with st.spinner("正在生成公示…"), get_sessions()() as session:
+                    items = publicity_items(session, community_id=community_id, period=period)
+                    data = publicity_pdf(community, period, items)
+                _keep("notice_pdf", data, f"{community}_公示_{month:%Y%m}.pdf")
+            except ReportError as exc:
+                st.error(str(exc))
+        _download("notice_pdf", "下载公示（PDF，可打印）", PDF)
+    with ledger:
+        st.caption("按网格和受理月份导出台账（更多筛选请在「民情台账」页导出）。")
+        with get_sessions()() as session:
+            cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+        chosen = st.multiselect("网格", list(cells), format_func=cells.__getitem__)
+        if st.button("导出本月台账", key=f"{STATE}_ledger"):
+            end = Period.month_of(month).end.date() - dt.timedelta(days=1)
+            filters = LedgerFilters(
+                grid_cell_ids=tuple(chosen), accepted_from=month, accepted_to=end
+            )
+            with get_sessions()() as session:
+                data = ledger_export(session, filters=filters, now=now, actor=actor)
+            _keep("ledger_xlsx", data, export_filename(ExportFormat.XLSX, now))
+        _download("ledger_xlsx", "下载台账（Excel）", XLSX)
+
+
+if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate
+    from ui.direct import run_app_instead
+
+    run_app_instead()
