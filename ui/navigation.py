@@ -21,6 +21,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(PageKey.HOME, "pages.home", "首页", ":material/home:", "概览"),
     PageSpec(PageKey.DASHBOARD, "pages.dashboard", "书记看板", ":material/monitoring:", "概览"),
+    PageSpec(PageKey.PRESENT, "pages.present", "会议大屏", ":material/slideshow:", "概览"),
     PageSpec(PageKey.TODO, "pages.todo", "我的待办", ":material/checklist:", "案件"),
     PageSpec(PageKey.INTAKE, "pages.intake", "民情受理", ":material/edit_note:", "案件"),
     PageSpec(PageKey.LEDGER, "pages.ledger", "民情台账", ":material/table_view:", "案件"),

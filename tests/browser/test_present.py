@@ -1,0 +1,160 @@
+"""会议大屏 in Debian's chromium at 1920×1080: every slide captured, fits, Chinese, anonymised, offline.
+
+Screenshots go to ``test-artifacts/present-*.png`` (kept by CI as artifacts).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+
+from config import DEMO_PASSWORD
+from domain.slides import SLIDE_ORDER, SlideKind
+from tests.browser.conftest import AppServer, shot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+VIEWPORT = {"width": 1920, "height": 1080}
+INTERVAL_S = 6
+
+
+@pytest.fixture(scope="module")
+def present_server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[AppServer]:
+    """The app on a fresh demo database with a short slide interval and a meeting title."""
+    server = AppServer(
+        tmp_path_factory.mktemp("present"),
+        env_extra={
+            "MINQING_SLIDE_SECONDS": str(INTERVAL_S),
+            "MINQING_PRESENT_TITLE": "文盛社区 党员大会",
+        },
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def wall(browser) -> Iterator[object]:
+    """A 1920×1080 page (a projector) that records every request it makes."""
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    pg.requests = []  # type: ignore[attr-defined]
+    pg.on("request", lambda req: pg.requests.append(req.url))  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+def personal_data(db_path: object) -> set[str]:
+    """Every resident's name and phone in the demo database (households and reporters)."""
+    with sqlite3.connect(str(db_path)) as conn:
+        rows = conn.execute(
+            "SELECT head_name, phone FROM households "
+            "UNION SELECT reporter_name, reporter_phone FROM cases"
+        ).fetchall()
+    return {v.strip() for row in rows for v in row if v and len(v.strip()) >= 2}
+
+
+def heading(page) -> str:
+    return page.locator(".st-key-present-heading h2").inner_text().strip()
+
+
+def wait_for_slide(page, kind: SlideKind) -> None:
+    page.wait_for_function(
+        "t => document.querySelector('.st-key-present-heading h2')?.innerText.trim() === t",
+        arg=kind.title,
+    )
+    wait_idle(page)
+    if kind in (SlideKind.MAP, SlideKind.TREND, SlideKind.RANKING, SlideKind.LEVELS):
+        page.wait_for_selector(".js-plotly-plot .main-svg")
+    page.wait_for_timeout(800)  # let the map and charts paint before the screenshot
+
+
+FIT_JS = """() => {
+  const de = document.documentElement;
+  const scrollers = [...document.querySelectorAll('*')].filter(el => {
+    const s = getComputedStyle(el);
+    return ['auto', 'scroll'].includes(s.overflowY) && el.scrollHeight > el.clientHeight + 2
+        && el.clientHeight > 0;
+  }).map(el => el.getAttribute('data-testid') || el.className);
+  const cut = [...document.querySelectorAll(
+      '[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]')]
+    .filter(el => el.offsetParent !== null)
+    .filter(el => { const r = el.getBoundingClientRect();
+      return r.width > 0 && (r.bottom > innerHeight + 1 || r.right > innerWidth + 1
+                             || r.top < -1 || r.left < -1); })
+    .map(el => el.innerText.slice(0, 40));
+  return {sh: de.scrollHeight, sw: de.scrollWidth, ih: innerHeight, iw: innerWidth,
+          scrollers, cut};
+}"""
+
+
+def test_every_slide_fits_is_chinese_anonymised_and_offline(
+    present_server: AppServer, wall
+) -> None:
+    page = wall
+    page.goto(present_server.url + "/")
+    page.get_by_label("用户名").fill("viewer")
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector(".st-key-present-heading h2")
+    wait_idle(page)
+    assert "文盛社区 党员大会" in page.locator(".st-key-present-title").inner_text()
+    # Hold the deck so that each capture shows the slide we asked for.
+    page.get_by_role("button", name="Ⅱ 暂停").click()
+    page.get_by_role("button", name="▶ 继续").wait_for()
+    current = SLIDE_ORDER.index(next(k for k in SLIDE_ORDER if k.title == heading(page)))
+    while current != 0:
+        page.get_by_role("button", name="◀ 上一页").click()
+        current -= 1
+        wait_for_slide(page, SLIDE_ORDER[current])
+
+    secrets = personal_data(present_server.db_path)
+    assert len(secrets) > 100  # the demo really has residents to leak
+    for i, kind in enumerate(SLIDE_ORDER):
+        if i:
+            page.get_by_role("button", name="下一页 ▶").click()
+        wait_for_slide(page, kind)
+        shot(page, f"present-{i + 1}-{kind.value}")
+        fit = page.evaluate(FIT_JS)
+        assert fit["sh"] <= fit["ih"] and fit["sw"] <= fit["iw"], (kind, fit)
+        assert not fit["scrollers"], (kind, fit["scrollers"])
+        assert not fit["cut"], (kind, fit["cut"])
+        text = page.evaluate("() => document.body.innerText + ' ' + document.body.textContent")
+        leaked = sorted(s for s in secrets if s in text)
+        assert not leaked, (kind, leaked[:5])
+        assert page.evaluate(
+            "() => document.fonts.check('64px \"Noto Sans CJK SC\"', '走访解决率')"
+        )
+        if kind is SlideKind.HEADLINE:
+            sizes = page.evaluate(
+                """() => [...document.querySelectorAll(
+                    '.st-key-present-headline [data-testid="stMetricValue"]')].map(el => {
+                      const leaf = [...el.querySelectorAll('*')].filter(
+                        c => c.children.length === 0 && c.innerText.trim()).pop() || el;
+                      return [leaf.innerText, parseFloat(getComputedStyle(leaf).fontSize)];
+                    })"""
+            )
+            assert len(sizes) == 3, sizes
+            assert all(size >= 64 for _, size in sizes), sizes
+            labels = page.locator(".st-key-present-headline [data-testid='stMetricLabel']")
+            assert labels.all_inner_texts() == ["走访次数", "解决率", "帮扶人次"]
+        if kind is SlideKind.NOTICES:
+            assert page.locator(".st-key-present-notices table tbody tr").count() > 0
+
+    # The keyboard drives the deck too: → wraps from the last slide to the first.
+    page.keyboard.press("ArrowRight")
+    wait_for_slide(page, SLIDE_ORDER[0])
+    # Resumed, the deck moves on by itself within one interval (plus a tick).
+    page.get_by_role("button", name="▶ 继续").click()
+    page.get_by_role("button", name="Ⅱ 暂停").wait_for()
+    wait_for_slide(page, SLIDE_ORDER[1])
+
+    # No toolbar, Deploy button or sidebar on the wall; nothing fetched from outside.
+    for testid in ("stToolbar", "stAppDeployButton", "stSidebar", "stHeader"):
+        loc = page.locator(f'[data-testid="{testid}"]')
+        assert loc.count() == 0 or not loc.first.is_visible(), testid
+    hosts = {urlparse(u).hostname for u in page.requests if not u.startswith(("data:", "blob:"))}
+    assert hosts <= {"127.0.0.1", "localhost"}, hosts
