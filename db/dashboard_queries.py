@@ -733,13 +733,13 @@ def cell_panel(
 
 
 def _count_delta(current: int, previous: int) -> str:
-    return f"{current - previous:+,} 较上期"
+    return f"{current - previous:+,}"
 
 
 def _rate_delta(current: Ratio, previous: Ratio) -> str | None:
     if current.rate is None or previous.rate is None:
         return None
-    return f"{(current.rate - previous.rate) * 100:+.1f} 个百分点"
+    return f"{(current.rate - previous.rate) * 100:+.1f} 百分点"
 
 
 def tiles(current: KpiSnapshot, previous: KpiSnapshot, *, open_cases: int) -> list[Tile]:
@@ -855,7 +855,7 @@ def tiles(current: KpiSnapshot, previous: KpiSnapshot, *, open_cases: int) -> li
             "平均办理时长",
             "—" if days is None else f"{days:.1f} 个工作日",
             f"本期办结 {current.on_time.denominator:,} 件",
-            None if days is None or prev_days is None else f"{days - prev_days:+.1f} 个工作日",
+            None if days is None or prev_days is None else f"{days - prev_days:+.1f} 天",
             "本期办结案件从受理到办结的平均工作日数",
             higher_is_better=False,
         ),

@@ -27,6 +27,7 @@ PERIOD_CHOICES = ("本月", "本季度", "本年", "自定义")
 SCOPE_CHOICES = ("街道", "社区", "网格")
 CELL_KEY = "dashboard_cell"
 MAP_SEEN_KEY = "_dashboard_map_seen"
+TILES_PER_ROW = 5
 
 
 class DashboardSource(Protocol):
@@ -224,9 +225,9 @@ def _take_map_click(event: object, cell_ids: set[int]) -> None:
 
 def _tiles(view: dq.LiveView) -> None:
     tiles = dq.tiles(view.current, view.previous, open_cases=view.open_cases)
-    for row in range(0, len(tiles), 7):
-        columns = st.columns(7)
-        for column, tile in zip(columns, tiles[row : row + 7], strict=False):
+    for row in range(0, len(tiles), TILES_PER_ROW):
+        columns = st.columns(TILES_PER_ROW)
+        for column, tile in zip(columns, tiles[row : row + TILES_PER_ROW], strict=False):
             with column.container(border=True):
                 st.metric(
                     tile.label,
@@ -236,7 +237,10 @@ def _tiles(view: dq.LiveView) -> None:
                     help=tile.help,
                 )
                 st.caption(tile.detail)
-    st.caption(f"数据时间：{view.now:%Y-%m-%d %H:%M:%S}；变化与上一期（同长度时段）比较。")
+    st.caption(
+        f"数据时间：{view.now:%Y-%m-%d %H:%M:%S}；箭头为与上一期（同长度时段）相比的变化，"
+        "比率的变化以百分点计，平均办理时长以工作日计。"
+    )
 
 
 def _cell_panel(panel: dq.CellPanel) -> None:
