@@ -145,7 +145,7 @@ def trend_figure(
     trend: Sequence[MonthFigures], theme: Theme, *, height: int = 780, width: int | None = None
 ) -> go.Figure:
     """受理件数 per month as bars, 解决率 and 满意率 as lines on a percentage axis."""
-    months = [m.label for m in trend]
+    months = [f"{m.period.start.year % 100:02d}年{m.period.start.month}月" for m in trend]
 
     def pct(ratio_rates: Iterable[float | None]) -> list[float | None]:
         return [None if r is None else round(r * 100, 1) for r in ratio_rates]
@@ -188,10 +188,14 @@ def trend_figure(
             "overlaying": "y",
             "side": "right",
             "range": [0, 105],
+            "tickmode": "array",
+            "tickvals": [0, 20, 40, 60, 80, 100],
             "showgrid": False,
+            "automargin": True,
         },
+        xaxis={"type": "category"},
         bargap=0.3,
-        margin={"l": 20, "r": 20, "t": 70, "b": 20},
+        margin={"l": 20, "r": 120, "t": 70, "b": 20},
     )
     return fig
 
