@@ -30,6 +30,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from config import local_now
 from db.demo import generate
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade_to_head
@@ -118,7 +119,7 @@ def prepare(url: str, cases: int) -> Engine:
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     upgrade_to_head(engine)
-    report = generate(engine, cases=cases, today=dt.datetime.now().date(), with_events=False)
+    report = generate(engine, cases=cases, today=local_now().date(), with_events=False)
     print(report.summary(), flush=True)
     return engine
 
