@@ -85,4 +85,4 @@ with st.sidebar:
     importlib.import_module("ui.sidebar").render_sidebar(actor)
     logout_button(authenticator)
 
-st.navigation(sections).run()
+st.navigation(sections, expanded=True).run()

@@ -62,7 +62,7 @@ def test_empty_production_database_asks_for_the_first_admin(production_db):
     users = _users(production_db)
     assert [(u.username, u.role) for u in users] == [("chief", "admin")]
     assert [t.label for t in at.text_input] == ["用户名", "密码"]  # now the login form
-    assert not at.dataframe  # no demo accounts listed outside demo mode
+    assert not at.table  # no demo accounts listed outside demo mode
 
 
 def test_first_admin_from_the_environment(production_db, monkeypatch):

@@ -46,8 +46,8 @@ def test_login_page_shows_form_and_demo_accounts(app_db):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert [t.label for t in at.text_input] == ["用户名", "密码"]
-    demo = at.dataframe[0].value
-    assert list(demo["用户名"]) == ["admin", "secretary", "staff", "gridworker", "viewer"]
+    demo = at.table[0].value
+    assert list(demo.index) == ["admin", "secretary", "staff", "gridworker", "viewer"]
     assert not at.metric  # no data before login
 
 

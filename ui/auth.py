@@ -85,7 +85,7 @@ def _demo_accounts_panel() -> None:
             for username, role, name in DEMO_ACCOUNTS
         ]
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.table(table.set_index("用户名"))
 
 
 def after_login(authenticator: stauth.Authenticate) -> bool:

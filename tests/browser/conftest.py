@@ -135,10 +135,21 @@ def wait_idle(page, timeout: float = 60_000) -> None:
 
 
 def login(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Log in through the login form and wait for the app to settle."""
+    """Log in through the login form and wait for the app to settle.
+
+    The login cookie component may trigger one more script run right after the first page
+    load; a click that lands during it is dropped by Streamlit, so the click is retried.
+    """
     page.goto(base_url + "/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("button", name="退出登录").wait_for()
+    page.get_by_label("用户名").wait_for()
+    for _attempt in range(3):
+        wait_idle(page)
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(password)
+        page.get_by_role("button", name="登录").click()
+        try:
+            page.get_by_label("密码").wait_for(state="detached", timeout=15_000)
+            break
+        except Exception:  # still on the login form: the click was dropped
+            continue
     wait_idle(page)

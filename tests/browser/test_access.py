@@ -41,7 +41,10 @@ def _nav_titles(page) -> set[str]:
     nav = page.locator('[data-testid="stSidebarNav"]')
     if nav.count() == 0:
         return set()
-    return {t.strip() for t in nav.locator("a").all_inner_texts() if t.strip()}
+    # each link's text is the icon's ligature name, then the title on its own line
+    return {
+        t.strip().splitlines()[-1].strip() for t in nav.locator("a").all_inner_texts() if t.strip()
+    }
 
 
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.VIEWER])

@@ -27,8 +27,12 @@ def test_secretary_sees_headline_kpis(app_server, page):
     page.get_by_text("走访次数").first.wait_for()
     metrics = page.locator('[data-testid="stMetric"]')
     assert metrics.count() == 3
-    labels = [metrics.nth(i).locator('[data-testid="stMetricLabel"]').inner_text() for i in range(3)]
-    values = [metrics.nth(i).locator('[data-testid="stMetricValue"]').inner_text() for i in range(3)]
+    labels = [
+        metrics.nth(i).locator('[data-testid="stMetricLabel"]').inner_text() for i in range(3)
+    ]
+    values = [
+        metrics.nth(i).locator('[data-testid="stMetricValue"]').inner_text() for i in range(3)
+    ]
     assert labels == ["走访次数", "解决率", "帮扶人次"]
     assert re.fullmatch(r"[\d,]+", values[0]) and int(values[0].replace(",", "")) > 0
     assert re.fullmatch(r"\d{1,3}\.\d%", values[1])
