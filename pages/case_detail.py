@@ -25,6 +25,7 @@ from domain.workflow import (
     Satisfaction,
     TransitionError,
 )
+from pages.todo import clear_todo_badge
 from services.cases import (
     CORRECTABLE_FIELDS,
     CaseDetail,
@@ -176,6 +177,7 @@ def _run_action(
     except (TransitionError, CaseError) as exc:
         state[f"case_flash_{case_id}"] = ("error", str(exc))
         return
+    clear_todo_badge()
     state[f"case_flash_{case_id}"] = ("success", f"已完成「{action.label}」。")
     for key in [k for k in state if str(k).startswith(f"act_{case_id}_")]:
         del state[key]

@@ -16,6 +16,7 @@ from domain.deadlines import ClockRules, response_due
 from domain.roles import Actor, PageKey
 from domain.validation import MAX_DESCRIPTION, MAX_NAME, CaseDraft
 from domain.workflow import Channel, HandlingType
+from pages.todo import clear_todo_badge
 from services.cases import (
     ValidationFailed,
     accept_case,
@@ -112,6 +113,7 @@ def _save(actor: Actor, rules: ClockRules) -> None:
         st.session_state[f"{FORM}_errors"] = errors
         st.session_state.pop(f"{FORM}_saved", None)
         return
+    clear_todo_badge()
     st.session_state.pop(f"{FORM}_errors", None)
     st.session_state[f"{FORM}_saved"] = {
         "id": case.id,
