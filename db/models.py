@@ -225,12 +225,47 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     __table_args__ = (
-        Index("ix_cases_accepted", "accepted_at", "status", "handling_type"),
-        Index("ix_cases_cell_accepted", "grid_cell_id", "accepted_at"),
+        # KPI covering indexes (migration 0005): the aggregates read only index entries.
+        Index(
+            "ix_cases_kpi_accepted",
+            "accepted_at",
+            "status",
+            "handling_type",
+            "is_repeat",
+            "resolved_level",
+            "first_response_at",
+            "response_due_at",
+            "community_id",
+            "grid_cell_id",
+        ),
+        Index(
+            "ix_cases_kpi_cell_accepted",
+            "grid_cell_id",
+            "accepted_at",
+            "status",
+            "handling_type",
+            "is_repeat",
+            "resolved_level",
+            "first_response_at",
+            "response_due_at",
+        ),
+        Index(
+            "ix_cases_kpi_finished",
+            "finished_at",
+            "deadline_at",
+            "handling_working_days",
+            "community_id",
+            "grid_cell_id",
+        ),
+        Index(
+            "ix_cases_kpi_followed_up",
+            "followed_up_at",
+            "satisfaction",
+            "community_id",
+            "grid_cell_id",
+        ),
         Index("ix_cases_community_accepted", "community_id", "accepted_at"),
         Index("ix_cases_status_deadline", "status", "deadline_at"),
-        Index("ix_cases_finished", "finished_at"),
-        Index("ix_cases_followed_up", "followed_up_at"),
         Index("ix_cases_assignee_status", "assignee_id", "status"),
         Index("ix_cases_phone", "reporter_phone"),
         # 0004: the ledger's sorts and filters (see services/ledger.py).
@@ -272,7 +307,7 @@ class Visit(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     __table_args__ = (
-        Index("ix_visits_at", "visited_at", "grid_cell_id"),
+        Index("ix_visits_kpi", "visited_at", "grid_cell_id", "household_id", "people_met"),
         Index("ix_visits_household", "household_id", "visited_at"),
     )
 
@@ -293,7 +328,7 @@ class Assistance(Base):
     helpers: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    __table_args__ = (Index("ix_assistance_at", "given_at", "grid_cell_id"),)
+    __table_args__ = (Index("ix_assistance_kpi", "given_at", "grid_cell_id", "persons_helped"),)
 
 
 class ServicePoint(Base):
