@@ -13,8 +13,6 @@ import html
 import os
 from collections.abc import Sequence
 
-import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 from db.dashboard_queries import (
@@ -78,43 +76,40 @@ def grid_map(
 ) -> go.Figure:
     """The grid map: polygons coloured by ``measure``, hover in Chinese, service points on top."""
     legend = MAP_MEASURES[measure]
-    frame = pd.DataFrame(
-        {
-            "cell_id": [c.cell_id for c in cells],
-            "value": [c.measure(measure) for c in cells],
-            "hover": [
-                "<br>".join(
-                    [
-                        f"<b>{html.escape(c.community)} · {html.escape(c.name)}</b>",
-                        f"在办 {c.open_cases:,} 件，逾期 {c.overdue:,} 件",
-                        f"受理 {c.accepted:,} 件，解决率 {_ratio_text(c.resolution, '件')}",
-                        f"走访覆盖率 {_ratio_text(c.coverage, '户')}",
-                        f"帮扶人次 {c.assistance_persons:,}",
-                    ]
-                )
-                for c in cells
-            ],
-        }
-    )
+    hover = [
+        "<br>".join(
+            [
+                f"<b>{html.escape(c.community)} · {html.escape(c.name)}</b>",
+                f"在办 {c.open_cases:,} 件，逾期 {c.overdue:,} 件",
+                f"受理 {c.accepted:,} 件，解决率 {_ratio_text(c.resolution, '件')}",
+                f"走访覆盖率 {_ratio_text(c.coverage, '户')}",
+                f"帮扶人次 {c.assistance_persons:,}",
+            ]
+        )
+        for c in cells
+    ]
     centre, zoom = _centre_and_zoom(cells, geojson)
     scale = "Blues" if measure in {"resolution", "coverage", "assistance_persons"} else "OrRd"
-    figure = px.choropleth_map(
-        frame,
-        geojson=geojson,
-        locations="cell_id",
-        color="value",
-        color_continuous_scale=scale,
-        map_style=map_style(),
-        center=centre,
-        zoom=zoom,
-        opacity=0.65,
-        custom_data=["hover"],
-        labels={"value": legend},
-    )
-    figure.update_traces(
-        hovertemplate="%{customdata[0]}<extra></extra>",
-        marker_line_width=[3 if c.cell_id == selected else 0.8 for c in cells],
-        marker_line_color="#333333",
+    figure = go.Figure(
+        go.Choroplethmap(
+            geojson=geojson,
+            locations=[c.cell_id for c in cells],
+            z=[c.measure(measure) for c in cells],
+            featureidkey="id",
+            colorscale=scale,
+            marker={
+                "opacity": 0.65,
+                "line": {
+                    "width": [3 if c.cell_id == selected else 0.8 for c in cells],
+                    "color": "#333333",
+                },
+            },
+            customdata=hover,
+            hovertemplate="%{customdata}<extra></extra>",
+            colorbar={"title": {"text": legend}},
+            name="网格",
+            showlegend=False,
+        )
     )
     if points:
         figure.add_trace(
@@ -132,7 +127,7 @@ def grid_map(
     figure.update_layout(
         **LAYOUT,
         height=560,
-        coloraxis_colorbar={"title": {"text": legend}},
+        map={"style": map_style(), "center": centre, "zoom": zoom},
         legend={"orientation": "h", "y": -0.02, "title": {"text": ""}},
         clickmode="event+select",
     )
