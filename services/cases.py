@@ -422,18 +422,39 @@ def _change(case: Case, name: str, value: Any, data: dict[str, Any]) -> None:
     setattr(case, name, value)
 
 
-def _start(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _start(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     return _Step(_note(fields))
 
 
-def _request_materials(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _request_materials(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     materials = _text(fields, "materials", "需补充的材料", required=True, limit=MAX_NOTE)
     step = _Step(materials, {"materials": materials})
     _change(case, "paused_at", now, step.data)
     return step
 
 
-def _materials_received(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _materials_received(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     step = _Step(_note(fields))
     if case.paused_at is not None and case.deadline_at is not None:
         _change(
@@ -447,7 +468,14 @@ def _materials_received(session, case, actor, now, rules, fields) -> _Step:  # t
     return step
 
 
-def _escalate(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _escalate(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     level = _choice(fields, "level", "上报层级", Level)
     if level is Level.COMMUNITY:
         raise ValidationFailed({"level": "上报须选择街道、区或上级部门"})
@@ -469,12 +497,26 @@ def _escalate(session, case, actor, now, rules, fields) -> _Step:  # type: ignor
     return step
 
 
-def _escalation_answered(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _escalation_answered(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     answer = _text(fields, "answer", "上级答复内容", required=True, limit=MAX_NOTE)
     return _Step(answer, {"answer": answer, "escalated_to": case.escalated_to})
 
 
-def _return(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _return(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     reason = _text(fields, "reason", "退回理由", required=True, limit=MAX_NOTE)
     step = _Step(reason)
     _change(case, "return_reason", reason, step.data)
@@ -482,7 +524,14 @@ def _return(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[
     return step
 
 
-def _finish(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _finish(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     result = _text(fields, "result", "办理结果", required=True, limit=MAX_DESCRIPTION)
     level = _choice(fields, "level", "化解层级", Level) if fields.get("level") else Level.COMMUNITY
     step = _Step(result)
@@ -498,7 +547,14 @@ def _finish(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[
     return step
 
 
-def _notify(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _notify(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     method = _choice(fields, "method", "反馈方式", NotifyMethod)
     step = _Step(_note(fields), {"method": method.value})
     _change(case, "notify_method", method.value, step.data)
@@ -506,7 +562,14 @@ def _notify(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[
     return step
 
 
-def _follow_up(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _follow_up(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     satisfaction = _choice(fields, "satisfaction", "满意度", Satisfaction)
     required = satisfaction is Satisfaction.DISSATISFIED
     note = _note(fields, required=required, label="不满意的原因")
@@ -534,11 +597,25 @@ def reopened_deadline(now: dt.datetime, *, urgent: bool, rules: ClockRules) -> d
     return end_of(china_calendar().add_working_days(now.date(), rules.standard_limit_days))
 
 
-def _archive(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _archive(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     return _Step(_note(fields))
 
 
-def _merge(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _merge(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     number = str(fields.get("target_case_no") or "").strip().upper()
     target = session.scalar(select(Case).where(Case.case_no == number)) if number else None
     if target is None or target.id == case.id or not actor.sees_cell(target.grid_cell_id):
@@ -546,11 +623,25 @@ def _merge(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[n
     return _Step(_note(fields), {"merged_into": target.case_no, "merged_into_id": target.id})
 
 
-def _remind(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _remind(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     return _Step(_note(fields, required=True, label="催办内容"), {"assignee_id": case.assignee_id})
 
 
-def _reassign(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _reassign(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     raw = fields.get("assignee_id")
     assignee_id = int(raw) if raw not in (None, "") else None
     message = "请选择新的承办人" if assignee_id is None else _assignee_error(session, assignee_id)
@@ -563,11 +654,25 @@ def _reassign(session, case, actor, now, rules, fields) -> _Step:  # type: ignor
     return step
 
 
-def _note_only(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _note_only(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     return _Step(_note(fields, required=True, label="备注内容"))
 
 
-def _correct(session, case, actor, now, rules, fields) -> _Step:  # type: ignore[no-untyped-def]
+def _correct(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
     name = str(fields.get("field") or "")
     if name not in CORRECTABLE_FIELDS:
         raise ValidationFailed({"field": "请选择要更正的字段"})
