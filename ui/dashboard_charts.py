@@ -63,7 +63,7 @@ def _centre_and_zoom(cells: Sequence[CellFigures], geojson: dict) -> tuple[dict,
     while 360 / 2**zoom * (700 / 512) > span and zoom < 19:
         zoom += 0.25
     centre = {"lat": (min(lats) + max(lats)) / 2, "lon": (min(lons) + max(lons)) / 2}
-    return centre, zoom - 0.25
+    return centre, zoom - 0.75
 
 
 def grid_map(
