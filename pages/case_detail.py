@@ -330,11 +330,17 @@ def render() -> None:
     case_id = _case_id(actor)
     if case_id is None:
         return
+    reveal = False
+    if actor.sees_personal_data:
+        reveal = st.toggle(
+            "显示反映人完整姓名和电话（查看将记入审计日志）", key=f"reveal_{case_id}"
+        )
     try:
         with get_sessions()() as session:
             detail = case_detail(
-                session, case_id=case_id, actor=actor, now=local_now(), rules=rules
-            )
+                session, case_id=case_id, actor=actor, now=local_now(), rules=rules,
+                reveal_personal=reveal,
+            )  # fmt: skip
     except CaseNotFound:
         st.error("案件不存在。")
         return

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from db.models import Case, CaseEvent, CaseNumberCounter, Category, GridCell, User
+from db.models import AuditEntry, Case, CaseEvent, CaseNumberCounter, Category, GridCell, User
 from domain.calendar import china_calendar
 from domain.deadlines import (
     ClockRules,
@@ -793,6 +793,16 @@ def apply_action(
             raise CaseNotFound("案件不存在")
         if not can_act(actor.role, act):
             raise PermissionDenied(f"您的角色（{actor.role.label}）不能执行「{act.label}」")
+        if not actor.sees_cell(case.grid_cell_id):
+            session.rollback()
+            _audit(
+                session,
+                actor,
+                "scope.refused",
+                case.case_no,
+                f"试图对网格范围外的案件执行「{act.label}」",
+                now,
+            )
         _check_scope(actor, case.grid_cell_id)
         if case.version != expected_version:
             message, version = _stale_message(session, case.id)
@@ -1035,7 +1045,13 @@ def _event_views(session: Session, case_id: int, masked: bool) -> list[EventView
 
 
 def _case_view(
-    session: Session, case: Case, actor: Actor, now: dt.datetime, rules: ClockRules
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    *,
+    shown: bool,
 ) -> CaseView:
     names = _names(session, [case.first_handler_id, case.assignee_id])
     cell = session.get(GridCell, case.grid_cell_id)
@@ -1045,7 +1061,6 @@ def _case_view(
         if case.repeat_of_id
         else None
     )
-    shown = actor.sees_personal_data
     name = case.reporter_name if shown else mask_name(case.reporter_name)
     phone = case.reporter_phone if shown else mask_phone(case.reporter_phone)
     return CaseView(
@@ -1103,16 +1118,37 @@ def case_detail(
     actor: Actor,
     now: dt.datetime,
     rules: ClockRules,
+    reveal_personal: bool = False,
 ) -> CaseDetail:
-    """A case with its timeline and the actions ``actor`` may take now (scope-checked)."""
+    """A case with its timeline and the actions ``actor`` may take now (scope-checked).
+
+    Residents' names and phones are masked unless ``reveal_personal`` is asked for by a role
+    that may see them; such a view is recorded in the audit log, and so is a refused request
+    for a case outside the actor's grid cells.
+    """
     case = session.get(Case, case_id)
     if case is None:
         raise CaseNotFound("案件不存在")
+    if not actor.sees_cell(case.grid_cell_id):
+        _audit(session, actor, "scope.refused", case.case_no, "请求查看网格范围外的案件", now)
     _check_scope(actor, case.grid_cell_id)
-    view = _case_view(session, case, actor, now, rules)
-    timeline = _event_views(session, case.id, masked=not actor.sees_personal_data)
+    shown = reveal_personal and actor.sees_personal_data
+    if shown:
+        _audit(session, actor, "personal_data.view", case.case_no, "查看反映人完整姓名和电话", now)
+    view = _case_view(session, case, actor, now, rules, shown=shown)
+    timeline = _event_views(session, case.id, masked=not shown)
     actions = [a for a in allowed_actions(case.status) if can_act(actor.role, a)]
     return CaseDetail(view, timeline, actions)
+
+
+def _audit(
+    session: Session, actor: Actor, action: str, target: str, detail: str, now: dt.datetime
+) -> None:
+    """Record a security-relevant read or refusal in its own small transaction."""
+    session.add(
+        AuditEntry(at=now, username=actor.username, action=action, target=target, detail=detail)
+    )
+    session.commit()
 
 
 def assignable_users(session: Session) -> list[tuple[int, str]]:

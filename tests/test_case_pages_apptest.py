@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from config import local_now
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade_to_head
-from db.models import Case, CaseEvent
+from db.models import AuditEntry, Case, CaseEvent
 from domain.deadlines import ClockRules
 from domain.workflow import Action
 from services.cases import apply_action
@@ -80,7 +80,11 @@ def test_case_detail_runs_an_action_and_shows_it_in_the_timeline(app_db):
     at = open_page("case_detail", case_id=ids[1])
     assert at.subheader[0].value == "MQ-2026-000002 · 已受理"
     fields = at.table[0].value
-    assert fields.loc["联系电话", "内容"] == "13900001111"
+    assert fields.loc["联系电话", "内容"] == "139****1111"  # masked until asked for
+    at.toggle(key=f"reveal_{ids[1]}").set_value(True).run()
+    assert at.table[0].value.loc["联系电话", "内容"] == "13900001111"
+    with session_factory(_engine)() as session:
+        assert session.scalars(select(AuditEntry.action)).all() == ["personal_data.view"]
     at.selectbox(key=f"act_choice_{ids[1]}").set_value("start").run()
     at.text_area(key=f"act_{ids[1]}_start_note").input("已电话联系居民")
     at.button(key=f"FormSubmitter:act_form_{ids[1]}_start-确认开始办理").click().run()

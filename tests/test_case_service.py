@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from db.models import Case, CaseEvent, CaseNumberCounter
+from db.models import AuditEntry, Case, CaseEvent, CaseNumberCounter
 from domain.deadlines import ClockRules
 from domain.roles import Actor, Role
 from domain.validation import CaseDraft
@@ -465,7 +465,8 @@ def test_grid_worker_only_acts_in_own_cells(session, world):
 def test_case_detail_actions_and_masking(session, world, staff):
     case = accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)
     detail = case_detail(session, case_id=case.id, actor=staff, now=NOW, rules=RULES)
-    assert detail.case.reporter_phone == "13812345678" and detail.case.category == "环境卫生"
+    assert detail.case.reporter_phone == "138****5678" and detail.case.category == "环境卫生"
+    assert session.scalars(select(AuditEntry.action)).all() == []  # masked view: not recorded
     assert detail.actions == [
         A.START,
         A.REQUEST_MATERIALS,
@@ -485,6 +486,34 @@ def test_case_detail_actions_and_masking(session, world, staff):
     )
     assert (viewer.case.reporter_phone, viewer.case.reporter_name) == ("138****5678", "王*")
     assert viewer.actions == []
+
+
+def test_revealing_personal_data_is_recorded_and_refused_to_viewers(session, world, staff):
+    case = accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)
+    full = case_detail(
+        session, case_id=case.id, actor=staff, now=NOW, rules=RULES, reveal_personal=True
+    )
+    assert (full.case.reporter_phone, full.case.reporter_name) == ("13812345678", "王五")
+    viewer = case_detail(
+        session, case_id=case.id, actor=actor_of(world, "viewer"), now=NOW, rules=RULES,
+        reveal_personal=True,
+    )  # fmt: skip
+    assert viewer.case.reporter_phone == "138****5678"
+    entries = session.execute(
+        select(AuditEntry.username, AuditEntry.action, AuditEntry.target)
+    ).all()
+    assert entries == [("staff", "personal_data.view", case.case_no)]
+
+
+def test_out_of_scope_requests_are_recorded(session, world):
+    worker = actor_of(world, "gridworker")
+    outside = make_case(session, world, grid_cell_id=world.cells[1].id)
+    with pytest.raises(PermissionDenied):
+        case_detail(session, case_id=outside.id, actor=worker, now=NOW, rules=RULES)
+    with pytest.raises(PermissionDenied):
+        act(session, outside, A.START, worker)
+    rows = session.execute(select(AuditEntry.username, AuditEntry.action, AuditEntry.target)).all()
+    assert rows == [("gridworker", "scope.refused", outside.case_no)] * 2
 
 
 # ---------------------------------------------------------------------------------------------
