@@ -290,7 +290,9 @@ def _to_rows(
     session: Session, cases: Sequence[Case], *, actor: Actor, now: dt.datetime, rules: ClockRules
 ) -> list[LedgerRow]:
     cats, cells, users = _lookups(session, cases)
-    shown = actor.sees_personal_data
+    # Lists and exports always mask residents' names and phones: a full view is only on the
+    # case page, on request, and recorded there (services.cases.case_detail).
+    shown = False
     rows = []
     for c in cases:
         if c.is_anonymous and not c.reporter_name:

@@ -775,7 +775,7 @@ def test_ledger_export_xlsx_and_csv(session, world, ledger_world, staff):
     assert rows[0] == LEDGER_HEADERS and "联系电话" in rows[0] and "诉求内容" in rows[0]
     assert [r[0] for r in rows[1:]] == ["MQ-2026-000005", "MQ-2026-000003", "MQ-2026-000001"]
     phone_col = LEDGER_HEADERS.index("联系电话")
-    assert rows[3][phone_col] == "13812345678" and rows[3][1] == "逾期"
+    assert rows[3][phone_col] == "138****5678" and rows[3][1] == "逾期"
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["L"].width == 62  # 诉求内容
     viewer = actor_of(world, "viewer")
