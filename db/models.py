@@ -373,6 +373,112 @@ class ImportRow(Base):
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+# ---------------------------------------------------------------------------------------------
+# People behind the pipeline (issue 8): 联户 liaison, 积分 points, 接待日 reception sessions and
+# 三议 deliberations. Rules about them live in ``domain/people.py`` and ``domain/deliberation.py``.
+
+
+class LiaisonLink(Base):
+    """联户 (1+2+X): a party member or grid worker liaises with a household or a resident group.
+
+    Exactly one of ``household_id`` and ``group_name`` is set; ``grid_cell_id`` is the cell the
+    household or group lives in (the grid scope of the link).
+    """
+
+    __tablename__ = "liaison_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    group_name: Mapped[str | None] = mapped_column(String(60))
+    since: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class PointRule(Base):
+    """积分 rule an admin edits: a fact kind (``rule_key``) earns ``points`` while active."""
+
+    __tablename__ = "point_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_key: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(60))
+    points: Mapped[int] = mapped_column(Integer)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class PointRecord(Base):
+    """One point award: who, on which day, how many, by which rule, for which source record."""
+
+    __tablename__ = "point_records"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    earned_on: Mapped[dt.date] = mapped_column(Date)
+    points: Mapped[int] = mapped_column(Integer)
+    rule_key: Mapped[str] = mapped_column(String(40))
+    source_type: Mapped[str] = mapped_column(String(20))  # visit | assistance | case
+    source_id: Mapped[int] = mapped_column(Integer)
+    settled_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    __table_args__ = (
+        Index("ix_point_records_person_day", "person_id", "earned_on"),
+        Index("ix_point_records_day", "earned_on"),
+        Index(
+            "ux_point_records_award",
+            "person_id",
+            "rule_key",
+            "source_type",
+            "source_id",
+            unique=True,
+        ),
+    )
+
+
+class ReceptionSession(Base):
+    """接待日: a reception session at a time and place, with deputies receiving residents."""
+
+    __tablename__ = "reception_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    held_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    place: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    deputies: Mapped[list[Person]] = relationship(secondary="reception_deputies")
+
+
+class ReceptionDeputy(Base):
+    """A deputy (人大代表/政协委员/党代表, ``people.kind`` deputy) receiving at a session."""
+
+    __tablename__ = "reception_deputies"
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_sessions.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+
+
+class ReceptionConcern(Base):
+    """A concern raised at a reception session: the case it became (one session per case)."""
+
+    __tablename__ = "reception_concerns"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_sessions.id"), index=True)
+
+
+class Deliberation(Base):
+    """三议: one meeting (党小组会 / 支委会 / 党员大会) that deliberated a case, and its decision."""
+
+    __tablename__ = "deliberations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(30))
+    meeting_date: Mapped[dt.date] = mapped_column(Date)
+    attendees: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(Text)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 __all__ = [
     "Assistance",
     "AuditEntry",
@@ -382,13 +488,20 @@ __all__ = [
     "CaseNumberCounter",
     "Category",
     "Community",
+    "Deliberation",
     "GridCell",
     "GridCollector",
     "Household",
     "HouseholdTag",
     "ImportRow",
+    "LiaisonLink",
     "LoginEvent",
     "Person",
+    "PointRecord",
+    "PointRule",
+    "ReceptionConcern",
+    "ReceptionDeputy",
+    "ReceptionSession",
     "ServicePoint",
     "Subdistrict",
     "User",
