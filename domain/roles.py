@@ -50,6 +50,9 @@ class PageKey(StrEnum):
     AUDIT = "audit"
     IMPORT = "import"
     REPORTS = "reports"
+    LIAISON = "liaison"
+    RECEPTION = "reception"
+    DELIBERATION = "deliberation"
 
 
 _ALL = frozenset(Role)
@@ -69,10 +72,21 @@ PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.AUDIT: frozenset({Role.ADMIN, Role.SECRETARY}),
     PageKey.IMPORT: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
     PageKey.REPORTS: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
+    PageKey.LIAISON: _WORKERS,
+    PageKey.RECEPTION: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
+    PageKey.DELIBERATION: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
 }
 
+DELIBERATION_ACTIONS: frozenset[Action] = frozenset(
+    {Action.DELIBERATE, Action.DELIBERATION_DECISION}
+)
+"""三议 steps: recorded as meetings on the 三议 page (PageKey.DELIBERATION), not as case-page forms."""
+
+POINT_RULE_EDITORS: frozenset[Role] = frozenset({Role.ADMIN})
+"""Roles that edit the 积分 rules."""
+
 # Case actions each role may take (the state machine decides *when*; this decides *who*).
-_HANDLING = frozenset(Action) - {Action.ACCEPT, Action.IMPORT}
+_HANDLING = frozenset(Action) - {Action.ACCEPT, Action.IMPORT} - DELIBERATION_ACTIONS
 ACTION_ACCESS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: _HANDLING,
     Role.SECRETARY: _HANDLING,

@@ -224,6 +224,8 @@ class Action(StrEnum):
     NOTE = "note"
     CORRECT = "correct"
     IMPORT = "import"
+    DELIBERATE = "deliberate"
+    DELIBERATION_DECISION = "deliberation_decision"
 
     @property
     def label(self) -> str:
@@ -249,6 +251,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.NOTE: "备注",
     Action.CORRECT: "更正",
     Action.IMPORT: "台账导入",
+    Action.DELIBERATE: "三议：会议审议",
+    Action.DELIBERATION_DECISION: "三议：议定责任人和时限",
 }
 
 S = CaseStatus
@@ -274,6 +278,10 @@ TRANSITIONS: dict[Action, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
     Action.REASSIGN: (OPEN_STATUSES | {S.RESOLVED, S.ANSWERED, S.NOTIFIED}, None),
     Action.NOTE: (_ANY, None),
     Action.CORRECT: (_ANY - {S.ARCHIVED}, None),
+    # 三议 (党小组会 → 支委会 → 党员大会) records meetings about an open case; the decision sets
+    # its 责任人 and 办理时限, and the case keeps its state.
+    Action.DELIBERATE: (OPEN_STATUSES, None),
+    Action.DELIBERATION_DECISION: (OPEN_STATUSES, None),
     # 台账导入 creates a case from an old ledger (like 受理); it never moves an existing one.
     Action.IMPORT: (frozenset(), None),
 }

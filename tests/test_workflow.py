@@ -51,6 +51,8 @@ EXPECTED: dict[Action, tuple[tuple[CaseStatus, ...], CaseStatus | None]] = {
     A.CORRECT: (tuple(s for s in ALL if s is not S.ARCHIVED), None),
     A.ACCEPT: ((), None),  # only for a new case, never a move of an existing one
     A.IMPORT: ((), None),  # 台账导入 creates a case, never moves one
+    A.DELIBERATE: (OPEN4, None),  # 三议 meetings on an open case keep its state
+    A.DELIBERATION_DECISION: (OPEN4, None),
 }
 
 ALLOWED = [
@@ -68,7 +70,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def test_the_table_covers_every_action():
     assert set(EXPECTED) == set(Action)
-    assert len(ALLOWED) == 53
+    assert len(ALLOWED) == 61
     assert len(ALLOWED) + len(REFUSED) == len(ALL) * len(Action)
 
 
@@ -144,15 +146,35 @@ def test_unknown_action_is_a_value_error():
                 A.REASSIGN,
                 A.NOTE,
                 A.CORRECT,
+                A.DELIBERATE,
+                A.DELIBERATION_DECISION,
             ],
         ),
         (
             S.AWAITING_MATERIALS,
-            [A.MATERIALS_RECEIVED, A.RETURN, A.REMIND, A.REASSIGN, A.NOTE, A.CORRECT],
+            [
+                A.MATERIALS_RECEIVED,
+                A.RETURN,
+                A.REMIND,
+                A.REASSIGN,
+                A.NOTE,
+                A.CORRECT,
+                A.DELIBERATE,
+                A.DELIBERATION_DECISION,
+            ],
         ),
         (
             S.ESCALATED,
-            [A.ESCALATION_ANSWERED, A.FINISH_ANSWERED, A.REMIND, A.REASSIGN, A.NOTE, A.CORRECT],
+            [
+                A.ESCALATION_ANSWERED,
+                A.FINISH_ANSWERED,
+                A.REMIND,
+                A.REASSIGN,
+                A.NOTE,
+                A.CORRECT,
+                A.DELIBERATE,
+                A.DELIBERATION_DECISION,
+            ],
         ),
         (S.RESOLVED, [A.NOTIFY, A.REASSIGN, A.NOTE, A.CORRECT]),
         (S.NOTIFIED, [A.FOLLOW_UP, A.REASSIGN, A.NOTE, A.CORRECT]),
