@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from domain.kpis import Ratio
+from domain.reference import ServicePost
 
 
 class FactKind(StrEnum):
@@ -148,6 +149,20 @@ def took_part(name: str, text: str | None) -> bool:
 def finished_on_time(finished_at: dt.datetime | None, deadline_at: dt.datetime | None) -> bool:
     """按期办结: finished on or before the deadline (a case without a deadline never counts)."""
     return finished_at is not None and deadline_at is not None and finished_at <= deadline_at
+
+
+POST_DUTIES: dict[ServicePost, str] = {
+    ServicePost.POLICY_OUTREACH: "向联系户宣讲党的政策和社区事务，收集意见建议",
+    ServicePost.AID: "结对帮扶困难群众，参与慰问、爱心超市和微心愿",
+    ServicePost.PROBATION_CARE: "协助做好社区矫正、刑释人员帮教和矛盾调解",
+    ServicePost.SAFETY: "参与治安巡逻、消防和安全隐患排查",
+    ServicePost.ENVIRONMENT: "参与环境卫生整治、楼道清理和绿化维护",
+    ServicePost.CULTURE_SPORTS: "组织文体活动，带动居民参与",
+    ServicePost.SCIENCE_OUTREACH: "开展科普、健康和防诈骗宣传",
+    ServicePost.CIVILITY_WATCH: "劝导不文明行为，监督公共秩序",
+    ServicePost.HERITAGE_EDUCATION: "为青少年讲述革命传统，开展红色教育",
+}
+"""设岗定责: what each service post is responsible for (shown with a member's post)."""
 
 
 # ---------------------------------------------------------------------------------------------
