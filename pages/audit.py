@@ -11,6 +11,7 @@ import streamlit as st
 from config import local_now
 from domain.roles import PageKey
 from services.audit import KINDS, audit_log
+from services.spreadsheet import csv_safe
 from ui.context import get_sessions, require_page
 
 COLUMNS = {
@@ -46,7 +47,7 @@ def render() -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
     st.download_button(
         "导出 CSV",
-        frame.to_csv(index=False).encode("utf-8-sig"),
+        frame.map(csv_safe).to_csv(index=False).encode("utf-8-sig"),
         file_name=f"审计日志-{span[0]}-{span[1]}.csv",
         mime="text/csv",
     )

@@ -44,6 +44,7 @@ from services.cases import (
 from services.territory import grid_cell_choices
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import show_field_error
+from ui.text import plain_frame
 
 TITLE = "案件详情"
 
@@ -358,26 +359,30 @@ def render() -> None:
     with left:
         st.markdown("**诉求内容**")
         st.text(view.description)
-        st.table(pd.DataFrame(_fields(view), columns=["项目", "内容"]).set_index("项目"))
+        st.table(
+            plain_frame(pd.DataFrame(_fields(view), columns=["项目", "内容"]).set_index("项目"))
+        )
     with right:
         st.markdown("**办理**")
         _actions(detail, actor, rules)
     st.markdown("**流转记录**")
     st.table(
-        pd.DataFrame(
-            [
-                {
-                    "时间": e.at.strftime("%Y-%m-%d %H:%M"),
-                    "操作人": e.actor_name,
-                    "操作": e.action_label,
-                    "状态": f"{e.from_label} → {e.to_label}"
-                    if e.from_label and e.from_label != e.to_label
-                    else e.to_label,
-                    "说明": e.note,
-                    "详情": e.details,
-                }
-                for e in detail.timeline
-            ]
+        plain_frame(
+            pd.DataFrame(
+                [
+                    {
+                        "时间": e.at.strftime("%Y-%m-%d %H:%M"),
+                        "操作人": e.actor_name,
+                        "操作": e.action_label,
+                        "状态": f"{e.from_label} → {e.to_label}"
+                        if e.from_label and e.from_label != e.to_label
+                        else e.to_label,
+                        "说明": e.note,
+                        "详情": e.details,
+                    }
+                    for e in detail.timeline
+                ]
+            )
         )
     )
 

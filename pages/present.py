@@ -18,7 +18,7 @@ from db.present_queries import Deck, present_deck
 from domain.roles import PageKey, Role
 from domain.slides import SLIDE_ORDER, SlideKind, SlideShow, deck_title, tick_seconds
 from ui.context import get_sessions, get_settings, require_page
-from ui.present_style import FULLSCREEN_CSS, PRESENT_CSS, escape_markdown
+from ui.present_style import FULLSCREEN_CSS, PRESENT_CSS
 from ui.slide_charts import (
     SCREEN,
     cell_label,
@@ -28,6 +28,7 @@ from ui.slide_charts import (
     slide_subtitle,
     trend_figure,
 )
+from ui.text import escape_markdown
 
 SHOW_KEY = "present_show"
 HANDOUT_KEY = "present_handout"

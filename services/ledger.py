@@ -36,6 +36,7 @@ from domain.workflow import (
     Channel,
     HandlingType,
 )
+from services.spreadsheet import append_text_safe, csv_safe
 
 CASE_NO = re.compile(r"^MQ-\d{4}-\d{6}$")
 PAGE_SIZE = 50
@@ -519,7 +520,7 @@ def ledger_export(
         writer = csv.writer(buffer)
         writer.writerow(LEDGER_HEADERS)
         for row in rows:
-            writer.writerow([getter(row) for _, getter, _ in LEDGER_COLUMNS])
+            writer.writerow([csv_safe(getter(row)) for _, getter, _ in LEDGER_COLUMNS])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     book = Workbook()
     sheet = book.active
@@ -532,7 +533,7 @@ def ledger_export(
         cell.font = bold
         cell.fill = fill
     for row in rows:
-        sheet.append([getter(row) for _, getter, _ in LEDGER_COLUMNS])
+        append_text_safe(sheet, (getter(row) for _, getter, _ in LEDGER_COLUMNS))
     for index, (_, _, width) in enumerate(LEDGER_COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width + 2
     sheet.freeze_panes = "A2"

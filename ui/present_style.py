@@ -8,8 +8,6 @@ cannot make the projector fetch anything.
 
 from __future__ import annotations
 
-import re
-
 from ui.slide_charts import FONT_STACK, SCREEN
 
 KPI_FONT_PX = 120
@@ -90,10 +88,3 @@ html, body, .stApp {{ background: {_BG} !important; color: {_FG}; }}
 [data-testid="stProgress"] p {{ font-size: 22px; color: {_MUTED}; }}
 </style>
 """
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:=^&])")
-
-
-def escape_markdown(text: str) -> str:
-    """``text`` with every Markdown (and Streamlit directive) character backslash-escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
