@@ -22,6 +22,7 @@ from domain.kpis import Period
 from domain.roles import PageKey
 from ui import dashboard_charts as charts
 from ui.context import get_sessions, get_settings, require_page
+from ui.text import escape_markdown
 
 PERIOD_CHOICES = ("本月", "本季度", "本年", "自定义")
 SCOPE_CHOICES = ("街道", "社区", "网格")
@@ -245,7 +246,7 @@ def _tiles(view: dq.LiveView) -> None:
 
 def _cell_panel(panel: dq.CellPanel) -> None:
     with st.container(border=True):
-        st.subheader(f"网格详情：{panel.community} · {panel.name}")
+        st.subheader(escape_markdown(f"网格详情：{panel.community} · {panel.name}"))
         s = panel.snapshot
         c1, c2, c3, c4, c5, c6 = st.columns(6)
         c1.metric("在办件数", f"{panel.open_total:,}")
@@ -259,8 +260,8 @@ def _cell_panel(panel: dq.CellPanel) -> None:
         leader = panel.leader or "（未指定）"
         if panel.leader and panel.leader_title:
             leader = f"{panel.leader}（{panel.leader_title}）"
-        st.write(f"片长：{leader}")
-        st.write(f"民情搜集义务人：{'、'.join(panel.collectors) or '（未指定）'}")
+        st.write(escape_markdown(f"片长：{leader}"))
+        st.write(escape_markdown(f"民情搜集义务人：{'、'.join(panel.collectors) or '（未指定）'}"))
         if panel.open_cases:
             st.write(f"在办案件（{panel.open_total:,} 件，按期限排序）")
             _case_table(panel.open_cases, key="panel_cases")
