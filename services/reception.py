@@ -59,12 +59,14 @@ __all__ = [
     "ReceptionDraft",
     "SessionRow",
     "ValidationFailed",
+    "community_choices",
     "count_sessions",
     "deputy_choices",
     "list_sessions",
     "record_concern",
     "schedule_session",
     "session_cases",
+    "session_choices",
 ]
 
 DEPUTY_TITLES: tuple[str, ...] = ("人大代表", "政协委员", "党代表")
@@ -72,6 +74,26 @@ DEPUTY_TITLES: tuple[str, ...] = ("人大代表", "政协委员", "党代表")
 
 MAX_PLACE = 100
 MAX_TOPIC = 200
+
+
+def community_choices(session: Session) -> dict[int, str]:
+    """Communities as id → name, in code order."""
+    return dict(
+        session.execute(select(Community.id, Community.name).order_by(Community.code)).all()
+    )
+
+
+def session_choices(session: Session, *, limit: int = 50) -> dict[int, str]:
+    """Recent reception sessions as id → 「2026-11-24 09:00 · 社区 · 地点」, newest first."""
+    rows = session.execute(
+        select(
+            ReceptionSession.id, ReceptionSession.held_at, Community.name, ReceptionSession.place
+        )
+        .join(Community, Community.id == ReceptionSession.community_id)
+        .order_by(ReceptionSession.held_at.desc(), ReceptionSession.id.desc())
+        .limit(limit)
+    )
+    return {sid: f"{at:%Y-%m-%d %H:%M} · {com} · {place}" for sid, at, com, place in rows}
 
 
 def deputy_choices(session: Session) -> dict[int, str]:

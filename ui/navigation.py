@@ -34,6 +34,13 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/volunteer_activism:",
         "走访帮扶",
     ),
+    PageSpec(PageKey.LIAISON, "pages.liaison", "党员联户", ":material/diversity_3:", "党建联户"),
+    PageSpec(
+        PageKey.RECEPTION, "pages.reception", "接待日", ":material/record_voice_over:", "党建联户"
+    ),
+    PageSpec(
+        PageKey.DELIBERATION, "pages.deliberation", "三议·民情会诊", ":material/groups:", "党建联户"
+    ),
     PageSpec(PageKey.IMPORT, "pages.ledger_import", "台账导入", ":material/upload_file:", "数据"),
     PageSpec(PageKey.REPORTS, "pages.reports", "报表", ":material/summarize:", "数据"),
     PageSpec(PageKey.USERS, "pages.users", "用户管理", ":material/manage_accounts:", "管理"),
