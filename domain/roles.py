@@ -48,6 +48,7 @@ class PageKey(StrEnum):
     PRESENT = "present"
     USERS = "users"
     AUDIT = "audit"
+    CATEGORIES = "categories"
     IMPORT = "import"
     REPORTS = "reports"
     LIAISON = "liaison"
@@ -70,6 +71,7 @@ PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.PRESENT: frozenset({Role.VIEWER, Role.SECRETARY, Role.ADMIN}),
     PageKey.USERS: frozenset({Role.ADMIN}),
     PageKey.AUDIT: frozenset({Role.ADMIN, Role.SECRETARY}),
+    PageKey.CATEGORIES: frozenset({Role.ADMIN}),
     PageKey.IMPORT: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
     PageKey.REPORTS: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
     PageKey.LIAISON: _WORKERS,

@@ -45,4 +45,5 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(PageKey.REPORTS, "pages.reports", "报表", ":material/summarize:", "数据"),
     PageSpec(PageKey.USERS, "pages.users", "用户管理", ":material/manage_accounts:", "管理"),
     PageSpec(PageKey.AUDIT, "pages.audit", "审计日志", ":material/policy:", "管理"),
+    PageSpec(PageKey.CATEGORIES, "pages.categories", "类别管理", ":material/category:", "管理"),
 )
