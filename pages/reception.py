@@ -162,7 +162,9 @@ def _concern_form(actor: Actor, rules: ClockRules) -> None:
         st.info("还没有接待日，请先在「安排接待日」中安排。")
         return
     types = {h.value: h.label for h in HandlingType}
-    st.selectbox("接待日", list(sessions), format_func=sessions.get, index=None, key="rc_session")
+    st.selectbox(
+        "选择接待日", list(sessions), format_func=sessions.get, index=None, key="rc_session"
+    )
     show_field_error(errors, "session_id")
     with st.form("reception_concern_form", enter_to_submit=False):
         a, b, c = st.columns(3)
