@@ -223,3 +223,19 @@ CADRE_TITLES: tuple[str, ...] = (
     "居委委员",
     "综治专干",
 )
+
+RECEPTION_TOPICS: tuple[str, ...] = (
+    "人大代表、政协委员接待日",
+    "倾听民声·代表委员进社区",
+    "老旧小区改造意见征集",
+    "民生实事项目代表接待",
+)
+
+DELIBERATION_MINUTES: dict[str, str] = {
+    "party_group": "党小组会议讨论该民情，听取联户党员和居民代表意见，同意提交支委会研究",
+    "branch_committee": "支委会研究提出办理方案，明确资金来源和施工安排，提请党员大会审议",
+    "members_assembly": "党员大会审议办理方案，表决通过",
+}
+"""Minutes of each 三议 meeting (``domain.deliberation.Stage`` value → text)."""
+
+DELIBERATION_DECISION = "按支委会方案办理，由承办人牵头组织实施，在办理时限内完成并向居民反馈"

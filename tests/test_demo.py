@@ -23,10 +23,16 @@ from db.models import (
     CaseEvent,
     CaseNumberCounter,
     Community,
+    Deliberation,
     GridCell,
     GridCollector,
     Household,
+    LiaisonLink,
     Person,
+    PointRule,
+    ReceptionConcern,
+    ReceptionDeputy,
+    ReceptionSession,
     ServicePoint,
     User,
     UserGridScope,
@@ -35,8 +41,10 @@ from db.models import (
 from db.seed import check_password
 from domain import kpis
 from domain.calendar import china_calendar
-from domain.deadlines import compute_deadline, handling_working_days, response_due
+from domain.deadlines import compute_deadline, end_of, handling_working_days, response_due
+from domain.deliberation import ORDER
 from domain.kpis import AssistanceFacts, CaseFacts, Period, VisitFacts
+from domain.people import DEFAULT_RULES
 from domain.reference import AssistanceKind, TargetGroup
 from domain.roles import Role
 from domain.workflow import (
@@ -100,9 +108,14 @@ def _fingerprint(engine: Engine) -> str:
     """A hash over every generated row (users' bcrypt hashes are salted, so left out)."""
     digest = hashlib.sha256()
     tables = [GridCell, Household, Person, Visit, Assistance, Case, CaseEvent, ServicePoint]
+    tables += [LiaisonLink, PointRule, ReceptionSession, Deliberation]
     with engine.connect() as conn:
         for table in tables:
             for row in conn.execute(select(table.__table__).order_by(table.__table__.c.id)):
+                digest.update(repr(tuple(row)).encode())
+        for table in (ReceptionDeputy, ReceptionConcern):
+            keys = table.__table__.primary_key.columns
+            for row in conn.execute(select(table.__table__).order_by(*keys)):
                 digest.update(repr(tuple(row)).encode())
         for row in conn.execute(select(User.username, User.role, User.person_id)):
             digest.update(repr(tuple(row)).encode())
@@ -122,8 +135,20 @@ def test_same_seed_and_today_give_identical_rows(tmp_path):
     )
     assert _fingerprint(first) == _fingerprint(second)
     assert _fingerprint(first) != _fingerprint(other)
+    with first.connect() as conn:  # the 党建联户 rows are part of what is compared
+        assert conn.execute(select(func.count(LiaisonLink.id))).scalar_one() > 0
     for engine in (first, second, other):
         engine.dispose()
+
+
+def test_without_events_the_people_rows_come_without_deliberations(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'no-events.db'}")
+    upgrade_to_head(engine)
+    report = demo.generate(engine, cases=400, seed=7, today=TODAY, with_events=False)
+    assert "case_events" not in report.counts and "deliberations" not in report.counts
+    assert report.counts["liaison_links"] > 0
+    assert report.counts["point_rules"] == len(DEFAULT_RULES)
+    engine.dispose()
 
 
 def test_sqlite_fast_path_writes_sqlalchemys_own_datetime_format(demo_engine):
@@ -444,6 +469,95 @@ def test_visits_cover_most_but_not_all_households(demo_engine):
     assert kpis.assistance_person_count(helped, YEAR) > len(helped)
     assert groups == {g.value for g in TargetGroup}
     assert kinds == {k.value for k in AssistanceKind}
+
+
+# ---------------------------------------------------------------- 党建联户 (issue 8)
+
+
+def test_liaison_covers_most_but_not_all_households(demo_engine):
+    with demo_engine.connect() as conn:
+        households = conn.execute(select(func.count(Household.id))).scalar_one()
+        covered = conn.execute(
+            select(func.count(func.distinct(LiaisonLink.household_id)))
+        ).scalar_one()
+        links = conn.execute(select(LiaisonLink.__table__)).mappings().all()
+        people = dict(conn.execute(select(Person.id, Person.kind)).tuples().all())
+        party = set(conn.execute(select(Person.id).where(Person.is_party_member)).scalars())
+        cell_of = dict(conn.execute(select(Household.id, Household.grid_cell_id)).tuples().all())
+    assert 0.60 <= covered / households <= 0.95
+    for link in links:
+        assert (link["household_id"] is None) != (link["group_name"] is None)
+        assert people[link["person_id"]] in ("party_member", "grid_worker") or (
+            link["person_id"] in party
+        )
+        if link["household_id"] is not None:
+            assert cell_of[link["household_id"]] == link["grid_cell_id"]
+    groups = Counter(link["person_id"] for link in links if link["group_name"])
+    members = [pid for pid, kind in people.items() if kind == "party_member"]
+    assert all(1 <= groups[pid] <= 2 for pid in members), "1+2+X: one or two groups each"
+
+
+def test_default_point_rules_are_seeded(demo_engine):
+    with demo_engine.connect() as conn:
+        rules = conn.execute(select(PointRule.rule_key, PointRule.points)).tuples().all()
+    assert sorted(rules) == sorted((r.key, r.points) for r in DEFAULT_RULES)
+
+
+def test_reception_sessions_hold_their_reception_day_cases(demo_engine, cases):
+    by_id = {r["id"]: r for r in cases}
+    with demo_engine.connect() as conn:
+        sessions = conn.execute(select(ReceptionSession.__table__)).mappings().all()
+        linked = conn.execute(select(ReceptionConcern.case_id, ReceptionConcern.session_id)).all()
+        deputies = conn.execute(select(ReceptionDeputy.session_id, Person.kind).join(
+            Person, Person.id == ReceptionDeputy.person_id)).all()  # fmt: skip
+    per_session = Counter(session_id for _, session_id in linked)
+    assert sum(1 for s in sessions if per_session[s["id"]] >= 1) >= 3
+    held = {s["id"]: s for s in sessions}
+    for case_id, session_id in linked:
+        case, session = by_id[case_id], held[session_id]
+        assert case["channel"] == Channel.RECEPTION_DAY
+        assert case["accepted_at"].date() == session["held_at"].date()
+        assert case["accepted_at"] >= session["held_at"]
+        assert case["community_id"] == session["community_id"]
+    for session in sessions:
+        assert session["held_at"].weekday() == 1 and session["held_at"].hour < 12  # Tuesday a.m.
+        assert 0 < (NOW - session["held_at"]).days <= 92
+    kinds = defaultdict(list)
+    for session_id, kind in deputies:
+        kinds[session_id].append(kind)
+    assert all(1 <= len(kinds[s["id"]]) <= 3 for s in sessions)
+    assert {k for ks in kinds.values() for k in ks} == {"deputy"}
+
+
+def test_deliberations_are_on_the_case_timeline(demo_engine, cases):
+    by_id = {r["id"]: r for r in cases}
+    with demo_engine.connect() as conn:
+        meetings = (
+            conn.execute(select(Deliberation.__table__).order_by(Deliberation.id)).mappings().all()
+        )
+        events = conn.execute(
+            select(CaseEvent.case_id, CaseEvent.action, CaseEvent.data)
+            .where(CaseEvent.action.in_(["deliberate", "deliberation_decision"]))
+            .order_by(CaseEvent.id)
+        ).all()
+    per_case = defaultdict(list)
+    for m in meetings:
+        per_case[m["case_id"]].append(m)
+    assert per_case and any(len(ms) == len(ORDER) for ms in per_case.values())
+    for case_id, ms in per_case.items():
+        assert [m["stage"] for m in ms] == [s.value for s in ORDER[: len(ms)]]
+        dates = [m["meeting_date"] for m in ms]
+        assert dates == sorted(dates) and dates[-1] <= TODAY
+        steps = [(json.loads(e.data)["stage"], e.action) for e in events if e.case_id == case_id]
+        expected = [(m["stage"], "deliberate") for m in ms]
+        if len(ms) == len(ORDER):
+            decided = ms[-1]
+            expected.append((decided["stage"], "deliberation_decision"))
+            case = by_id[case_id]
+            assert case["assignee_id"] == decided["responsible_id"]
+            assert case["deadline_at"] == end_of(decided["due_date"])
+        assert steps == expected
+        assert by_id[case_id]["status"] in OPEN_STATUSES
 
 
 # ---------------------------------------------------------------- accounts and start-up
