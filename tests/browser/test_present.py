@@ -11,9 +11,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from config import DEMO_PASSWORD
 from domain.slides import SLIDE_ORDER, SlideKind
-from tests.browser.conftest import AppServer, shot, wait_idle
+from tests.browser.conftest import AppServer, login, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -95,10 +94,7 @@ def test_every_slide_fits_is_chinese_anonymised_and_offline(
     present_server: AppServer, wall
 ) -> None:
     page = wall
-    page.goto(present_server.url + "/")
-    page.get_by_label("用户名").fill("viewer")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    login(page, present_server.url, "viewer")
     page.wait_for_selector(".st-key-present-heading h2")
     wait_idle(page)
     assert "文盛社区 党员大会" in page.locator(".st-key-present-title").inner_text()
