@@ -2,7 +2,7 @@
 
 Each entry is stored with the *data fingerprint* it was computed from: the highest id of
 every append-only table the dashboard reads (cases, case_events, visits, assistance,
-households, grid_cells). Every write the app makes appends at least one of those rows
+households, grid_cells, reception_sessions). Every write the app makes appends at least one of those rows
 (a case change always appends a ``case_events`` row), so a write committed by any process
 changes the fingerprint and the next read recomputes. ``clear_dashboard_cache()`` drops every
 entry at once; write paths of this process call it after they commit. Entries that depend on
@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Assistance, Case, CaseEvent, GridCell, Household, Visit
+from db.models import Assistance, Case, CaseEvent, GridCell, Household, ReceptionSession, Visit
 
 T = TypeVar("T")
 
@@ -76,6 +76,7 @@ def data_fingerprint(session: Session) -> Fingerprint:
             select(func.max(Assistance.id)).scalar_subquery(),
             select(func.max(Household.id)).scalar_subquery(),
             select(func.max(GridCell.id)).scalar_subquery(),
+            select(func.max(ReceptionSession.id)).scalar_subquery(),
         )
     ).one()
     # The database's address keeps two databases with equal ids apart (tests, benches).

@@ -46,6 +46,8 @@ from db.models import (
     GridCollector,
     Household,
     Person,
+    ReceptionConcern,
+    ReceptionSession,
     ServicePoint,
     Subdistrict,
     Visit,
@@ -76,6 +78,8 @@ __all__ = [
     "GroupFigures",
     "LiveView",
     "MonthFigures",
+    "ReceptionFigures",
+    "ReceptionSessionFigures",
     "ScopeChoices",
     "ServicePointView",
     "Tile",
@@ -92,6 +96,7 @@ __all__ = [
     "monthly_trend",
     "open_case_count",
     "overdue_cases",
+    "reception_figures",
     "scope_choices",
     "service_points",
     "tiles",
@@ -237,13 +242,38 @@ class LiveView:
 
 
 @dataclass(frozen=True)
+class ReceptionSessionFigures:
+    """One 接待日 session held in the period and the outcomes of the cases raised there."""
+
+    session_id: int
+    held_at: dt.datetime
+    community: str
+    place: str
+    cases: int
+    open_cases: int
+    resolution: Ratio
+    """解决率 of its cases: resolved or answered / cases (退回件 and merged ones left out)."""
+
+
+@dataclass(frozen=True)
+class ReceptionFigures:
+    """接待日 of the period: the sessions held and their cases' outcomes, in total and each."""
+
+    sessions: list[ReceptionSessionFigures]
+    cases: int
+    open_cases: int
+    resolution: Ratio
+
+
+@dataclass(frozen=True)
 class AnalysisView:
-    """The rest of the page: monthly trend, breakdowns, overdue and escalated lists."""
+    """The rest of the page: monthly trend, breakdowns, overdue and escalated lists, 接待日."""
 
     trend: list[MonthFigures]
     breakdowns: Breakdowns
     overdue: list[CaseLink]
     escalated: list[CaseLink]
+    reception: ReceptionFigures
 
 
 @dataclass(frozen=True)
@@ -635,6 +665,67 @@ def escalated_cases(
     return _links(session, stmt, now)
 
 
+def reception_figures(
+    session: Session, *, period: Period, now: dt.datetime, scope: Scope
+) -> ReceptionFigures:
+    """接待日 sessions held in the period (up to today) and their cases' outcomes.
+
+    Sessions are narrowed by 社区 (a grid cell's scope: the cell's 社区); their cases by every
+    field of the scope. 解决率 has the predicates of the tiles. Two grouped queries: the
+    sessions, and ``COUNT``/``SUM(CASE …)`` of their cases per session.
+    """
+    tomorrow = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time())
+    held = [
+        ReceptionSession.held_at >= period.start,
+        ReceptionSession.held_at < min(period.end, tomorrow),
+    ]
+    if scope.community_id is not None:
+        held.append(ReceptionSession.community_id == scope.community_id)
+    if scope.grid_cell_id is not None:
+        community = select(GridCell.community_id).where(GridCell.id == scope.grid_cell_id)
+        held.append(ReceptionSession.community_id.in_(community.scalar_subquery()))
+    sessions = session.execute(
+        select(
+            ReceptionSession.id, ReceptionSession.held_at, Community.name, ReceptionSession.place
+        )
+        .join(Community, Community.id == ReceptionSession.community_id)
+        .where(*held)
+        .order_by(ReceptionSession.held_at.desc(), ReceptionSession.id.desc())
+    ).all()
+    outcomes = {
+        sid: (_int(n), _int(open_n), _int(base), _int(resolved))
+        for sid, n, open_n, base, resolved in session.execute(
+            select(
+                ReceptionConcern.session_id,
+                func.count(),
+                _count_if(_OPEN),
+                _count_if(_COUNTS_FOR_RESOLUTION),
+                _count_if(_RESOLVED),
+            )
+            .join(Case, Case.id == ReceptionConcern.case_id)
+            .join(ReceptionSession, ReceptionSession.id == ReceptionConcern.session_id)
+            .where(*held, *_case_scope(scope))
+            .group_by(ReceptionConcern.session_id)
+        )
+    }
+    rows = []
+    for sid, held_at, community_name, place in sessions:
+        n, open_n, base, resolved = outcomes.get(sid, (0, 0, 0, 0))
+        rows.append(
+            ReceptionSessionFigures(
+                sid, held_at, community_name, place, n, open_n, Ratio(resolved, base)
+            )
+        )
+    return ReceptionFigures(
+        sessions=rows,
+        cases=sum(r.cases for r in rows),
+        open_cases=sum(r.open_cases for r in rows),
+        resolution=Ratio(
+            sum(r.resolution.numerator for r in rows), sum(r.resolution.denominator for r in rows)
+        ),
+    )
+
+
 def grid_geojson(session: Session, *, scope: Scope = EVERYWHERE) -> dict[str, Any]:
     """The grid cells in scope as a GeoJSON FeatureCollection; each feature's id is the cell id."""
     rows = session.execute(
@@ -936,6 +1027,7 @@ def analysis_view(
             breakdowns=breakdowns(session, period=period, scope=scope),
             overdue=overdue_cases(session, now=now, scope=scope, limit=limit),
             escalated=escalated_cases(session, now=now, scope=scope, limit=limit),
+            reception=reception_figures(session, period=period, now=now, scope=scope),
         )
         return view, valid_until
 

@@ -321,6 +321,44 @@ def _case_table(links: list[dq.CaseLink], *, key: str) -> None:
     )
 
 
+def _reception_section(reception: dq.ReceptionFigures) -> None:
+    """接待日 held in the period (up to today) and the outcomes of the cases raised there."""
+    st.subheader("接待日（本期已举行）")
+    a, b, c, d = st.columns(4)
+    a.metric("接待日场次", f"{len(reception.sessions):,}")
+    b.metric("接待日登记诉求", f"{reception.cases:,}")
+    b.caption(f"仍在办理 {reception.open_cases:,} 件")
+    c.metric("接待日已解决", f"{reception.resolution.numerator:,}")
+    d.metric(
+        "接待日解决率",
+        reception.resolution.percent(),
+        help="接待日登记且已办结或已答复 ÷ 接待日登记（不含退回件和合并的重复件）",
+    )
+    d.caption(f"{reception.resolution.numerator:,} / {reception.resolution.denominator:,} 件")
+    if not reception.sessions:
+        st.info("本期没有举行接待日。")
+        return
+    rows = reception.sessions
+    frame = pd.DataFrame(
+        {
+            "接待时间": [r.held_at for r in rows],
+            "社区": [r.community for r in rows],
+            "地点": [r.place for r in rows],
+            "诉求件数": [r.cases for r in rows],
+            "在办": [r.open_cases for r in rows],
+            "已解决/基数": [f"{r.resolution.numerator}/{r.resolution.denominator}" for r in rows],
+            "解决率": [r.resolution.percent() for r in rows],
+        }
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        key="reception_sessions",
+        column_config={"接待时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+    )
+
+
 def _analysis_section(source: DashboardSource, selection: Selection, now: dt.datetime) -> None:
     view = source.analysis(selection.period, selection.scope, now)
     st.subheader("趋势（近 12 个月）")
@@ -337,6 +375,7 @@ def _analysis_section(source: DashboardSource, selection: Selection, now: dt.dat
         charts.breakdown_bars(view.breakdowns.by_handling, "按五件制"), key="by_handling"
     )
     st.plotly_chart(charts.level_bars(view.breakdowns.by_level), key="levels")
+    _reception_section(view.reception)
     left, right = st.columns(2)
     with left:
         st.subheader(f"逾期案件（前 {len(view.overdue)} 件）")

@@ -163,6 +163,7 @@ def schedule_session(
     except BaseException:
         session.rollback()
         raise
+    clear_dashboard_cache()
     return reception
 
 

@@ -19,7 +19,7 @@ from db.engine import make_engine, session_factory
 from db.migrate import upgrade_to_head
 from db.models import Assistance, Case, Visit
 from tests.factories import make_world
-from tests.test_dashboard_queries import HAND_TILES, NOW, _hand_world
+from tests.test_dashboard_queries import HAND_TILES, NOW, _hand_world, _reception_world
 
 
 def _dashboard_page() -> None:
@@ -66,6 +66,12 @@ def _database(tmp_path, monkeypatch, build) -> Iterator[Engine]:
 def hand_db(tmp_path, monkeypatch) -> Iterator[Engine]:
     """The hand-computed dashboard fixture."""
     yield from _database(tmp_path, monkeypatch, _hand_world)
+
+
+@pytest.fixture
+def reception_db(tmp_path, monkeypatch) -> Iterator[Engine]:
+    """The hand-computed 接待日 fixture."""
+    yield from _database(tmp_path, monkeypatch, _reception_world)
 
 
 @pytest.fixture
@@ -122,6 +128,31 @@ def test_dashboard_cell_panel_and_scope(hand_db):
     assert not at.exception, at.exception
     assert _tiles(at)["受理件数"][0] == "1"
     assert _tiles(at)["逾期件数"][0] == "0"
+
+
+def test_dashboard_shows_reception_days_and_their_outcomes(reception_db):
+    at = _as(_dashboard_page, "secretary")
+    assert not at.exception, at.exception
+    assert "接待日（本期已举行）" in [s.value for s in at.subheader]
+    tiles = _tiles(at)
+    assert tiles["接待日场次"] == ("3", None)
+    assert tiles["接待日登记诉求"] == ("8", None)
+    assert tiles["接待日已解决"] == ("4", None)
+    assert tiles["接待日解决率"] == ("66.7%", None)
+    captions = [c.value for c in at.caption]
+    assert "4 / 6 件" in captions and "仍在办理 2 件" in captions
+    sessions = _table(at, "接待时间", "诉求件数")
+    assert list(sessions["社区"]) == ["测试社区", "第二社区", "测试社区"]
+    assert list(sessions["诉求件数"]) == [3, 2, 3]
+    assert list(sessions["已解决/基数"]) == ["1/2", "1/2", "2/2"]
+    assert list(sessions["解决率"]) == ["50.0%", "50.0%", "100.0%"]
+
+
+def test_dashboard_without_reception_days_says_so(hand_db):
+    at = _as(_dashboard_page, "secretary")
+    assert _tiles(at)["接待日场次"] == ("0", None)
+    assert _tiles(at)["接待日解决率"] == ("—", None)
+    assert "本期没有举行接待日。" in [i.value for i in at.info]
 
 
 def _cell_ids(engine: Engine) -> list[int]:

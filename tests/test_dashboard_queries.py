@@ -26,6 +26,8 @@ from db.models import (
     GridCollector,
     Household,
     Person,
+    ReceptionConcern,
+    ReceptionSession,
     ServicePoint,
     Visit,
 )
@@ -501,6 +503,99 @@ def test_hand_computed_cells_trend_and_panel(session):
     assert (panel.open_total, [c.status for c in panel.open_cases]) == (2, ["已受理", "办理中"])
     assert panel.households == 3
     assert dq.cell_panel(session, cell_id=999_999, period=NOV, now=NOW) is None
+
+
+# --- 接待日: sessions held and their cases' outcomes, computed by hand ------------------------
+
+
+def _reception_world(session: Session) -> World:
+    """Five sessions (three held in November, one in October, one still to come) and nine
+    接待日 cases; the figures of each scope are worked out beside the tests."""
+    world = make_world(session, cells=2, households_per_cell=3)
+    c1, c2 = world.cells
+    (other, _) = _second_community(session, world)
+    secretary = world.users["secretary"].id
+
+    def held(community_id: int, at: str) -> ReceptionSession:
+        reception = ReceptionSession(community_id=community_id, held_at=T(at), place="党群服务中心",
+                                     created_by_id=secretary, created_at=T("2026-10-01 09:00"))  # fmt: skip
+        session.add(reception)
+        session.flush()
+        return reception
+
+    s1 = held(world.community.id, "2026-11-03 08:30")
+    s2 = held(world.community.id, "2026-11-17 08:30")
+    s3 = held(other.community_id, "2026-11-10 08:30")
+    s4 = held(world.community.id, "2026-10-27 08:30")
+    held(world.community.id, "2026-11-24 08:30")  # scheduled, not held yet: left out
+    cases = [
+        # S1: resolved and answered count; the 退回件 is out of 解决率's base → 2/2, open 0
+        (s1, c1, "followed_up", "promised"),
+        (s1, c2, "answered", "immediate"),
+        (s1, c1, "returned", "return"),
+        # S2: in progress, a merged duplicate (out of the base), resolved → 1/2, open 1
+        (s2, c1, "in_progress", "promised"),
+        (s2, c1, "merged", "promised"),
+        (s2, c2, "resolved", "promised"),
+        # S3 (second 社区): resolved, still accepted → 1/2, open 1
+        (s3, other, "resolved", "immediate"),
+        (s3, other, "accepted", "promised"),
+        # S4 (October): resolved → 1/1, outside November
+        (s4, c1, "resolved", "immediate"),
+    ]
+    for reception, cell, status, handling in cases:
+        case = make_case(session, world, channel="reception_day", status=status,
+                         handling_type=handling, grid_cell_id=cell.id,
+                         community_id=cell.community_id, accepted_at=reception.held_at)  # fmt: skip
+        session.add(ReceptionConcern(case_id=case.id, session_id=reception.id))
+    session.commit()
+    return world
+
+
+def _figures(reception: dq.ReceptionFigures) -> tuple[list[tuple[str, int, int, Ratio]], tuple]:
+    per_session = [
+        (f"{r.held_at:%m-%d}", r.cases, r.open_cases, r.resolution) for r in reception.sessions
+    ]
+    return per_session, (len(reception.sessions), reception.cases, reception.open_cases,
+                         reception.resolution)  # fmt: skip
+
+
+def test_reception_figures_match_the_hand_computed_fixture(session):
+    world = _reception_world(session)
+    c2 = world.cells[1]
+    everywhere = dq.reception_figures(session, period=NOV, now=NOW, scope=Scope())
+    assert _figures(everywhere) == (
+        [("11-17", 3, 1, Ratio(1, 2)), ("11-10", 2, 1, Ratio(1, 2)), ("11-03", 3, 0, Ratio(2, 2))],
+        (3, 8, 2, Ratio(4, 6)),
+    )
+    assert [r.community for r in everywhere.sessions] == ["测试社区", "第二社区", "测试社区"]
+    community = dq.reception_figures(
+        session, period=NOV, now=NOW, scope=Scope(community_id=world.community.id)
+    )
+    assert _figures(community)[1] == (2, 6, 1, Ratio(3, 4))
+    # A cell's scope: the sessions of its 社区, the cases of the cell.
+    cell = dq.reception_figures(session, period=NOV, now=NOW, scope=Scope(grid_cell_id=c2.id))
+    assert _figures(cell) == ([("11-17", 1, 0, Ratio(1, 1)), ("11-03", 1, 0, Ratio(1, 1))],
+                              (2, 2, 0, Ratio(2, 2)))  # fmt: skip
+    october = dq.reception_figures(
+        session, period=Period.month_of(dt.date(2026, 10, 1)), now=NOW, scope=Scope()
+    )
+    assert _figures(october) == ([("10-27", 1, 0, Ratio(1, 1))], (1, 1, 0, Ratio(1, 1)))
+    # The session of 11-24 counts once its day has come.
+    later = dq.reception_figures(session, period=NOV, now=T("2026-11-24 08:00"), scope=Scope())
+    assert _figures(later)[1] == (4, 8, 2, Ratio(4, 6))
+    analysis = dq.analysis_view(session, period=NOV, now=NOW, scope=Scope())
+    assert analysis.reception == everywhere
+
+
+def test_a_new_reception_session_reaches_the_cached_dashboard(session):
+    world = _reception_world(session)
+    first = dq.analysis_view(session, period=NOV, now=NOW, scope=Scope())
+    session.add(ReceptionSession(community_id=world.community.id, held_at=T("2026-11-19 08:30"),
+                                 place="居民议事厅", created_at=T("2026-11-12 09:00")))  # fmt: skip
+    session.commit()  # written elsewhere: no clear_dashboard_cache() here
+    fresh = dq.analysis_view(session, period=NOV, now=NOW, scope=Scope())
+    assert len(fresh.reception.sessions) == len(first.reception.sessions) + 1
 
 
 # --- the cache is exact ----------------------------------------------------------------------
