@@ -15,7 +15,7 @@ import streamlit as st
 
 from config import local_now
 from domain.deadlines import ClockRules
-from domain.roles import Actor, PageKey
+from domain.roles import Actor, PageKey, can_open
 from domain.validation import MAX_DESCRIPTION, MAX_NOTE
 from domain.workflow import (
     Action,
@@ -44,6 +44,7 @@ from services.cases import (
 from services.territory import grid_cell_choices
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import show_field_error
+from ui.navigation import PAGES
 from ui.text import plain_frame
 
 TITLE = "案件详情"
@@ -79,6 +80,25 @@ def case_page() -> st.Page:
 def case_link(case_id: int, label: str) -> None:
     """A link that opens the case page on ``case_id``."""
     st.page_link(case_page(), label=label, query_params={"id": str(case_id)})
+
+
+def deliberation_page() -> st.Page:
+    """The 三议 page as an ``st.Page`` (same callable, title and URL path as in ``app.py``)."""
+    from pages.deliberation import render as deliberation_render
+
+    spec = next(p for p in PAGES if p.key is PageKey.DELIBERATION)
+    return st.Page(deliberation_render, title=spec.title, icon=spec.icon, url_path=spec.key.value)
+
+
+def deliberation_link(actor: Actor, case_id: int) -> None:
+    """A link to the case's 三议 (党小组会 → 支委会 → 党员大会), for roles that may open it."""
+    if can_open(actor.role, PageKey.DELIBERATION):
+        st.page_link(
+            deliberation_page(),
+            label="三议 · 民情会诊（党小组会 → 支委会 → 党员大会）",
+            icon=":material/groups:",
+            query_params={"id": str(case_id)},
+        )
 
 
 def _time(value: dt.datetime | dt.date | None) -> str:
@@ -365,6 +385,7 @@ def render() -> None:
     with right:
         st.markdown("**办理**")
         _actions(detail, actor, rules)
+        deliberation_link(actor, view.id)
     st.markdown("**流转记录**")
     st.table(
         plain_frame(

@@ -180,3 +180,20 @@ def test_todo_page_and_badge_counts(app_db):
     badge.session_state["username"] = "staff"
     badge.run()
     assert [c.value for c in badge.caption] == ["我的待办：在办 2 · 临期 0 · 逾期 1 · 待回访 1"]
+
+
+def _page_links(at: AppTest) -> list[tuple[str, str, str]]:
+    return [(e.proto.label, e.proto.page, e.proto.query_string) for e in at.get("page_link")]
+
+
+def test_case_detail_links_to_the_cases_deliberation_for_roles_that_may_open_it(app_db):
+    _, _, ids = app_db
+    for username in ("staff", "secretary", "admin"):
+        at = open_page("case_detail", username=username, case_id=ids[0])
+        links = [link for link in _page_links(at) if link[0].startswith("三议")]
+        assert len(links) == 1, username
+        _label, page, query = links[0]
+        assert (page, query) == ("deliberation", f"id={ids[0]}")
+    worker = open_page("case_detail", username="gridworker", case_id=ids[0])
+    assert worker.subheader[0].value == "MQ-2026-000001 · 办理中"
+    assert not [link for link in _page_links(worker) if link[0].startswith("三议")]
