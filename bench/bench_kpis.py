@@ -113,6 +113,7 @@ def prepare(url: str, cases: int) -> Engine:
     found = _case_count(engine)
     if found == cases:
         print(f"复用已有数据库（{found:,} 件）：{url}")
+        upgrade_to_head(engine)  # a file built by an older version gets the newer indexes
         return engine
     print(f"生成 {cases:,} 件案件的压测数据库：{url}", flush=True)
     Base.metadata.drop_all(engine)
