@@ -5,7 +5,7 @@ callback, beside a plain bulk insert (executemany into ``cases``) of the same ro
     python -m bench.bench_import --rows 20000    # a smaller ledger
 
 The import does more per row than the plain insert: a gap-free number from the intake
-allocator (``services.cases._allocate_seq``, two statements per case), an ``import`` event and
+allocator (``services.cases.allocate_case_seq``, two statements per case), an ``import`` event and
 an ``import_rows`` fingerprint per case, one transaction per chunk.
 """
 

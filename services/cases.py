@@ -253,11 +253,6 @@ def ensure_counter_row(session: Session, year: int) -> None:
         session.rollback()
 
 
-# Older private names, still imported by other services.
-_allocate_seq = allocate_case_seq
-_ensure_counter_row = ensure_counter_row
-
-
 def _check_scope(actor: Actor, grid_cell_id: int) -> None:
     if not actor.sees_cell(grid_cell_id):
         raise PermissionDenied("该案件不在您负责的网格内，不能查看或办理")
@@ -270,6 +265,79 @@ def _assignee_error(session: Session, assignee_id: int | None) -> str | None:
     if user is None or not user.is_active or user.role == Role.VIEWER:
         return "请选择有效的承办人"
     return None
+
+
+def add_accepted_case(
+    session: Session,
+    *,
+    draft: CaseDraft,
+    cell: GridCell,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    repeat_of: Case | None = None,
+    household_id: int | None = None,
+    visit_id: int | None = None,
+    note: str | None = None,
+    extra_data: dict[str, Any] | None = None,
+) -> Case:
+    """Add a validated draft as an accepted case with its number, clocks and accept event.
+
+    Runs inside the caller's transaction and does not commit: intake (``accept_case``), a
+    visit's concerns and a reception day's concerns all build their cases here. Call
+    ``ensure_counter_row`` for the year before the caller's transaction starts.
+    """
+    assert draft.channel and draft.handling_type  # validated by the caller
+    deadline = compute_deadline(
+        draft.handling_type,
+        draft.accepted_at,
+        promised_date=draft.promised_date,
+        urgent=draft.urgent,
+        rules=rules,
+    )
+    year = draft.accepted_at.year
+    phone = normalize_phone(draft.reporter_phone) if draft.reporter_phone.strip() else None
+    case = Case(
+        case_no=case_number(year, allocate_case_seq(session, year)),
+        channel=draft.channel,
+        category_id=draft.category_id,
+        handling_type=draft.handling_type,
+        status=CaseStatus.ACCEPTED.value,
+        is_urgent=draft.urgent,
+        community_id=cell.community_id,
+        grid_cell_id=cell.id,
+        household_id=household_id,
+        visit_id=visit_id,
+        description=draft.description.strip(),
+        reporter_name=None if draft.anonymous else (draft.reporter_name.strip() or None),
+        reporter_phone=phone,
+        is_anonymous=draft.anonymous,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        first_handler_id=actor.user_id,
+        assignee_id=draft.assignee_id or actor.user_id,
+        accepted_at=draft.accepted_at,
+        deadline_at=deadline,
+        promised_date=draft.promised_date if draft.handling_type == HandlingType.PROMISED else None,
+        response_due_at=response_due(draft.accepted_at, urgent=draft.urgent, rules=rules),
+        repeat_of_id=repeat_of.id if repeat_of is not None else None,
+        is_repeat=repeat_of is not None,
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    data: dict[str, Any] = {
+        "case_no": case.case_no,
+        "handling_type": draft.handling_type,
+        "deadline_at": deadline.isoformat(sep=" "),
+    }
+    if repeat_of is not None:
+        data["repeat_of"] = repeat_of.case_no
+    data.update(extra_data or {})
+    session.add(
+        _event(case, actor, now, Action.ACCEPT, None, CaseStatus.ACCEPTED.value, note, data)
+    )
+    return case
 
 
 def accept_case(
@@ -306,58 +374,10 @@ def accept_case(
         raise ValidationFailed(errors)
     assert cell is not None and draft.channel and draft.handling_type  # validated above
 
-    deadline = compute_deadline(
-        draft.handling_type,
-        draft.accepted_at,
-        promised_date=draft.promised_date,
-        urgent=draft.urgent,
-        rules=rules,
-    )
-    year = draft.accepted_at.year
-    ensure_counter_row(session, year)
-    community_id = cell.community_id
+    ensure_counter_row(session, draft.accepted_at.year)
     try:
-        seq = allocate_case_seq(session, year)
-        anonymous = draft.anonymous
-        phone = normalize_phone(draft.reporter_phone) if draft.reporter_phone.strip() else None
-        case = Case(
-            case_no=case_number(year, seq),
-            channel=draft.channel,
-            category_id=draft.category_id,
-            handling_type=draft.handling_type,
-            status=CaseStatus.ACCEPTED.value,
-            is_urgent=draft.urgent,
-            community_id=community_id,
-            grid_cell_id=cell.id,
-            description=draft.description.strip(),
-            reporter_name=None if anonymous else (draft.reporter_name.strip() or None),
-            reporter_phone=phone,
-            is_anonymous=anonymous,
-            latitude=draft.latitude,
-            longitude=draft.longitude,
-            first_handler_id=actor.user_id,
-            assignee_id=draft.assignee_id or actor.user_id,
-            accepted_at=draft.accepted_at,
-            deadline_at=deadline,
-            promised_date=draft.promised_date
-            if draft.handling_type == HandlingType.PROMISED
-            else None,
-            response_due_at=response_due(draft.accepted_at, urgent=draft.urgent, rules=rules),
-            repeat_of_id=repeat_of.id if repeat_of is not None else None,
-            is_repeat=repeat_of is not None,
-            updated_at=now,
-        )
-        session.add(case)
-        session.flush()
-        data: dict[str, Any] = {
-            "case_no": case.case_no,
-            "handling_type": draft.handling_type,
-            "deadline_at": deadline.isoformat(sep=" "),
-        }
-        if repeat_of is not None:
-            data["repeat_of"] = repeat_of.case_no
-        session.add(
-            _event(case, actor, now, Action.ACCEPT, None, CaseStatus.ACCEPTED.value, None, data)
+        case = add_accepted_case(
+            session, draft=draft, cell=cell, actor=actor, now=now, rules=rules, repeat_of=repeat_of
         )
         session.commit()
     except BaseException:

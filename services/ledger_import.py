@@ -55,7 +55,7 @@ from domain.workflow import (
     HandlingType,
     Level,
 )
-from services.cases import PermissionDenied, _allocate_seq, _ensure_counter_row, case_number
+from services.cases import PermissionDenied, allocate_case_seq, case_number, ensure_counter_row
 
 CHUNK_SIZE = 200
 """Rows per transaction: short enough that intake clerks never wait long on the number counter."""
@@ -343,12 +343,12 @@ def _import_chunk(
 ) -> tuple[list[str], int]:
     """One transaction: the chunk's new rows become cases, events and fingerprints; commit."""
     for year in sorted({r.accepted_at.year for r in rows}):
-        _ensure_counter_row(session, year)  # commits on its own, before the numbering starts
+        ensure_counter_row(session, year)  # commits on its own, before the numbering starts
     try:
         existing = _existing(session, [r.fingerprint for r in rows])
         fresh = [r for r in rows if r.fingerprint not in existing]
         numbers = [
-            case_number(r.accepted_at.year, _allocate_seq(session, r.accepted_at.year))
+            case_number(r.accepted_at.year, allocate_case_seq(session, r.accepted_at.year))
             for r in fresh
         ]
         values = [

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,28 +25,24 @@ from db.models import (
     ReceptionDeputy,
     ReceptionSession,
 )
-from domain.deadlines import ClockRules, compute_deadline, response_due
+from domain.deadlines import ClockRules
 from domain.kpis import Ratio
 from domain.reference import PersonKind
 from domain.roles import Actor, PageKey, can_open
-from domain.validation import CaseDraft, mask_name, normalize_phone, text_error, validate_case
+from domain.validation import CaseDraft, mask_name, text_error, validate_case
 from domain.workflow import (
     CLOSED_WITHOUT_RESULT,
     FINISHED_STATUSES,
     OPEN_STATUSES,
     STATUS_LABELS,
-    Action,
     CaseStatus,
     Channel,
-    HandlingType,
 )
 from services.cases import (
     PermissionDenied,
     ValidationFailed,
     _assignee_error,
-    _event,
-    allocate_case_seq,
-    case_number,
+    add_accepted_case,
     ensure_counter_row,
 )
 
@@ -243,54 +238,20 @@ def record_concern(
         session.rollback()
         raise ValidationFailed(errors)
     assert cell is not None and reception is not None and draft.handling_type is not None
-    deadline = compute_deadline(
-        draft.handling_type,
-        now,
-        promised_date=draft.promised_date,
-        urgent=draft.urgent,
-        rules=rules,
-    )
     # Creates the year's counter row in its own short transaction (before anything of ours).
     ensure_counter_row(session, now.year)
     try:
-        phone = normalize_phone(draft.reporter_phone) if draft.reporter_phone.strip() else None
-        case = Case(
-            case_no=case_number(now.year, allocate_case_seq(session, now.year)),
-            channel=Channel.RECEPTION_DAY.value,
-            category_id=draft.category_id,
-            handling_type=draft.handling_type,
-            status=CaseStatus.ACCEPTED.value,
-            is_urgent=draft.urgent,
-            community_id=cell.community_id,
-            grid_cell_id=cell.id,
-            description=draft.description.strip(),
-            reporter_name=None if draft.anonymous else (draft.reporter_name.strip() or None),
-            reporter_phone=phone,
-            is_anonymous=draft.anonymous,
-            first_handler_id=actor.user_id,
-            assignee_id=draft.assignee_id or actor.user_id,
-            accepted_at=now,
-            deadline_at=deadline,
-            promised_date=draft.promised_date
-            if draft.handling_type == HandlingType.PROMISED
-            else None,
-            response_due_at=response_due(now, urgent=draft.urgent, rules=rules),
-            is_repeat=False,
-            updated_at=now,
+        case = add_accepted_case(
+            session,
+            draft=draft,
+            cell=cell,
+            actor=actor,
+            now=now,
+            rules=rules,
+            note=f"接待日（{reception.held_at:%Y-%m-%d} {reception.place}）受理",
+            extra_data={"reception_session_id": reception.id},
         )
-        session.add(case)
-        session.flush()
         session.add(ReceptionConcern(case_id=case.id, session_id=reception.id))
-        data: dict[str, Any] = {
-            "case_no": case.case_no,
-            "handling_type": draft.handling_type,
-            "deadline_at": deadline.isoformat(sep=" "),
-            "reception_session_id": reception.id,
-        }
-        note = f"接待日（{reception.held_at:%Y-%m-%d} {reception.place}）受理"
-        session.add(
-            _event(case, actor, now, Action.ACCEPT, None, CaseStatus.ACCEPTED.value, note, data)
-        )
         session.commit()
     except BaseException:
         session.rollback()

@@ -9,34 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.dashboard_cache import clear_dashboard_cache
 from db.models import Case, Category, Community, GridCell, Household, User, Visit
-from domain.deadlines import ClockRules, compute_deadline, response_due
+from domain.deadlines import ClockRules
 from domain.kpis import Period, Ratio
 from domain.roles import Actor, PageKey, can_open
 from domain.validation import (
     CaseDraft,
     VisitDraft,
     mask_name,
-    normalize_phone,
     validate_case,
     validate_visit,
 )
-from domain.workflow import Action, CaseStatus, Channel, HandlingType
+from domain.workflow import Channel
 from services.cases import (
     PermissionDenied,
     ValidationFailed,
-    _allocate_seq,
     _assignee_error,
-    _ensure_counter_row,
-    _event,
-    case_number,
+    add_accepted_case,
+    ensure_counter_row,
 )
 
 __all__ = [
@@ -140,54 +136,18 @@ def _new_case(
     rules: ClockRules,
 ) -> Case:
     """Add one validated concern as a case of the visit, inside the caller's transaction."""
-    assert draft.handling_type is not None
-    deadline = compute_deadline(
-        draft.handling_type,
-        draft.accepted_at,
-        promised_date=draft.promised_date,
-        urgent=draft.urgent,
+    return add_accepted_case(
+        session,
+        draft=replace(draft, channel=Channel.HOME_VISIT.value),
+        cell=cell,
+        actor=actor,
+        now=now,
         rules=rules,
-    )
-    year = draft.accepted_at.year
-    phone = normalize_phone(draft.reporter_phone) if draft.reporter_phone.strip() else None
-    case = Case(
-        case_no=case_number(year, _allocate_seq(session, year)),
-        channel=Channel.HOME_VISIT.value,
-        category_id=draft.category_id,
-        handling_type=draft.handling_type,
-        status=CaseStatus.ACCEPTED.value,
-        is_urgent=draft.urgent,
-        community_id=cell.community_id,
-        grid_cell_id=cell.id,
         household_id=visit.household_id,
         visit_id=visit.id,
-        description=draft.description.strip(),
-        reporter_name=None if draft.anonymous else (draft.reporter_name.strip() or None),
-        reporter_phone=phone,
-        is_anonymous=draft.anonymous,
-        first_handler_id=actor.user_id,
-        assignee_id=draft.assignee_id or actor.user_id,
-        accepted_at=draft.accepted_at,
-        deadline_at=deadline,
-        promised_date=draft.promised_date if draft.handling_type == HandlingType.PROMISED else None,
-        response_due_at=response_due(draft.accepted_at, urgent=draft.urgent, rules=rules),
-        is_repeat=False,
-        updated_at=now,
+        note="入户走访发现",
+        extra_data={"visit_id": visit.id},
     )
-    session.add(case)
-    session.flush()
-    data: dict[str, Any] = {
-        "case_no": case.case_no,
-        "handling_type": draft.handling_type,
-        "deadline_at": deadline.isoformat(sep=" "),
-        "visit_id": visit.id,
-    }
-    session.add(
-        _event(
-            case, actor, now, Action.ACCEPT, None, CaseStatus.ACCEPTED.value, "入户走访发现", data
-        )
-    )
-    return case
 
 
 def record_visit(
@@ -215,7 +175,7 @@ def record_visit(
     assert cell is not None
     if concerns:
         # Creates the year's counter row in its own short transaction (before anything of ours).
-        _ensure_counter_row(session, draft.visited_at.year)
+        ensure_counter_row(session, draft.visited_at.year)
     try:
         visit = Visit(
             grid_cell_id=cell.id,
