@@ -188,7 +188,7 @@ def _walks(filters: LedgerFilters, sort: LedgerSort | str) -> bool:
     SQLite keeps no statistics unless someone runs ANALYZE; without them it answers
     ``status = 'archived' ORDER BY accepted_at DESC LIMIT 50`` (or 逾期, or a grid worker's
     three cells) by fetching every matching case through the filter's index and sorting them:
-    0.35–2 s at 1M cases. Walking ``ix_cases_accepted`` (which also holds status and handling
+    0.35–2 s at 1M cases. Walking ``ix_cases_kpi_accepted`` (which also holds status and handling
     type) from the newest case and stopping after one page takes 1–10 ms. So for the page
     query (never the count) the broad filters are wrapped in COALESCE, which leaves the planner
     only that walk, or a single-value index on cell, category or channel whose second column
