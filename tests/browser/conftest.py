@@ -5,6 +5,7 @@ and Debian's chromium driven by Playwright. Screenshots go to ``test-artifacts/`
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -153,3 +154,29 @@ def login(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> 
         except Exception:  # still on the login form: the click was dropped
             continue
     wait_idle(page)
+
+
+def choose(page, label: str, option: str | None = None, attempts: int = 3) -> None:
+    """Pick ``option`` (or the first option) in the Streamlit selectbox labelled ``label``.
+
+    Under load a click can land while the widget is still being redrawn and the list never
+    opens; the click is then retried.
+    """
+    for _attempt in range(attempts):
+        wait_idle(page)
+        page.get_by_label(label, exact=True).click()
+        options = page.get_by_role("option")
+        target = (
+            options.first
+            if option is None
+            else options.filter(has_text=re.compile(f"^{re.escape(option)}$")).first
+        )
+        try:
+            target.wait_for(timeout=10_000)
+        except Exception:  # the list did not open: close whatever opened and try again
+            page.keyboard.press("Escape")
+            continue
+        target.click()
+        wait_idle(page)
+        return
+    raise AssertionError(f"could not choose {option!r} in {label!r}")

@@ -8,22 +8,11 @@ import re
 
 import pytest
 
-from tests.browser.conftest import login, shot, wait_idle
+from tests.browser.conftest import choose, login, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
 STAFF_NAME = "陈丽萍"  # db.demo.DEMO_ACCOUNTS
-
-
-def choose(page, label: str, option: str | None = None) -> None:
-    """Pick ``option`` (or the first option) in the Streamlit selectbox labelled ``label``."""
-    page.get_by_label(label, exact=True).click()
-    options = page.get_by_role("option")
-    if option is None:
-        options.first.click()
-    else:
-        options.filter(has_text=re.compile(f"^{re.escape(option)}$")).first.click()
-    wait_idle(page)
 
 
 def act(page, action: str, **texts: str) -> None:

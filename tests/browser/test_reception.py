@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import login, shot, wait_idle
-from tests.browser.test_case_flow import choose
+from tests.browser.conftest import choose, login, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -22,8 +21,7 @@ def test_reception_concern_reaches_the_ledger_with_channel_reception_day(app_ser
 
     choose(page, "社区")
     page.get_by_label("接待地点").fill("社区党群服务中心一楼接待室")
-    page.get_by_label("接待的代表委员（人大代表/政协委员/党代表）").click()
-    page.get_by_role("option").first.click()
+    choose(page, "接待的代表委员（人大代表/政协委员/党代表）")
     page.keyboard.press("Escape")
     wait_idle(page)
     page.get_by_role("button", name="安排接待日").click()
@@ -51,8 +49,7 @@ def test_reception_concern_reaches_the_ledger_with_channel_reception_day(app_ser
     search.wait_for()
     wait_idle(page)
     page.get_by_text("筛选条件").click()
-    page.get_by_label("渠道", exact=True).click()
-    page.get_by_role("option", name="接待日", exact=True).click()
+    choose(page, "渠道", "接待日")
     page.keyboard.press("Escape")
     wait_idle(page)
     search.fill(case_no)
