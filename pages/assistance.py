@@ -140,9 +140,17 @@ def _form(actor: Actor, cells: dict[int, str]) -> None:
                 format_func=groups.get,
                 index=None,
                 key="as_group",
+                placeholder="请选择",
             )
             show_field_error(errors, "target_group")
-            st.selectbox("帮扶方式", list(kinds), format_func=kinds.get, index=None, key="as_kind")
+            st.selectbox(
+                "帮扶方式",
+                list(kinds),
+                format_func=kinds.get,
+                index=None,
+                key="as_kind",
+                placeholder="请选择",
+            )
             show_field_error(errors, "kind")
         with right:
             st.number_input("受助人数", min_value=0, max_value=10_000, step=1, key="as_persons")

@@ -33,7 +33,12 @@ def render() -> None:
     span = c1.date_input("日期范围", value=(today - dt.timedelta(days=7), today), key="audit_span")
     username = c2.text_input("用户名", key="audit_user").strip().lower() or None
     kinds = c3.multiselect(
-        "类别", list(KINDS), default=list(KINDS), format_func=KINDS.get, key="audit_kinds"
+        "类别",
+        list(KINDS),
+        default=list(KINDS),
+        format_func=KINDS.get,
+        key="audit_kinds",
+        placeholder="请选择",
     )
     if not isinstance(span, tuple) or len(span) != 2:
         st.info("请选择起止日期。")

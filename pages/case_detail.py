@@ -251,7 +251,9 @@ def _input(
         )
     elif name == "assignee_id":
         people = choices["assignee_id"]
-        st.selectbox(label, list(people), format_func=people.get, index=None, key=key)
+        st.selectbox(
+            label, list(people), format_func=people.get, index=None, key=key, placeholder="请选择"
+        )
     show_field_error(errors, name)
 
 
@@ -260,7 +262,9 @@ def _correct_value(case_id: int, field: str, errors: dict[str, str], choices: di
     label = f"{CORRECTABLE_FIELDS[field]}更正为"
     if field in ("channel", "category_id", "grid_cell_id"):
         options = choices[field]
-        st.selectbox(label, list(options), format_func=options.get, index=None, key=key)
+        st.selectbox(
+            label, list(options), format_func=options.get, index=None, key=key, placeholder="请选择"
+        )
     elif field == "description":
         st.text_area(label, max_chars=MAX_DESCRIPTION, key=key)
     else:

@@ -127,7 +127,12 @@ def render() -> None:
             show_field_error(errors, "decision")
             r, t = st.columns(2)
             r.selectbox(
-                "责任人", list(users), format_func=users.get, index=None, key="dl_responsible"
+                "责任人",
+                list(users),
+                format_func=users.get,
+                index=None,
+                key="dl_responsible",
+                placeholder="请选择",
             )
             with r:
                 show_field_error(errors, "responsible_id")

@@ -102,15 +102,40 @@ def _filters(actor: Actor) -> tuple[LedgerFilters, LedgerSort]:
     with st.expander("筛选条件", expanded=False):
         a, b, c = st.columns(3)
         statuses = a.multiselect(
-            "状态", list(STATUS_OPTIONS), format_func=STATUS_OPTIONS.get, key="lg_status"
+            "状态",
+            list(STATUS_OPTIONS),
+            format_func=STATUS_OPTIONS.get,
+            key="lg_status",
+            placeholder="请选择",
         )
-        grid = b.multiselect("网格", list(cells), format_func=cells.get, key="lg_cells")
-        cats = c.multiselect("类别", list(categories), format_func=categories.get, key="lg_cats")
+        grid = b.multiselect(
+            "网格", list(cells), format_func=cells.get, key="lg_cells", placeholder="请选择"
+        )
+        cats = c.multiselect(
+            "类别",
+            list(categories),
+            format_func=categories.get,
+            key="lg_cats",
+            placeholder="请选择",
+        )
         a, b, c = st.columns(3)
-        chans = a.multiselect("渠道", list(channels), format_func=channels.get, key="lg_channels")
-        kinds = b.multiselect("五件制", list(types), format_func=types.get, key="lg_types")
+        chans = a.multiselect(
+            "渠道",
+            list(channels),
+            format_func=channels.get,
+            key="lg_channels",
+            placeholder="请选择",
+        )
+        kinds = b.multiselect(
+            "五件制", list(types), format_func=types.get, key="lg_types", placeholder="请选择"
+        )
         assignee = c.selectbox(
-            "承办人", list(people), format_func=people.get, index=None, key="lg_assignee"
+            "承办人",
+            list(people),
+            format_func=people.get,
+            index=None,
+            key="lg_assignee",
+            placeholder="请选择",
         )
         a, b, c = st.columns(3)
         dates = a.date_input("受理日期范围", value=[], format="YYYY-MM-DD", key="lg_dates")

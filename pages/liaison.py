@@ -77,7 +77,12 @@ def _coverage(actor: Actor, year: Period) -> None:
     )
     labels = {c.cell_id: f"{c.community} · {c.cell}" for c in cells}
     chosen = st.selectbox(
-        "查看网格内各户", list(labels), format_func=labels.get, index=None, key="li_view_cell"
+        "查看网格内各户",
+        list(labels),
+        format_func=labels.get,
+        index=None,
+        key="li_view_cell",
+        placeholder="请选择",
     )
     if chosen is None:
         return
@@ -117,7 +122,9 @@ def _link_form(actor: Actor) -> None:
         households = (
             household_choices(session, grid_cell_id=cell_id, actor=actor) if cell_id else {}
         )
-    st.selectbox("网格", list(cells), format_func=cells.get, index=None, key="li_cell")
+    st.selectbox(
+        "网格", list(cells), format_func=cells.get, index=None, key="li_cell", placeholder="请选择"
+    )
     show_field_error(errors, "grid_cell_id")
     with st.form("liaison_link_form", enter_to_submit=False):
         st.selectbox(
@@ -126,6 +133,7 @@ def _link_form(actor: Actor) -> None:
             format_func=people.get,
             index=None,
             key="li_person",
+            placeholder="请选择",
         )
         show_field_error(errors, "person_id")
         st.selectbox(
@@ -164,7 +172,12 @@ def _members(actor: Actor, year: Period) -> None:
     )
     labels = {r.person_id: f"{r.name}（{r.branch or r.kind}）" for r in rows}
     chosen = st.selectbox(
-        "查看成员履职", list(labels), format_func=labels.get, index=None, key="li_member"
+        "查看成员履职",
+        list(labels),
+        format_func=labels.get,
+        index=None,
+        key="li_member",
+        placeholder="请选择",
     )
     if chosen is None:
         return

@@ -124,7 +124,12 @@ def _schedule_form(actor: Actor) -> None:
         deputies = reception_service.deputy_choices(session)
     with st.form("reception_schedule_form", enter_to_submit=False):
         st.selectbox(
-            "社区", list(communities), format_func=communities.get, index=None, key="rs_community"
+            "社区",
+            list(communities),
+            format_func=communities.get,
+            index=None,
+            key="rs_community",
+            placeholder="请选择",
         )
         show_field_error(errors, "community_id")
         d, t = st.columns(2)
@@ -138,6 +143,7 @@ def _schedule_form(actor: Actor) -> None:
             list(deputies),
             format_func=deputies.get,
             key="rs_deputies",
+            placeholder="请选择",
         )
         show_field_error(errors, "deputy_ids")
         st.text_input("接待主题（可选）", max_chars=200, key="rs_topic")
@@ -163,20 +169,44 @@ def _concern_form(actor: Actor, rules: ClockRules) -> None:
         return
     types = {h.value: h.label for h in HandlingType}
     st.selectbox(
-        "选择接待日", list(sessions), format_func=sessions.get, index=None, key="rc_session"
+        "选择接待日",
+        list(sessions),
+        format_func=sessions.get,
+        index=None,
+        key="rc_session",
+        placeholder="请选择",
     )
     show_field_error(errors, "session_id")
     with st.form("reception_concern_form", enter_to_submit=False):
         a, b, c = st.columns(3)
-        a.selectbox("所属网格", list(cells), format_func=cells.get, index=None, key="rc_cell")
+        a.selectbox(
+            "所属网格",
+            list(cells),
+            format_func=cells.get,
+            index=None,
+            key="rc_cell",
+            placeholder="请选择",
+        )
         with a:
             show_field_error(errors, "grid_cell_id")
         b.selectbox(
-            "类别", list(categories), format_func=categories.get, index=None, key="rc_category"
+            "类别",
+            list(categories),
+            format_func=categories.get,
+            index=None,
+            key="rc_category",
+            placeholder="请选择",
         )
         with b:
             show_field_error(errors, "category_id")
-        c.selectbox("五件制", list(types), format_func=types.get, index=None, key="rc_type")
+        c.selectbox(
+            "五件制",
+            list(types),
+            format_func=types.get,
+            index=None,
+            key="rc_type",
+            placeholder="请选择",
+        )
         with c:
             show_field_error(errors, "handling_type")
         st.text_area("诉求内容", max_chars=2000, key="rc_description")
@@ -226,7 +256,12 @@ def _sessions(actor: Actor) -> None:
     )
     labels = {r.id: f"{r.held_at:%Y-%m-%d %H:%M} · {r.place}" for r in rows}
     chosen = st.selectbox(
-        "查看接待日的诉求", list(labels), format_func=labels.get, index=None, key="rs_view"
+        "查看接待日的诉求",
+        list(labels),
+        format_func=labels.get,
+        index=None,
+        key="rs_view",
+        placeholder="请选择",
     )
     if chosen is None:
         return

@@ -96,7 +96,9 @@ def render() -> None:
         st.caption("按网格和受理月份导出台账（更多筛选请在「民情台账」页导出）。")
         with get_sessions()() as session:
             cells = grid_cell_choices(session, only=actor.grid_cell_ids)
-        chosen = st.multiselect("网格", list(cells), format_func=cells.__getitem__)
+        chosen = st.multiselect(
+            "网格", list(cells), format_func=cells.__getitem__, placeholder="请选择"
+        )
         if st.button("导出本月台账", key=f"{STATE}_ledger"):
             end = Period.month_of(month).end.date() - dt.timedelta(days=1)
             filters = LedgerFilters(

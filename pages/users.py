@@ -55,7 +55,11 @@ def render() -> None:
         role = st.selectbox("角色", ROLE_OPTIONS, format_func=_role_label, key="nu_role")
         show_field_error(errors, "role")
         scope = st.multiselect(
-            "网格范围（网格员必填）", list(cells), format_func=cells.get, key="nu_cells"
+            "网格范围（网格员必填）",
+            list(cells),
+            format_func=cells.get,
+            key="nu_cells",
+            placeholder="请选择",
         )
         show_field_error(errors, "grid_cell_ids")
         password = st.text_input(
@@ -91,7 +95,11 @@ def render() -> None:
             )
             new_active = st.checkbox("启用", value=active)
             new_cells = st.multiselect(
-                "网格范围", list(cells), default=current_cells, format_func=cells.get
+                "网格范围",
+                list(cells),
+                default=current_cells,
+                format_func=cells.get,
+                placeholder="请选择",
             )
             if st.form_submit_button("保存修改"):
                 try:

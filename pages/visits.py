@@ -204,6 +204,7 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
                     format_func=categories.get,
                     index=None,
                     key=_ck(i, "category"),
+                    placeholder="请选择",
                 )
                 with a:
                     show_field_error(errors, concern_field(i, "category_id"))
@@ -213,6 +214,7 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
                     format_func=type_labels.get,
                     index=None,
                     key=_ck(i, "type"),
+                    placeholder="请选择",
                 )
                 with b:
                     show_field_error(errors, concern_field(i, "handling_type"))
