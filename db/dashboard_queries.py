@@ -944,7 +944,7 @@ def tiles(current: KpiSnapshot, previous: KpiSnapshot, *, open_cases: int) -> li
         Tile(
             "mean_handling_days",
             "平均办理时长",
-            "—" if days is None else f"{days:.1f} 个工作日",
+            "—" if days is None else f"{days:.1f} 天",
             f"本期办结 {current.on_time.denominator:,} 件",
             None if days is None or prev_days is None else f"{days - prev_days:+.1f} 天",
             "本期办结案件从受理到办结的平均工作日数",
