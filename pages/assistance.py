@@ -22,7 +22,7 @@ from services import visits as visit_service
 from services.cases import ValidationFailed
 from services.territory import grid_cell_choices
 from ui.context import get_sessions, require_page
-from ui.forms import field_errors, show_field_error
+from ui.forms import field_errors, household_picker, show_field_error
 
 FORM = "assistance"
 CELL_KEY = "as_cell"
@@ -116,21 +116,12 @@ def _form(actor: Actor, cells: dict[int, str]) -> None:
             if cell_id is not None
             else {}
         )
-    if st.session_state.get("as_household") not in households:
-        st.session_state.pop("as_household", None)
     groups = {g.value: _group_label(g) for g in TargetGroup}
     kinds = {k.value: k.label for k in AssistanceKind}
     with st.form("assistance_form", clear_on_submit=False, enter_to_submit=False):
         left, right = st.columns(2)
         with left:
-            st.selectbox(
-                "受助住户（可选）",
-                list(households),
-                format_func=households.get,
-                index=None,
-                placeholder="先选择网格，再选择住户" if cell_id is None else "选择住户",
-                key="as_household",
-            )
+            household_picker("受助住户（可选）", households, cell_id=cell_id, key="as_household")
             show_field_error(errors, "household_id")
             st.text_input("受助人（未选住户时必填）", max_chars=60, key="as_beneficiary")
             show_field_error(errors, "beneficiary")

@@ -24,7 +24,7 @@ from services.cases import ValidationFailed, category_choices
 from services.territory import grid_cell_choices
 from services.visits import ConcernDraft, concern_field
 from ui.context import get_sessions, get_settings, require_page
-from ui.forms import field_errors, show_field_error
+from ui.forms import field_errors, household_picker, show_field_error
 
 FORM = "visit"
 CONCERN_SLOTS = 3
@@ -163,20 +163,11 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
             else {}
         )
         categories = category_choices(session)
-    if st.session_state.get("vi_household") not in households:
-        st.session_state.pop("vi_household", None)
     type_labels = {h.value: h.label for h in HandlingType}
     with st.form("visit_form", clear_on_submit=False, enter_to_submit=False):
         left, right = st.columns(2)
         with left:
-            st.selectbox(
-                "走访住户",
-                list(households),
-                format_func=households.get,
-                index=None,
-                placeholder="先选择网格，再选择住户" if cell_id is None else "选择住户",
-                key="vi_household",
-            )
+            household_picker("走访住户", households, cell_id=cell_id, key="vi_household")
             show_field_error(errors, "household_id")
             st.text_input("或楼栋（未入户时填写）", max_chars=30, key="vi_building")
             show_field_error(errors, "building")

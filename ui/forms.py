@@ -14,3 +14,19 @@ def show_field_error(errors: dict[str, str], field: str) -> None:
     """Show the message for ``field`` right under its widget, if there is one."""
     if field in errors:
         st.error(errors[field], icon="⚠️")
+
+
+def household_picker(
+    label: str, households: dict[int, str], *, cell_id: int | None, key: str
+) -> None:
+    """A household selectbox for the chosen grid cell; a choice from another cell is dropped."""
+    if st.session_state.get(key) not in households:
+        st.session_state.pop(key, None)
+    st.selectbox(
+        label,
+        list(households),
+        format_func=households.get,
+        index=None,
+        placeholder="先选择网格，再选择住户" if cell_id is None else "选择住户",
+        key=key,
+    )
