@@ -18,11 +18,10 @@ from domain.reference import AssistanceKind, TargetGroup
 from domain.roles import Actor, PageKey
 from domain.validation import AssistanceDraft
 from services import assistance as assistance_service
-from services import visits as visit_service
 from services.cases import ValidationFailed
 from services.territory import grid_cell_choices
 from ui.context import get_sessions, require_page
-from ui.forms import field_errors, household_picker, show_field_error
+from ui.forms import cell_with_households, field_errors, household_picker, show_field_error
 
 FORM = "assistance"
 CELL_KEY = "as_cell"
@@ -100,22 +99,9 @@ def _form(actor: Actor, cells: dict[int, str]) -> None:
     saved = st.session_state.get(f"{FORM}_saved")
     if saved is not None:
         st.success(f"帮扶记录已保存（受助 {saved} 人次）。")
-    st.selectbox(
-        "所属网格",
-        list(cells),
-        format_func=cells.get,
-        index=None,
-        placeholder="请选择网格",
-        key=CELL_KEY,
+    cell_id, households = cell_with_households(
+        "所属网格", cells, key=CELL_KEY, errors=errors, actor=actor
     )
-    show_field_error(errors, "grid_cell_id")
-    cell_id = st.session_state.get(CELL_KEY)
-    with get_sessions()() as session:
-        households = (
-            visit_service.household_choices(session, grid_cell_id=cell_id, actor=actor)
-            if cell_id is not None
-            else {}
-        )
     groups = {g.value: _group_label(g) for g in TargetGroup}
     kinds = {k.value: k.label for k in AssistanceKind}
     with st.form("assistance_form", clear_on_submit=False, enter_to_submit=False):

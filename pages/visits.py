@@ -24,7 +24,7 @@ from services.cases import ValidationFailed, category_choices
 from services.territory import grid_cell_choices
 from services.visits import ConcernDraft, concern_field
 from ui.context import get_sessions, get_settings, require_page
-from ui.forms import field_errors, household_picker, show_field_error
+from ui.forms import cell_with_households, field_errors, household_picker, show_field_error
 
 FORM = "visit"
 CONCERN_SLOTS = 3
@@ -146,22 +146,10 @@ def _saved_banner() -> None:
 
 def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
     errors = field_errors(FORM)
-    st.selectbox(
-        "走访网格",
-        list(cells),
-        format_func=cells.get,
-        index=None,
-        placeholder="请选择网格",
-        key=CELL_KEY,
+    cell_id, households = cell_with_households(
+        "走访网格", cells, key=CELL_KEY, errors=errors, actor=actor
     )
-    show_field_error(errors, "grid_cell_id")
-    cell_id = st.session_state.get(CELL_KEY)
     with get_sessions()() as session:
-        households = (
-            visit_service.household_choices(session, grid_cell_id=cell_id, actor=actor)
-            if cell_id is not None
-            else {}
-        )
         categories = category_choices(session)
     type_labels = {h.value: h.label for h in HandlingType}
     with st.form("visit_form", clear_on_submit=False, enter_to_submit=False):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from domain.roles import Actor
+
 
 def field_errors(form: str) -> dict[str, str]:
     """The errors stored for ``form`` by the last submit (field → Chinese message)."""
@@ -30,3 +32,21 @@ def household_picker(
         placeholder="先选择网格，再选择住户" if cell_id is None else "选择住户",
         key=key,
     )
+
+
+def cell_with_households(
+    label: str, cells: dict[int, str], *, key: str, errors: dict[str, str], actor: Actor
+) -> tuple[int | None, dict[int, str]]:
+    """The grid-cell picker of a visit or assistance form, and that cell's households."""
+    from services.visits import household_choices
+    from ui.context import get_sessions
+
+    st.selectbox(
+        label, list(cells), format_func=cells.get, index=None, placeholder="请选择网格", key=key
+    )
+    show_field_error(errors, "grid_cell_id")
+    cell_id = st.session_state.get(key)
+    if cell_id is None:
+        return None, {}
+    with get_sessions()() as session:
+        return cell_id, household_choices(session, grid_cell_id=cell_id, actor=actor)
