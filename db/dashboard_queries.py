@@ -6,6 +6,11 @@ Python except the short top-N lists. The predicates (解决率's base, finished,
 are those of ``db.kpi_queries``, so every figure equals the pure function of ``domain.kpis``
 on the same rows (``tests/test_dashboard_queries.py`` compares them on three backends).
 
+Where the scope is territory only and the period whole days (always, on the page), the case
+figures are sums over the rollups of ``db.rollups`` (per day and cell; per day, 社区 and
+breakdown group), kept exact in every writing transaction: no aggregate scans the cases. Other
+scopes (and a grid cell's breakdowns) scan ``cases`` through the KPI covering indexes.
+
 ``live_view`` (tiles, map, ranking) and ``analysis_view`` (trends, breakdowns, lists) are
 what the page calls; both go through ``db.dashboard_cache``: a rerun with unchanged data
 reads no case, and any committed write (or ``clear_dashboard_cache()``) recomputes.
@@ -27,15 +32,22 @@ from db.dashboard_cache import cached, clear_dashboard_cache, data_fingerprint
 from db.kpi_queries import (
     _CLOCK_RUNNING,
     _COUNTS_FOR_RESOLUTION,
+    _OPEN,
     _RESOLVED,
     KpiSnapshot,
     Scope,
     _case_scope,
     _count_if,
+    _day_scope,
+    _days_of,
     _in_period,
     _int,
+    _sum,
     _territory,
+    _territory_only,
     kpi_snapshot,
+    rollups_cover,
+    visited_households_by_cell,
 )
 from db.models import (
     Assistance,
@@ -45,6 +57,8 @@ from db.models import (
     GridCell,
     GridCollector,
     Household,
+    KpiDay,
+    KpiDayGroup,
     Person,
     ReceptionConcern,
     ReceptionSession,
@@ -60,6 +74,7 @@ from domain.workflow import (
     HANDLING_LABELS,
     LEVEL_LABELS,
     OPEN_STATUSES,
+    PAUSED_STATUSES,
     SATISFIED_ANSWERS,
     STATUS_LABELS,
     CaseStatus,
@@ -303,8 +318,6 @@ class ScopeChoices:
 
 # --- building blocks -----------------------------------------------------------------------
 
-_OPEN = Case.status.in_(sorted(s.value for s in OPEN_STATUSES))
-
 
 def _codes(values: Iterable[str]) -> list[str]:
     return sorted(str(v) for v in values)
@@ -360,17 +373,22 @@ def next_deadline(
 # --- aggregates ----------------------------------------------------------------------------
 
 
-def open_case_count(session: Session, *, scope: Scope) -> int:
+def open_case_count(session: Session, *, scope: Scope, use_rollups: bool = True) -> int:
     """在办件数: cases in scope still in an open state (``domain.workflow.OPEN_STATUSES``)."""
+    if use_rollups and _territory_only(scope):
+        return _int(session.scalar(select(_sum(KpiDay.open_cases)).where(*_day_scope(scope))))
     return _int(
         session.scalar(select(func.count()).select_from(Case).where(_OPEN, *_case_scope(scope)))
     )
 
 
 def monthly_trend(
-    session: Session, *, months: Sequence[Period], scope: Scope
+    session: Session, *, months: Sequence[Period], scope: Scope, use_rollups: bool = True
 ) -> list[MonthFigures]:
     """Per month: 受理件数, 解决率 (accepted that month, now resolved) and 满意率 (回访 that month)."""
+    span = Period(months[0].start, months[-1].end)
+    if use_rollups and rollups_cover(span, scope):
+        return _monthly_trend_rollup(session, months=months, scope=scope)
     accepted_bucket = _bucket(Case.accepted_at, months).label("m")
     accepted_rows = select(
         accepted_bucket,
@@ -415,16 +433,85 @@ def monthly_trend(
     return result
 
 
+def _monthly_trend_rollup(
+    session: Session, *, months: Sequence[Period], scope: Scope
+) -> list[MonthFigures]:
+    """``monthly_trend`` from ``kpi_days``: one grouped sum over the months' days."""
+    month = case(*[(KpiDay.day < p.end.date(), i) for i, p in enumerate(months)], else_=None).label(
+        "m"
+    )
+    inner = (
+        select(
+            month,
+            KpiDay.accepted,
+            KpiDay.resolution_base,
+            KpiDay.resolved,
+            KpiDay.answered,
+            KpiDay.satisfied,
+        )
+        .where(*_days_of(Period(months[0].start, months[-1].end)), *_day_scope(scope))
+        .subquery()
+    )
+    found = {
+        int(m): [_int(v) for v in values]
+        for m, *values in session.execute(
+            select(
+                inner.c.m,
+                func.sum(inner.c.accepted),
+                func.sum(inner.c.resolution_base),
+                func.sum(inner.c.resolved),
+                func.sum(inner.c.answered),
+                func.sum(inner.c.satisfied),
+            ).group_by(inner.c.m)
+        )
+    }
+    result = []
+    for i, period in enumerate(months):
+        n, base, resolved, answered, satisfied = found.get(i, [0, 0, 0, 0, 0])
+        result.append(MonthFigures(period, n, Ratio(resolved, base), Ratio(satisfied, answered)))
+    return result
+
+
 def _category_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Category.id, Category.name)).all())
 
 
-def breakdowns(session: Session, *, period: Period, scope: Scope) -> Breakdowns:
-    """受理件数 and 解决率 by category, channel and 五件制 type, and resolved cases by level.
+_GroupSums = dict[str, dict[Any, list[int]]]
 
-    One grouped scan of the cases accepted in the period; the small grouped rows are then
-    summed three ways.
-    """
+
+def _breakdown_sums_rollup(
+    session: Session, *, period: Period, scope: Scope
+) -> tuple[_GroupSums, dict[str | None, int]]:
+    """(accepted, base, resolved) per group of each breakdown, from ``kpi_day_groups``."""
+    filters = [KpiDayGroup.day >= period.start.date(), KpiDayGroup.day < period.end.date()]
+    if scope.community_id is not None:
+        filters.append(KpiDayGroup.community_id == scope.community_id)
+    sums: _GroupSums = {"category": {}, "channel": {}, "handling": {}}
+    levels: dict[str | None, int] = {}
+    for dimension, key, n, base, resolved in session.execute(
+        select(
+            KpiDayGroup.dimension,
+            KpiDayGroup.group_key,
+            func.sum(KpiDayGroup.accepted),
+            func.sum(KpiDayGroup.resolution_base),
+            func.sum(KpiDayGroup.resolved),
+        )
+        .where(*filters)
+        .group_by(KpiDayGroup.dimension, KpiDayGroup.group_key)
+    ):
+        if dimension == "level":
+            if _int(resolved):
+                levels[key or None] = _int(resolved)
+        elif _int(n):
+            group = int(key) if dimension == "category" else key
+            sums[dimension][group] = [_int(n), _int(base), _int(resolved)]
+    return sums, levels
+
+
+def _breakdown_sums_scan(
+    session: Session, *, period: Period, scope: Scope
+) -> tuple[_GroupSums, dict[str | None, int]]:
+    """The same sums from one grouped scan of the cases accepted in the period."""
     level = case((_RESOLVED, Case.resolved_level), else_=None)
     inner = (
         select(
@@ -458,7 +545,21 @@ def breakdowns(session: Session, *, period: Period, scope: Scope) -> Breakdowns:
             acc[2] += _int(resolved)
         if _int(resolved):
             levels[lvl] += _int(resolved)
+    return sums, levels
 
+
+def breakdowns(
+    session: Session, *, period: Period, scope: Scope, use_rollups: bool = True
+) -> Breakdowns:
+    """受理件数 and 解决率 by category, channel and 五件制 type, and resolved cases by level.
+
+    From the per-社区 rollup for the 街道 or a 社区; one grouped scan of the period's cases for
+    a grid cell (or a scope the rollup does not cover), its small grouped rows summed three ways.
+    """
+    by_rollup = use_rollups and rollups_cover(period, scope) and scope.grid_cell_id is None
+    sums, levels = (_breakdown_sums_rollup if by_rollup else _breakdown_sums_scan)(
+        session, period=period, scope=scope
+    )
     names = _category_names(session)
     category_order = {
         cid: i
@@ -498,8 +599,103 @@ def breakdowns(session: Session, *, period: Period, scope: Scope) -> Breakdowns:
     )
 
 
-def cell_figures(
+_CellSums = dict[int, dict[str, int]]
+"""Per grid cell: accepted, base, resolved (in the period), open, overdue (now), visits, helped."""
+
+
+def _cell_sums_rollup(
     session: Session, *, period: Period, now: dt.datetime, scope: Scope
+) -> _CellSums:
+    """The per-cell figures as one grouped sum over ``kpi_days``, plus today's deadlines."""
+    in_period = and_(KpiDay.day >= period.start.date(), KpiDay.day < period.end.date())
+
+    def in_period_sum(column: Any) -> ColumnElement[Any]:
+        return func.sum(case((in_period, column), else_=0))
+
+    names = ("accepted", "base", "resolved", "open", "overdue", "visits", "helped")
+    sums: _CellSums = {}
+    for cid, *values in session.execute(
+        select(
+            KpiDay.grid_cell_id,
+            in_period_sum(KpiDay.accepted),
+            in_period_sum(KpiDay.resolution_base),
+            in_period_sum(KpiDay.resolved),
+            func.sum(KpiDay.open_cases),
+            func.sum(case((KpiDay.day < now.date(), KpiDay.due_open), else_=0)),
+            in_period_sum(KpiDay.visits),
+            in_period_sum(KpiDay.assistance_persons),
+        )
+        .where(*_day_scope(scope))
+        .group_by(KpiDay.grid_cell_id)
+    ):
+        sums[cid] = {name: _int(v) for name, v in zip(names, values, strict=True)}
+    midnight = dt.datetime.combine(now.date(), dt.time())
+    for cid, late_today in session.execute(
+        select(Case.grid_cell_id, func.count())
+        .where(
+            _CLOCK_RUNNING,
+            Case.deadline_at >= midnight,
+            Case.deadline_at < now,
+            *_case_scope(scope, by_time=True),
+        )
+        .group_by(Case.grid_cell_id)
+    ):
+        cell = sums.setdefault(cid, dict.fromkeys(names, 0))
+        cell["overdue"] += _int(late_today)
+    return sums
+
+
+def _cell_sums_scan(
+    session: Session, *, period: Period, now: dt.datetime, scope: Scope
+) -> _CellSums:
+    """The same per-cell figures from grouped scans of cases, visits and assistance."""
+    sums: _CellSums = defaultdict(
+        lambda: (
+            dict.fromkeys(("accepted", "base", "resolved", "open", "overdue"), 0)
+            | {"visits": 0, "helped": 0}
+        )
+    )
+    for cid, n, base, resolved in session.execute(
+        select(
+            Case.grid_cell_id,
+            func.count(),
+            _count_if(_COUNTS_FOR_RESOLUTION),
+            _count_if(_RESOLVED),
+        )
+        .where(_in_period(Case.accepted_at, period), *_case_scope(scope))
+        .group_by(Case.grid_cell_id)
+    ):
+        sums[cid].update(accepted=_int(n), base=_int(base), resolved=_int(resolved))
+    for cid, n, late in session.execute(
+        select(
+            Case.grid_cell_id,
+            func.count(),
+            _count_if(and_(_CLOCK_RUNNING, Case.deadline_at < now)),
+        )
+        .where(_OPEN, *_case_scope(scope))
+        .group_by(Case.grid_cell_id)
+    ):
+        sums[cid].update(open=_int(n), overdue=_int(late))
+    for cid, n in session.execute(
+        select(Visit.grid_cell_id, func.count())
+        .where(_in_period(Visit.visited_at, period), *_territory(Visit.grid_cell_id, scope))
+        .group_by(Visit.grid_cell_id)
+    ):
+        sums[cid]["visits"] = _int(n)
+    for cid, n in session.execute(
+        select(Assistance.grid_cell_id, func.sum(Assistance.persons_helped))
+        .where(
+            _in_period(Assistance.given_at, period),
+            *_territory(Assistance.grid_cell_id, scope),
+        )
+        .group_by(Assistance.grid_cell_id)
+    ):
+        sums[cid]["helped"] = _int(n)
+    return dict(sums)
+
+
+def cell_figures(
+    session: Session, *, period: Period, now: dt.datetime, scope: Scope, use_rollups: bool = True
 ) -> list[CellFigures]:
     """Per grid cell in scope: 受理件数, 解决率, 在办, 逾期 (at ``now``), 走访覆盖率, 帮扶人次.
 
@@ -512,31 +708,10 @@ def cell_figures(
         .where(*_cell_scope(scope))
         .order_by(Community.code, GridCell.code)
     ).all()
-    accepted = {
-        cid: (_int(n), _int(base), _int(resolved))
-        for cid, n, base, resolved in session.execute(
-            select(
-                Case.grid_cell_id,
-                func.count(),
-                _count_if(_COUNTS_FOR_RESOLUTION),
-                _count_if(_RESOLVED),
-            )
-            .where(_in_period(Case.accepted_at, period), *_case_scope(scope))
-            .group_by(Case.grid_cell_id)
-        )
-    }
-    open_ = {
-        cid: (_int(n), _int(late))
-        for cid, n, late in session.execute(
-            select(
-                Case.grid_cell_id,
-                func.count(),
-                _count_if(and_(_CLOCK_RUNNING, Case.deadline_at < now)),
-            )
-            .where(_OPEN, *_case_scope(scope))
-            .group_by(Case.grid_cell_id)
-        )
-    }
+    by_rollup = use_rollups and rollups_cover(period, scope)
+    sums = (_cell_sums_rollup if by_rollup else _cell_sums_scan)(
+        session, period=period, now=now, scope=scope
+    )
     households = dict(
         session.execute(
             select(Household.grid_cell_id, func.count())
@@ -544,45 +719,25 @@ def cell_figures(
             .group_by(Household.grid_cell_id)
         ).all()
     )
-    visits = {
-        cid: (_int(n), _int(hh))
-        for cid, n, hh in session.execute(
-            select(Visit.grid_cell_id, func.count(), func.count(func.distinct(Visit.household_id)))
-            .where(_in_period(Visit.visited_at, period), *_territory(Visit.grid_cell_id, scope))
-            .group_by(Visit.grid_cell_id)
-        )
-    }
-    helped = {
-        cid: _int(n)
-        for cid, n in session.execute(
-            select(Assistance.grid_cell_id, func.sum(Assistance.persons_helped))
-            .where(
-                _in_period(Assistance.given_at, period),
-                *_territory(Assistance.grid_cell_id, scope),
-            )
-            .group_by(Assistance.grid_cell_id)
-        )
-    }
+    visited = visited_households_by_cell(session, period=period, scope=scope)
     result = []
     for cid, code, name, community in cells:
-        n, base, resolved = accepted.get(cid, (0, 0, 0))
-        open_n, late = open_.get(cid, (0, 0))
+        found = sums.get(cid, {})
         hh = _int(households.get(cid))
-        visit_n, visited = visits.get(cid, (0, 0))
         result.append(
             CellFigures(
                 cell_id=cid,
                 code=code,
                 name=name,
                 community=community,
-                accepted=n,
-                resolution=Ratio(resolved, base),
-                open_cases=open_n,
-                overdue=late,
+                accepted=found.get("accepted", 0),
+                resolution=Ratio(found.get("resolved", 0), found.get("base", 0)),
+                open_cases=found.get("open", 0),
+                overdue=found.get("overdue", 0),
                 households=hh,
-                visits=visit_n,
-                coverage=Ratio(visited, hh),
-                assistance_persons=helped.get(cid, 0),
+                visits=found.get("visits", 0),
+                coverage=Ratio(visited.get(cid, 0), hh),
+                assistance_persons=found.get("helped", 0),
             )
         )
     return result
@@ -598,9 +753,13 @@ def cell_ranking(cells: Iterable[CellFigures], *, min_cases: int) -> list[CellFi
 
 
 def _links(session: Session, stmt: Any, now: dt.datetime) -> list[CaseLink]:
+    return _links_of(session, session.execute(stmt), now)
+
+
+def _links_of(session: Session, rows: Iterable[Any], now: dt.datetime) -> list[CaseLink]:
     names = _category_names(session)
     links = []
-    for row in session.execute(stmt):
+    for row in rows:
         late = (
             (now.date() - row.deadline_at.date()).days
             if row.deadline_at is not None and row.deadline_at < now
@@ -642,14 +801,23 @@ def _link_select() -> Any:
 def overdue_cases(
     session: Session, *, now: dt.datetime, scope: Scope, limit: int = 20
 ) -> list[CaseLink]:
-    """逾期: open cases with the clock running past their deadline, longest overdue first."""
-    stmt = (
-        _link_select()
-        .where(_CLOCK_RUNNING, Case.deadline_at < now, *_case_scope(scope))
-        .order_by(Case.deadline_at, Case.id)
-        .limit(limit)
-    )
-    return _links(session, stmt, now)
+    """逾期: open cases with the clock running past their deadline, longest overdue first.
+
+    One query per clock-running state, each reading the first ``limit`` entries of
+    ``ix_cases_status_deadline`` in order, merged here: an ``IN`` over the states would fetch
+    and sort every overdue case (some 100,000 at 1,000,000 cases).
+    """
+    rows = []
+    for status in _codes(OPEN_STATUSES - PAUSED_STATUSES):
+        stmt = (
+            _link_select()
+            .where(Case.status == status, Case.deadline_at < now, *_case_scope(scope))
+            .order_by(Case.deadline_at, Case.id)
+            .limit(limit)
+        )
+        rows.extend(session.execute(stmt))
+    rows.sort(key=lambda row: (row.deadline_at, row.id))
+    return _links_of(session, rows[:limit], now)
 
 
 def escalated_cases(

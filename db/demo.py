@@ -54,6 +54,7 @@ from db.models import (
     Visit,
 )
 from db.models import PointRule as PointRuleRow
+from db.rollups import rebuild as rebuild_rollups
 from db.seed import DEFAULT_CATEGORIES, ensure_categories, hash_password
 from domain.calendar import WorkCalendar, china_calendar
 from domain.deadlines import (
@@ -1248,6 +1249,7 @@ class _Generator:
         self.write_cases(day_weights)
         self.write_people()
         self.fix_sequences()
+        rebuild_rollups(self.conn)  # the cases went in by bulk INSERT, past the ORM's write hook
 
 
 @dataclass

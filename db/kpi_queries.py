@@ -9,6 +9,12 @@ figure with the pure functions on the same rows (``tests/test_kpi_queries.py``).
 Round trips for a full snapshot: one aggregate over the cases accepted in the period, one
 each over cases finished, followed up (回访) and overdue, one over visits (with the
 household count as a scalar subquery) and one over assistance records: six in all.
+
+**Rollups.** When the scope is territory only (街道, 社区 or grid cell) and the period runs from
+midnight to midnight, the case figures are sums over ``kpi_days`` (``db.rollups``: one row
+per day and cell, kept exact in every writing transaction) instead of scans of ``cases``: the
+same labelled rows, so the rest is shared. ``use_rollups=False`` forces the scans (tests compare
+both with the pure functions).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from db.models import Assistance, Case, GridCell, Household, Visit
+from db.models import Assistance, Case, GridCell, Household, KpiDay, Visit
 from domain.kpis import AssistanceFacts, CaseFacts, Period, Ratio, VisitFacts
 from domain.workflow import (
     ANSWERED_FOLLOW_UPS,
@@ -81,6 +87,7 @@ def _codes(statuses: Iterable[str]) -> list[str]:
 
 
 _FINISHED = Case.status.in_(_codes(FINISHED_STATUSES))
+_OPEN = Case.status.in_(_codes(OPEN_STATUSES))
 _CLOCK_RUNNING = Case.status.in_(_codes(OPEN_STATUSES - PAUSED_STATUSES))
 # 退回件 and merged duplicates are left out of 解决率 (and so of 社区化解率).
 _COUNTS_FOR_RESOLUTION = and_(
@@ -192,12 +199,34 @@ def _households_stmt(scope: Scope) -> Select[Any]:
     )
 
 
+def _visited_households_stmt(period: Period, scope: Scope) -> Select[Any]:
+    """Households of the scope's territory visited at least once in the period.
+
+    One probe of ``ix_visits_household`` per household (a 街道 has thousands) instead of a
+    ``COUNT(DISTINCT)`` over every visit of the period (hundreds of thousands in a year).
+    """
+    visited = (
+        select(Visit.id)
+        .where(
+            Visit.household_id == Household.id,
+            _in_period(Visit.visited_at, period),
+            *_territory(Visit.grid_cell_id, scope),
+        )
+        .exists()
+    )
+    return (
+        select(func.count())
+        .select_from(Household)
+        .where(*_territory(Household.grid_cell_id, scope), visited)
+    )
+
+
 def _visits_stmt(period: Period, scope: Scope) -> Select[Any]:
     """走访次数, 走访人次 and 走访覆盖率 (visited households and all households in scope)."""
     return select(
         func.count().label("visits"),
         func.coalesce(func.sum(Visit.people_met), 0).label("persons"),
-        func.count(func.distinct(Visit.household_id)).label("households_visited"),
+        _visited_households_stmt(period, scope).scalar_subquery().label("households_visited"),
         _households_stmt(scope).scalar_subquery().label("households"),
     ).where(_in_period(Visit.visited_at, period), *_territory(Visit.grid_cell_id, scope))
 
@@ -209,7 +238,137 @@ def _assistance_stmt(period: Period, scope: Scope) -> Select[Any]:
     )
 
 
+# --- the same aggregates over the rollups ---------------------------------------------------
+
+
+def _territory_only(scope: Scope) -> bool:
+    return scope.category_id is None and scope.channel is None and scope.assignee_id is None
+
+
+def _whole_days(period: Period) -> bool:
+    return period.start.time() == period.end.time() == dt.time(0)
+
+
+def rollups_cover(period: Period, scope: Scope) -> bool:
+    """Whether ``kpi_days`` answers this period and scope's cases exactly (whole days, territory).
+
+    Visits and assistance know only their territory, so for them whole days suffice.
+    """
+    return _whole_days(period) and _territory_only(scope)
+
+
+def _day_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = []
+    if scope.community_id is not None:
+        filters.append(KpiDay.community_id == scope.community_id)
+    if scope.grid_cell_id is not None:
+        filters.append(KpiDay.grid_cell_id == scope.grid_cell_id)
+    return filters
+
+
+def _days_of(period: Period) -> list[ColumnElement[bool]]:
+    return [KpiDay.day >= period.start.date(), KpiDay.day < period.end.date()]
+
+
+def _sum(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(column), 0)
+
+
+def _accepted_rollup(period: Period, scope: Scope) -> Select[Any]:
+    """``_accepted_stmt`` as a sum over the rollup rows of the period's days."""
+    return select(
+        _sum(KpiDay.accepted).label("accepted"),
+        _sum(KpiDay.resolution_base).label("resolution_base"),
+        _sum(KpiDay.resolved).label("resolved"),
+        _sum(KpiDay.responded).label("responded"),
+        _sum(KpiDay.repeats).label("repeats"),
+        _sum(KpiDay.resolved_at_community).label("at_community"),
+    ).where(*_days_of(period), *_day_scope(scope))
+
+
+def _finished_rollup(period: Period, scope: Scope) -> Select[Any]:
+    return select(
+        _sum(KpiDay.finished).label("finished"),
+        _sum(KpiDay.finished_on_time).label("on_time"),
+        _sum(KpiDay.handling_days).label("days"),
+        _sum(KpiDay.finished_with_days).label("with_days"),
+    ).where(*_days_of(period), *_day_scope(scope))
+
+
+def _followed_up_rollup(period: Period, scope: Scope) -> Select[Any]:
+    return select(
+        _sum(KpiDay.answered).label("answered"),
+        _sum(KpiDay.satisfied).label("satisfied"),
+    ).where(*_days_of(period), *_day_scope(scope))
+
+
+def _visits_rollup(period: Period, scope: Scope) -> Select[Any]:
+    """``_visits_stmt`` with 走访次数 and 走访人次 summed from the rollup rows."""
+    return select(
+        _sum(KpiDay.visits).label("visits"),
+        _sum(KpiDay.visit_persons).label("persons"),
+        _visited_households_stmt(period, scope).scalar_subquery().label("households_visited"),
+        _households_stmt(scope).scalar_subquery().label("households"),
+    ).where(*_days_of(period), *_day_scope(scope))
+
+
+def _assistance_rollup(period: Period, scope: Scope) -> Select[Any]:
+    return select(_sum(KpiDay.assistance_persons)).where(*_days_of(period), *_day_scope(scope))
+
+
+def overdue_count(
+    session: Session, *, now: dt.datetime, scope: Scope, use_rollups: bool = True
+) -> int:
+    """逾期件数 at ``now``: whole past deadline days from the rollup, today's from ``cases``.
+
+    Open cases with the clock running are counted on their deadline's day (``due_open``); the
+    deadlines of today up to ``now`` are few and read through ``ix_cases_status_deadline``.
+    """
+    if not (use_rollups and _territory_only(scope)):
+        return _int(session.scalar(_overdue_stmt(now, scope)))
+    midnight = dt.datetime.combine(now.date(), dt.time())
+    past_days = _int(
+        session.scalar(
+            select(_sum(KpiDay.due_open)).where(KpiDay.day < now.date(), *_day_scope(scope))
+        )
+    )
+    today = _int(
+        session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(
+                _CLOCK_RUNNING,
+                Case.deadline_at >= midnight,
+                Case.deadline_at < now,
+                *_case_scope(scope, by_time=True),
+            )
+        )
+    )
+    return past_days + today
+
+
 # --- public API ---------------------------------------------------------------------------
+
+
+def visited_households_by_cell(
+    session: Session, *, period: Period, scope: Scope = Scope()
+) -> dict[int, int]:
+    """Per grid cell: its households visited at least once in the period (by a visit of that cell)."""
+    visited = (
+        select(Visit.id)
+        .where(
+            Visit.household_id == Household.id,
+            Visit.grid_cell_id == Household.grid_cell_id,
+            _in_period(Visit.visited_at, period),
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(Household.grid_cell_id, func.count())
+        .where(*_territory(Household.grid_cell_id, scope), visited)
+        .group_by(Household.grid_cell_id)
+    )
+    return {cid: _int(n) for cid, n in rows}
 
 
 def household_count(session: Session, scope: Scope = Scope()) -> int:
@@ -218,15 +377,28 @@ def household_count(session: Session, scope: Scope = Scope()) -> int:
 
 
 def kpi_snapshot(
-    session: Session, *, period: Period, now: dt.datetime, scope: Scope = Scope()
+    session: Session,
+    *,
+    period: Period,
+    now: dt.datetime,
+    scope: Scope = Scope(),
+    use_rollups: bool = True,
 ) -> KpiSnapshot:
     """Every KPI for ``period`` and ``scope``; 逾期件数 is taken at ``now``."""
-    acc = session.execute(_accepted_stmt(period, scope)).one()
-    fin = session.execute(_finished_stmt(period, scope)).one()
-    fol = session.execute(_followed_up_stmt(period, scope)).one()
-    overdue = _int(session.scalar(_overdue_stmt(now, scope)))
-    vis = session.execute(_visits_stmt(period, scope)).one()
-    helped = _int(session.scalar(_assistance_stmt(period, scope)))
+    if use_rollups and rollups_cover(period, scope):
+        acc = session.execute(_accepted_rollup(period, scope)).one()
+        fin = session.execute(_finished_rollup(period, scope)).one()
+        fol = session.execute(_followed_up_rollup(period, scope)).one()
+    else:
+        acc = session.execute(_accepted_stmt(period, scope)).one()
+        fin = session.execute(_finished_stmt(period, scope)).one()
+        fol = session.execute(_followed_up_stmt(period, scope)).one()
+    overdue = overdue_count(session, now=now, scope=scope, use_rollups=use_rollups)
+    territory = (_visits_rollup, _assistance_rollup)
+    if not (use_rollups and _whole_days(period)):
+        territory = (_visits_stmt, _assistance_stmt)
+    vis = session.execute(territory[0](period, scope)).one()
+    helped = _int(session.scalar(territory[1](period, scope)))
     with_days = _int(fin.with_days)
     return KpiSnapshot(
         visits=_int(vis.visits),
@@ -249,6 +421,14 @@ def headline_kpis(
     session: Session, *, period: Period, scope: Scope = Scope()
 ) -> tuple[int, Ratio, int]:
     """The landing page's three figures: 走访次数, 解决率 and 帮扶人次."""
+    if rollups_cover(period, scope):
+        row = session.execute(
+            select(
+                _sum(KpiDay.visits), _sum(KpiDay.resolved), _sum(KpiDay.resolution_base),
+                _sum(KpiDay.assistance_persons),
+            ).where(*_days_of(period), *_day_scope(scope))
+        ).one()  # fmt: skip
+        return _int(row[0]), Ratio(_int(row[1]), _int(row[2])), _int(row[3])
     visits = _int(session.execute(_visits_stmt(period, scope)).one().visits)
     acc = session.execute(_accepted_stmt(period, scope)).one()
     helped = _int(session.scalar(_assistance_stmt(period, scope)))

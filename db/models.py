@@ -276,6 +276,8 @@ class Case(Base):
             "response_due_at",
         ),
         Index("ix_cases_status_deadline", "status", "deadline_at"),
+        # 0008: the dashboard's 已上报 list (status = escalated, oldest first).
+        Index("ix_cases_status_accepted", "status", "accepted_at"),
         Index("ix_cases_assignee_status", "assignee_id", "status"),
         Index("ix_cases_phone", "reporter_phone"),
         # 0004: the ledger's sorts and filters (see services/ledger.py).
@@ -518,3 +520,61 @@ __all__ = [
     "UserGridScope",
     "Visit",
 ]
+
+
+# --- KPI rollups (migration 0008): kept exact by ``db.rollups`` in every writing transaction.
+
+
+class KpiDay(Base):
+    """One day of one grid cell's figures: the dashboard sums these instead of scanning records.
+
+    Each measure is counted on the day its own moment falls on: ``accepted`` … ``open_cases``
+    on a case's acceptance day, ``finished`` … ``finished_with_days`` on its finishing day,
+    ``answered``/``satisfied`` on its follow-up (回访) day, ``due_open`` on its deadline day;
+    ``visits``/``visit_persons`` on the visit's day, ``assistance_persons`` on the assistance's.
+    """
+
+    __tablename__ = "kpi_days"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"), primary_key=True)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    resolution_base: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    responded: Mapped[int] = mapped_column(Integer, default=0)
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_at_community: Mapped[int] = mapped_column(Integer, default=0)
+    open_cases: Mapped[int] = mapped_column(Integer, default=0)
+    finished: Mapped[int] = mapped_column(Integer, default=0)
+    finished_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    handling_days: Mapped[int] = mapped_column(Integer, default=0)
+    finished_with_days: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    due_open: Mapped[int] = mapped_column(Integer, default=0)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    visit_persons: Mapped[int] = mapped_column(Integer, default=0)
+    assistance_persons: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_kpi_days_community_day", "community_id", "day"),
+        Index("ix_kpi_days_cell_day", "grid_cell_id", "day"),
+    )
+
+
+class KpiDayGroup(Base):
+    """One day of one 社区's accepted cases in one group of a breakdown (category, channel …).
+
+    ``dimension`` is ``category`` (key: the category id), ``channel``, ``handling`` (五件制
+    type) or ``level`` (the level that resolved them, ``""`` when not recorded; only
+    ``resolved`` is counted there).
+    """
+
+    __tablename__ = "kpi_day_groups"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    resolution_base: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)

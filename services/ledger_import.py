@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Case, CaseEvent, Category, Community, GridCell, ImportRow
+from db.rollups import record_new_cases
 from domain.calendar import china_calendar
 from domain.deadlines import ClockRules, compute_deadline, response_due
 from domain.deadlines import handling_working_days as working_days
@@ -362,6 +363,7 @@ def _import_chunk(
         ]
         ids = _insert_cases(session, values) if values else []
         if ids:
+            record_new_cases(session.connection(), ids)  # bulk INSERT: past the ORM's write hook
             session.execute(
                 insert(CaseEvent),
                 [

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade_to_head
 from db.models import Base
+from db.rollups import drift
 
 PG_URL = os.environ.get("MINQING_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("MINQING_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
@@ -90,6 +91,22 @@ def _server_engines() -> Iterator[dict[str, Engine | str]]:
         _drop_server(kind, tag)
 
 
+def assert_rollups_exact(engine: Engine) -> None:
+    """The KPI rollups equal a fresh computation from the records (``db.rollups.drift``)."""
+    with engine.connect() as conn:
+        days, groups = drift(conn)
+    assert (days, groups) == ({}, {}), (
+        f"KPI rollups drifted from the records: {len(days)} day rows, {len(groups)} group rows, "
+        f"e.g. {next(iter((days or groups).items()))}"
+    )
+
+
+def _check_rollups(request: pytest.FixtureRequest, engine: Engine) -> None:
+    """After each test: whatever it wrote, the rollups still match (marker ``rollups_may_drift``)."""
+    if request.node.get_closest_marker("rollups_may_drift") is None:
+        assert_rollups_exact(engine)
+
+
 def _truncate(engine: Engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "mysql":
@@ -113,6 +130,7 @@ def engine(request: pytest.FixtureRequest, tmp_path, _server_engines) -> Iterato
         eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
         upgrade_to_head(eng)
         yield eng
+        _check_rollups(request, eng)
         eng.dispose()
         return
     found = _server_engines[request.param]
@@ -121,14 +139,16 @@ def engine(request: pytest.FixtureRequest, tmp_path, _server_engines) -> Iterato
     assert isinstance(found, Engine)
     _truncate(found)
     yield found
+    _check_rollups(request, found)
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path) -> Iterator[Engine]:
+def sqlite_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
     """A freshly migrated SQLite file, for tests that need only the embedded default."""
     eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
     upgrade_to_head(eng)
     yield eng
+    _check_rollups(request, eng)
     eng.dispose()
 
 
