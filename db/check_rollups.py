@@ -29,14 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("汇总表已重建。")
         return 0
     with engine.connect() as conn:
-        days, groups = drift(conn)
-    if not days and not groups:
+        found = drift(conn)
+    if not found:
         print("汇总表与案件表一致。")
         return 0
-    print(
-        f"汇总表与案件表不一致：按日 {len(days)} 行、分组 {len(groups)} 行。"
-        "请加 --rebuild 重新计算。"
-    )
+    rows = "、".join(f"{table} {len(differ)} 行" for table, differ in found.items())
+    print(f"汇总表与案件表不一致：{rows}。请加 --rebuild 重新计算。")
     return 1
 
 

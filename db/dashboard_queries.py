@@ -18,6 +18,7 @@ reads no case, and any committed write (or ``clear_dashboard_cache()``) recomput
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from collections import defaultdict
@@ -59,6 +60,7 @@ from db.models import (
     Household,
     KpiDay,
     KpiDayGroup,
+    KpiOpenDay,
     Person,
     ReceptionConcern,
     ReceptionSession,
@@ -376,7 +378,11 @@ def next_deadline(
 def open_case_count(session: Session, *, scope: Scope, use_rollups: bool = True) -> int:
     """在办件数: cases in scope still in an open state (``domain.workflow.OPEN_STATUSES``)."""
     if use_rollups and _territory_only(scope):
-        return _int(session.scalar(select(_sum(KpiDay.open_cases)).where(*_day_scope(scope))))
+        return _int(
+            session.scalar(
+                select(_sum(KpiOpenDay.open_cases)).where(*_day_scope(scope, KpiOpenDay))
+            )
+        )
     return _int(
         session.scalar(select(func.count()).select_from(Case).where(_OPEN, *_case_scope(scope)))
     )
@@ -436,40 +442,28 @@ def monthly_trend(
 def _monthly_trend_rollup(
     session: Session, *, months: Sequence[Period], scope: Scope
 ) -> list[MonthFigures]:
-    """``monthly_trend`` from ``kpi_days``: one grouped sum over the months' days."""
-    month = case(*[(KpiDay.day < p.end.date(), i) for i, p in enumerate(months)], else_=None).label(
-        "m"
-    )
-    inner = (
+    """``monthly_trend`` from ``kpi_days``: sums per day (a year is 366 rows), added up per month."""
+    sums = [[0] * 5 for _ in months]
+    ends = [p.end.date() for p in months]
+    for day, *values in session.execute(
         select(
-            month,
-            KpiDay.accepted,
-            KpiDay.resolution_base,
-            KpiDay.resolved,
-            KpiDay.answered,
-            KpiDay.satisfied,
+            KpiDay.day,
+            func.sum(KpiDay.accepted),
+            func.sum(KpiDay.resolution_base),
+            func.sum(KpiDay.resolved),
+            func.sum(KpiDay.answered),
+            func.sum(KpiDay.satisfied),
         )
         .where(*_days_of(Period(months[0].start, months[-1].end)), *_day_scope(scope))
-        .subquery()
-    )
-    found = {
-        int(m): [_int(v) for v in values]
-        for m, *values in session.execute(
-            select(
-                inner.c.m,
-                func.sum(inner.c.accepted),
-                func.sum(inner.c.resolution_base),
-                func.sum(inner.c.resolved),
-                func.sum(inner.c.answered),
-                func.sum(inner.c.satisfied),
-            ).group_by(inner.c.m)
-        )
-    }
-    result = []
-    for i, period in enumerate(months):
-        n, base, resolved, answered, satisfied = found.get(i, [0, 0, 0, 0, 0])
-        result.append(MonthFigures(period, n, Ratio(resolved, base), Ratio(satisfied, answered)))
-    return result
+        .group_by(KpiDay.day)
+    ):
+        month = bisect.bisect_right(ends, day)
+        for i, value in enumerate(values):
+            sums[month][i] += _int(value)
+    return [
+        MonthFigures(period, n, Ratio(resolved, base), Ratio(satisfied, answered))
+        for period, (n, base, resolved, answered, satisfied) in zip(months, sums, strict=True)
+    ]
 
 
 def _category_names(session: Session) -> dict[int, str]:
@@ -606,29 +600,32 @@ _CellSums = dict[int, dict[str, int]]
 def _cell_sums_rollup(
     session: Session, *, period: Period, now: dt.datetime, scope: Scope
 ) -> _CellSums:
-    """The per-cell figures as one grouped sum over ``kpi_days``, plus today's deadlines."""
-    in_period = and_(KpiDay.day >= period.start.date(), KpiDay.day < period.end.date())
-
-    def in_period_sum(column: Any) -> ColumnElement[Any]:
-        return func.sum(case((in_period, column), else_=0))
-
-    names = ("accepted", "base", "resolved", "open", "overdue", "visits", "helped")
-    sums: _CellSums = {}
+    """The per-cell figures: the period's days of ``kpi_days``, the open work of
+    ``kpi_open_days`` and today's deadlines up to ``now`` from ``cases``."""
+    names = ("accepted", "base", "resolved", "visits", "helped")
+    sums: _CellSums = defaultdict(lambda: dict.fromkeys((*names, "open", "overdue"), 0))
     for cid, *values in session.execute(
         select(
             KpiDay.grid_cell_id,
-            in_period_sum(KpiDay.accepted),
-            in_period_sum(KpiDay.resolution_base),
-            in_period_sum(KpiDay.resolved),
-            func.sum(KpiDay.open_cases),
-            func.sum(case((KpiDay.day < now.date(), KpiDay.due_open), else_=0)),
-            in_period_sum(KpiDay.visits),
-            in_period_sum(KpiDay.assistance_persons),
+            func.sum(KpiDay.accepted),
+            func.sum(KpiDay.resolution_base),
+            func.sum(KpiDay.resolved),
+            func.sum(KpiDay.visits),
+            func.sum(KpiDay.assistance_persons),
         )
-        .where(*_day_scope(scope))
+        .where(*_days_of(period), *_day_scope(scope))
         .group_by(KpiDay.grid_cell_id)
     ):
-        sums[cid] = {name: _int(v) for name, v in zip(names, values, strict=True)}
+        sums[cid].update({name: _int(v) for name, v in zip(names, values, strict=True)})
+    past_due = func.sum(
+        case((KpiOpenDay.deadline_day < now.date(), KpiOpenDay.clock_running), else_=0)
+    )
+    for cid, open_n, late in session.execute(
+        select(KpiOpenDay.grid_cell_id, func.sum(KpiOpenDay.open_cases), past_due)
+        .where(*_day_scope(scope, KpiOpenDay))
+        .group_by(KpiOpenDay.grid_cell_id)
+    ):
+        sums[cid].update(open=_int(open_n), overdue=_int(late))
     midnight = dt.datetime.combine(now.date(), dt.time())
     for cid, late_today in session.execute(
         select(Case.grid_cell_id, func.count())
@@ -640,9 +637,8 @@ def _cell_sums_rollup(
         )
         .group_by(Case.grid_cell_id)
     ):
-        cell = sums.setdefault(cid, dict.fromkeys(names, 0))
-        cell["overdue"] += _int(late_today)
-    return sums
+        sums[cid]["overdue"] += _int(late_today)
+    return dict(sums)
 
 
 def _cell_sums_scan(

@@ -413,6 +413,8 @@ class _Generator:
             return
         if self.conn.dialect.name == "sqlite":
             self._write_sqlite(table, rows)
+        elif self.conn.dialect.name == "postgresql":
+            self._write_postgresql(table, rows)
         else:
             for k in range(0, len(rows), CHUNK):
                 self.conn.execute(insert(table.__table__), rows[k : k + CHUNK])
@@ -444,6 +446,19 @@ class _Generator:
                 for row in rows[k : k + CHUNK]
             ]
             self.conn.exec_driver_sql(sql, values)
+
+    def _write_postgresql(self, table: type[Base], rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL fast path: ``COPY … FROM STDIN`` on this transaction's connection.
+
+        Ten million cases through multi-row INSERTs take hours; COPY takes minutes.
+        """
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        driver = self.conn.connection.driver_connection
+        sql = f'COPY "{table.__tablename__}" ({names}) FROM STDIN'
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
 
     # ------------------------------------------------------------ territory and people
 

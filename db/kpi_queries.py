@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from db.models import Assistance, Case, GridCell, Household, KpiDay, Visit
+from db.models import Assistance, Case, GridCell, Household, KpiDay, KpiOpenDay, Visit
 from domain.kpis import AssistanceFacts, CaseFacts, Period, Ratio, VisitFacts
 from domain.workflow import (
     ANSWERED_FOLLOW_UPS,
@@ -199,25 +199,26 @@ def _households_stmt(scope: Scope) -> Select[Any]:
     )
 
 
+def _visited(period: Period) -> ColumnElement[bool]:
+    """The household (of the enclosing query) had a visit in the period."""
+    return (
+        select(Visit.id)
+        .where(Visit.household_id == Household.id, _in_period(Visit.visited_at, period))
+        .exists()
+    )
+
+
 def _visited_households_stmt(period: Period, scope: Scope) -> Select[Any]:
     """Households of the scope's territory visited at least once in the period.
 
     One probe of ``ix_visits_household`` per household (a 街道 has thousands) instead of a
-    ``COUNT(DISTINCT)`` over every visit of the period (hundreds of thousands in a year).
+    ``COUNT(DISTINCT)`` over every visit of the period (hundreds of thousands in a year). A
+    visit belongs to its household's cell (``services.visits`` checks it).
     """
-    visited = (
-        select(Visit.id)
-        .where(
-            Visit.household_id == Household.id,
-            _in_period(Visit.visited_at, period),
-            *_territory(Visit.grid_cell_id, scope),
-        )
-        .exists()
-    )
     return (
         select(func.count())
         .select_from(Household)
-        .where(*_territory(Household.grid_cell_id, scope), visited)
+        .where(*_territory(Household.grid_cell_id, scope), _visited(period))
     )
 
 
@@ -257,12 +258,15 @@ def rollups_cover(period: Period, scope: Scope) -> bool:
     return _whole_days(period) and _territory_only(scope)
 
 
-def _day_scope(scope: Scope) -> list[ColumnElement[bool]]:
+def _day_scope(
+    scope: Scope, rollup: type[KpiDay] | type[KpiOpenDay] = KpiDay
+) -> list[ColumnElement[bool]]:
+    """Filters on a rollup table (``kpi_days`` or ``kpi_open_days``) for the scope's territory."""
     filters: list[ColumnElement[bool]] = []
     if scope.community_id is not None:
-        filters.append(KpiDay.community_id == scope.community_id)
+        filters.append(rollup.community_id == scope.community_id)
     if scope.grid_cell_id is not None:
-        filters.append(KpiDay.grid_cell_id == scope.grid_cell_id)
+        filters.append(rollup.grid_cell_id == scope.grid_cell_id)
     return filters
 
 
@@ -321,15 +325,17 @@ def overdue_count(
 ) -> int:
     """逾期件数 at ``now``: whole past deadline days from the rollup, today's from ``cases``.
 
-    Open cases with the clock running are counted on their deadline's day (``due_open``); the
-    deadlines of today up to ``now`` are few and read through ``ix_cases_status_deadline``.
+    Open cases with the clock running are counted under their deadline's day in
+    ``kpi_open_days``; the deadlines of today up to ``now`` are few and read from ``cases``.
     """
     if not (use_rollups and _territory_only(scope)):
         return _int(session.scalar(_overdue_stmt(now, scope)))
     midnight = dt.datetime.combine(now.date(), dt.time())
     past_days = _int(
         session.scalar(
-            select(_sum(KpiDay.due_open)).where(KpiDay.day < now.date(), *_day_scope(scope))
+            select(_sum(KpiOpenDay.clock_running)).where(
+                KpiOpenDay.deadline_day < now.date(), *_day_scope(scope, KpiOpenDay)
+            )
         )
     )
     today = _int(
@@ -353,19 +359,10 @@ def overdue_count(
 def visited_households_by_cell(
     session: Session, *, period: Period, scope: Scope = Scope()
 ) -> dict[int, int]:
-    """Per grid cell: its households visited at least once in the period (by a visit of that cell)."""
-    visited = (
-        select(Visit.id)
-        .where(
-            Visit.household_id == Household.id,
-            Visit.grid_cell_id == Household.grid_cell_id,
-            _in_period(Visit.visited_at, period),
-        )
-        .exists()
-    )
+    """Per grid cell: its households visited at least once in the period."""
     rows = session.execute(
         select(Household.grid_cell_id, func.count())
-        .where(*_territory(Household.grid_cell_id, scope), visited)
+        .where(*_territory(Household.grid_cell_id, scope), _visited(period))
         .group_by(Household.grid_cell_id)
     )
     return {cid: _int(n) for cid, n in rows}

@@ -528,9 +528,9 @@ __all__ = [
 class KpiDay(Base):
     """One day of one grid cell's figures: the dashboard sums these instead of scanning records.
 
-    Each measure is counted on the day its own moment falls on: ``accepted`` … ``open_cases``
-    on a case's acceptance day, ``finished`` … ``finished_with_days`` on its finishing day,
-    ``answered``/``satisfied`` on its follow-up (回访) day, ``due_open`` on its deadline day;
+    Each measure is counted on the day its own moment falls on: ``accepted`` …
+    ``resolved_at_community`` on a case's acceptance day, ``finished`` … ``finished_with_days``
+    on its finishing day, ``answered``/``satisfied`` on its follow-up (回访) day;
     ``visits``/``visit_persons`` on the visit's day, ``assistance_persons`` on the assistance's.
     """
 
@@ -544,14 +544,12 @@ class KpiDay(Base):
     responded: Mapped[int] = mapped_column(Integer, default=0)
     repeats: Mapped[int] = mapped_column(Integer, default=0)
     resolved_at_community: Mapped[int] = mapped_column(Integer, default=0)
-    open_cases: Mapped[int] = mapped_column(Integer, default=0)
     finished: Mapped[int] = mapped_column(Integer, default=0)
     finished_on_time: Mapped[int] = mapped_column(Integer, default=0)
     handling_days: Mapped[int] = mapped_column(Integer, default=0)
     finished_with_days: Mapped[int] = mapped_column(Integer, default=0)
     answered: Mapped[int] = mapped_column(Integer, default=0)
     satisfied: Mapped[int] = mapped_column(Integer, default=0)
-    due_open: Mapped[int] = mapped_column(Integer, default=0)
     visits: Mapped[int] = mapped_column(Integer, default=0)
     visit_persons: Mapped[int] = mapped_column(Integer, default=0)
     assistance_persons: Mapped[int] = mapped_column(Integer, default=0)
@@ -560,6 +558,28 @@ class KpiDay(Base):
         Index("ix_kpi_days_community_day", "community_id", "day"),
         Index("ix_kpi_days_cell_day", "grid_cell_id", "day"),
     )
+
+
+class KpiOpenDay(Base):
+    """Open cases of one grid cell whose deadline falls on one day: 在办件数 and 逾期件数 now.
+
+    Only days that still have open cases keep a row (rows that drop to zero are deleted), so
+    the table stays as small as the open work however long the history. Cases without a
+    deadline are filed under ``NO_DEADLINE`` (9999-12-31).
+    """
+
+    __tablename__ = "kpi_open_days"
+    deadline_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"), primary_key=True)
+    open_cases: Mapped[int] = mapped_column(Integer, default=0)
+    """Cases in an open state (已受理, 办理中, 待补材料, 已上报)."""
+    clock_running: Mapped[int] = mapped_column(Integer, default=0)
+    """Of those, the ones whose clock runs (not paused): overdue once the deadline passes."""
+
+
+NO_DEADLINE = dt.date(9999, 12, 31)
+"""``kpi_open_days.deadline_day`` of open cases that have no deadline."""
 
 
 class KpiDayGroup(Base):

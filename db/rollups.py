@@ -1,8 +1,10 @@
 """KPI rollups: per-day sums of the dashboard's figures, kept exact in every writing transaction.
 
-The dashboard reads ``kpi_days`` (one row per day and grid cell: cases, visits, assistance) and
-``kpi_day_groups`` (one row per day, 社区 and breakdown group of the cases) instead of scanning
-the records; a year of a 48-cell 街道 is some 18,000 + 33,000 rows whatever the number of cases.
+The dashboard reads three small tables instead of scanning the records: ``kpi_days`` (one row
+per day and grid cell: cases, visits, assistance), ``kpi_day_groups`` (one row per day, 社区 and
+breakdown group of the cases) and ``kpi_open_days`` (open cases per cell and deadline day, only
+while there are some). A year of a 48-cell 街道 is some 18,000 + 33,000 rows, whatever the
+number of cases.
 
 **One definition.** What a record adds to the rollup rows is given once, as grouped SQL over
 its table (``_SOURCES``), with the predicates of ``db.kpi_queries`` (解决率's base, resolved,
@@ -14,8 +16,8 @@ anything is added.
 
 **Every write path.** ORM writes (every service) go through the ``before_flush`` /
 ``after_flush`` hook registered below on all sessions (``import db`` registers it). Bulk
-inserts that bypass the ORM call ``record_new_cases`` (ledger import) or ``rebuild`` (demo
-generator) themselves. ``drift`` compares the rollups with a fresh computation: the test suite
+inserts and deletes that bypass the ORM call ``record_new_cases`` (ledger import),
+``forget_cases`` (bench clean-up) or ``rebuild`` (demo generator) themselves. ``drift`` compares the rollups with a fresh computation: the test suite
 checks it after every test, and ``python -m db.check_rollups --url …`` on a live database.
 """
 
@@ -30,7 +32,9 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Date,
     Select,
+    String,
     Table,
     and_,
     case,
@@ -38,30 +42,79 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    literal,
+    literal_column,
     select,
+    tuple_,
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 
 from db.kpi_queries import _CLOCK_RUNNING, _COUNTS_FOR_RESOLUTION, _OPEN, _RESOLVED
-from db.models import Assistance, Base, Case, GridCell, KpiDay, KpiDayGroup, Visit
+from db.models import (
+    NO_DEADLINE,
+    Assistance,
+    Base,
+    Case,
+    GridCell,
+    KpiDay,
+    KpiDayGroup,
+    KpiOpenDay,
+    Visit,
+)
 from domain.workflow import ANSWERED_FOLLOW_UPS, SATISFIED_ANSWERS, Level
-
-DAYS: Table = KpiDay.__table__  # type: ignore[assignment]
-GROUPS: Table = KpiDayGroup.__table__  # type: ignore[assignment]
-DAY_KEY = ("day", "community_id", "grid_cell_id")
-GROUP_KEY = ("day", "community_id", "dimension", "group_key")
-DAY_MEASURES = tuple(c.name for c in DAYS.c if c.name not in DAY_KEY)
-GROUP_MEASURES = tuple(c.name for c in GROUPS.c if c.name not in GROUP_KEY)
 
 ID_CHUNK = 500
 """Record ids per ``IN (…)`` list (SQLite allows some 32,000 parameters per statement)."""
 
+
+@dataclass(frozen=True)
+class _Rollup:
+    """A rollup table: its key columns, its measures, whether rows at zero are deleted."""
+
+    table: Table
+    keys: tuple[str, ...]
+    drop_zero_rows: bool = False
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.table.c if c.name not in self.keys)
+
+    def key_of(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """A key as stored: dates as dates (SQLite returns strings), text keys as text."""
+        key = []
+        for name, value in zip(self.keys, values, strict=True):
+            kind = self.table.c[name].type
+            key.append(_as_date(value) if isinstance(kind, Date) else
+                       str(value) if isinstance(kind, String) else int(value))  # fmt: skip
+        return tuple(key)
+
+
+DAYS = _Rollup(KpiDay.__table__, ("day", "community_id", "grid_cell_id"))  # type: ignore[arg-type]
+GROUPS = _Rollup(
+    KpiDayGroup.__table__,  # type: ignore[arg-type]
+    ("day", "community_id", "dimension", "group_key"),
+)
+OPEN = _Rollup(
+    KpiOpenDay.__table__,  # type: ignore[arg-type]
+    ("deadline_day", "community_id", "grid_cell_id"),
+    drop_zero_rows=True,
+)
+ROLLUPS = (DAYS, GROUPS, OPEN)
+
 Key = tuple[Any, ...]
 Counts = dict[Key, list[int]]
+Figures = dict[_Rollup, Counts]
 Where = Sequence[ColumnElement[bool]]
-# (measures, statement): the statement selects the key columns, then one value per measure.
-Contribution = tuple[Sequence[str], Select[Any]]
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A grouped statement: the rollup's key columns, then one value per named measure."""
+
+    rollup: _Rollup
+    measures: tuple[str, ...]
+    stmt: Select[Any]
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -77,11 +130,21 @@ def _codes(values: Iterable[object]) -> list[str]:
     return sorted(str(v) for v in values)
 
 
+def _as_date(value: Any) -> dt.date:
+    """``DATE()`` comes back as a string on SQLite and as a date elsewhere."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
 # --- what each record adds --------------------------------------------------------------------
 
 
-def _case_days(where: Where) -> list[Contribution]:
-    """A case counts on its acceptance, finishing, follow-up and deadline days."""
+def _case_contributions(where: Where) -> list[Contribution]:
+    """A case counts on its acceptance, finishing and follow-up days, in one group of each
+    breakdown, and while open under its deadline day."""
 
     def on(moment: Any, *values: ColumnElement[Any], only: Where = ()) -> Select[Any]:
         day = _day(moment)
@@ -92,8 +155,10 @@ def _case_days(where: Where) -> list[Contribution]:
         )
 
     at_community = and_(_RESOLVED, Case.resolved_level == Level.COMMUNITY.value)
-    return [
-        (
+    deadline_day = func.coalesce(_day(Case.deadline_at), literal(NO_DEADLINE, Date))
+    found = [
+        Contribution(
+            DAYS,
             (
                 "accepted",
                 "resolution_base",
@@ -101,7 +166,6 @@ def _case_days(where: Where) -> list[Contribution]:
                 "responded",
                 "repeats",
                 "resolved_at_community",
-                "open_cases",
             ),
             on(
                 Case.accepted_at,
@@ -111,10 +175,10 @@ def _case_days(where: Where) -> list[Contribution]:
                 _flag(Case.first_response_at <= Case.response_due_at),
                 _flag(Case.is_repeat.is_(True)),
                 _flag(at_community),
-                _flag(_OPEN),
             ),
         ),
-        (
+        Contribution(
+            DAYS,
             ("finished", "finished_on_time", "handling_days", "finished_with_days"),
             on(
                 Case.finished_at,
@@ -124,7 +188,8 @@ def _case_days(where: Where) -> list[Contribution]:
                 func.count(Case.handling_working_days),
             ),
         ),
-        (
+        Contribution(
+            DAYS,
             ("answered", "satisfied"),
             on(
                 Case.followed_up_at,
@@ -133,14 +198,21 @@ def _case_days(where: Where) -> list[Contribution]:
                 only=[Case.satisfaction.in_(_codes(ANSWERED_FOLLOW_UPS))],
             ),
         ),
-        (("due_open",), on(Case.deadline_at, func.count(), only=[_CLOCK_RUNNING])),
+        Contribution(
+            OPEN,
+            ("open_cases", "clock_running"),
+            select(
+                deadline_day,
+                Case.community_id,
+                Case.grid_cell_id,
+                func.count(),
+                _flag(_CLOCK_RUNNING),
+            )
+            .where(_OPEN, *where)
+            .group_by(deadline_day, Case.community_id, Case.grid_cell_id),
+        ),
     ]
-
-
-def _case_groups(where: Where) -> list[tuple[str, Contribution]]:
-    """(dimension, contribution): a case counts in one group of each breakdown on its acceptance day."""
-    day = _day(Case.accepted_at)
-    contributions: list[tuple[str, Contribution]] = []
+    accepted_day = _day(Case.accepted_at)
     for dimension, key, only in (
         ("category", Case.category_id, ()),
         ("channel", Case.channel, ()),
@@ -153,15 +225,15 @@ def _case_groups(where: Where) -> list[tuple[str, Contribution]]:
             values = [func.count(), _flag(_COUNTS_FOR_RESOLUTION), _flag(_RESOLVED)]
             measures = ("accepted", "resolution_base", "resolved")
         stmt = (
-            select(day, Case.community_id, key, *values)
+            select(accepted_day, Case.community_id, literal_column(f"'{dimension}'"), key, *values)
             .where(*only, *where)
-            .group_by(day, Case.community_id, key)
+            .group_by(accepted_day, Case.community_id, key)
         )
-        contributions.append((dimension, (measures, stmt)))
-    return contributions
+        found.append(Contribution(GROUPS, measures, stmt))
+    return found
 
 
-def _visit_days(where: Where) -> list[Contribution]:
+def _visit_contributions(where: Where) -> list[Contribution]:
     """A visit counts on its day in its grid cell (走访次数, 走访人次)."""
     day = _day(Visit.visited_at)
     stmt = (
@@ -172,10 +244,10 @@ def _visit_days(where: Where) -> list[Contribution]:
         .where(*where)
         .group_by(day, GridCell.community_id, Visit.grid_cell_id)
     )
-    return [(("visits", "visit_persons"), stmt)]
+    return [Contribution(DAYS, ("visits", "visit_persons"), stmt)]
 
 
-def _assistance_days(where: Where) -> list[Contribution]:
+def _assistance_contributions(where: Where) -> list[Contribution]:
     """An assistance record counts on its day in its grid cell (帮扶人次)."""
     day = _day(Assistance.given_at)
     stmt = (
@@ -186,7 +258,7 @@ def _assistance_days(where: Where) -> list[Contribution]:
         .where(*where)
         .group_by(day, GridCell.community_id, Assistance.grid_cell_id)
     )
-    return [(("assistance_persons",), stmt)]
+    return [Contribution(DAYS, ("assistance_persons",), stmt)]
 
 
 @dataclass(frozen=True)
@@ -196,8 +268,7 @@ class _Source:
     model: type[Base]
     columns: frozenset[str]
     """Columns some figure depends on: a change to any other column costs nothing."""
-    days: Callable[[Where], list[Contribution]]
-    groups: Callable[[Where], list[tuple[str, Contribution]]] | None = None
+    contributions: Callable[[Where], list[Contribution]]
 
 
 _SOURCES = (
@@ -223,85 +294,73 @@ _SOURCES = (
                 "channel",
             }
         ),
-        _case_days,
-        _case_groups,
+        _case_contributions,
     ),
-    _Source(Visit, frozenset({"visited_at", "grid_cell_id", "people_met"}), _visit_days),
+    _Source(Visit, frozenset({"visited_at", "grid_cell_id", "people_met"}), _visit_contributions),
     _Source(
-        Assistance, frozenset({"given_at", "grid_cell_id", "persons_helped"}), _assistance_days
+        Assistance,
+        frozenset({"given_at", "grid_cell_id", "persons_helped"}),
+        _assistance_contributions,
     ),
 )
 _SOURCE_OF = {source.model: source for source in _SOURCES}
 
 
-def _as_date(value: Any) -> dt.date:
-    """``DATE()`` comes back as a string on SQLite and as a date elsewhere."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
+# --- adding up -----------------------------------------------------------------------------
 
 
-def _add_rows(
-    into: Counts,
-    conn: Connection,
-    contribution: Contribution,
-    measures: Sequence[str],
-    prefix: Key = (),
-) -> None:
-    """Run one contribution statement and add its rows to ``into`` (keyed day, 社区, …)."""
-    names, stmt = contribution
-    positions = [measures.index(m) for m in names]
-    for day, community_id, third, *values in conn.execute(stmt):
-        key = (_as_date(day), community_id, *prefix, third if not prefix else str(third))
-        row = into.setdefault(key, [0] * len(measures))
-        for position, value in zip(positions, values, strict=True):
-            row[position] += int(value or 0)
+def _empty() -> Figures:
+    return {rollup: {} for rollup in ROLLUPS}
 
 
-def _contributions(conn: Connection, source: _Source, where: Where) -> tuple[Counts, Counts]:
-    """What the records of ``source`` matching ``where`` add: (day rows, group rows)."""
-    days: Counts = {}
-    for contribution in source.days(where):
-        _add_rows(days, conn, contribution, DAY_MEASURES)
-    groups: Counts = {}
-    for dimension, contribution in source.groups(where) if source.groups else []:
-        _add_rows(groups, conn, contribution, GROUP_MEASURES, (dimension,))
-    return days, groups
+def _collect(into: Figures, conn: Connection, source: _Source, where: Where) -> None:
+    """Add what the records of ``source`` matching ``where`` contribute to ``into``."""
+    for c in source.contributions(where):
+        width = len(c.rollup.keys)
+        positions = [c.rollup.measures.index(m) for m in c.measures]
+        counts = into[c.rollup]
+        for row in conn.execute(c.stmt):
+            key = c.rollup.key_of(row[:width])
+            values = counts.setdefault(key, [0] * len(c.rollup.measures))
+            for position, value in zip(positions, row[width:], strict=True):
+                values[position] += int(value or 0)
 
 
-def _for_ids(conn: Connection, source: _Source, ids: Iterable[int]) -> tuple[Counts, Counts]:
-    """``_contributions`` of the given records (in chunks of ``ID_CHUNK`` ids)."""
+def _for_ids(conn: Connection, source: _Source, ids: Iterable[int]) -> Figures:
+    """What the given records contribute (in chunks of ``ID_CHUNK`` ids)."""
     wanted = sorted(set(ids))
-    days: Counts = {}
-    groups: Counts = {}
+    found = _empty()
     id_column = source.model.__table__.c.id  # type: ignore[attr-defined]
     for k in range(0, len(wanted), ID_CHUNK):
-        d, g = _contributions(conn, source, [id_column.in_(wanted[k : k + ID_CHUNK])])
-        _merge(days, d, +1)
-        _merge(groups, g, +1)
-    return days, groups
+        _collect(found, conn, source, [id_column.in_(wanted[k : k + ID_CHUNK])])
+    return found
 
 
-def _merge(into: Counts, counts: Counts, sign: int) -> None:
-    for key, values in counts.items():
-        row = into.setdefault(key, [0] * len(values))
-        for i, value in enumerate(values):
-            row[i] += sign * value
+def _everything(conn: Connection) -> Figures:
+    found = _empty()
+    for source in _SOURCES:
+        _collect(found, conn, source, [])
+    return found
 
 
-def _difference(before: Counts, after: Counts) -> Counts:
+def _merge(into: Figures, figures: Figures, sign: int) -> None:
+    for rollup, counts in figures.items():
+        target = into[rollup]
+        for key, values in counts.items():
+            row = target.setdefault(key, [0] * len(values))
+            for i, value in enumerate(values):
+                row[i] += sign * value
+
+
+def _difference(before: Figures, after: Figures) -> Figures:
     """``after - before`` without the rows that did not change."""
-    delta: Counts = {}
+    delta = _empty()
     _merge(delta, after, +1)
     _merge(delta, before, -1)
-    return {key: values for key, values in delta.items() if any(values)}
+    return {r: {k: v for k, v in counts.items() if any(v)} for r, counts in delta.items()}
 
 
-def _upsert(
-    conn: Connection, table: Table, keys: Sequence[str], measures: Sequence[str], delta: Counts
-) -> None:
+def _upsert(conn: Connection, rollup: _Rollup, delta: Counts) -> None:
     """Add ``delta`` to the rollup rows, inserting missing ones, in key order (no deadlocks).
 
     ``INSERT … ON CONFLICT DO UPDATE`` (SQLite, PostgreSQL) or ``ON DUPLICATE KEY UPDATE``
@@ -309,6 +368,7 @@ def _upsert(
     """
     if not delta:
         return
+    table, keys, measures = rollup.table, rollup.keys, rollup.measures
     rows = [
         {**dict(zip(keys, key, strict=True)), **dict(zip(measures, values, strict=True))}
         for key, values in sorted(delta.items())
@@ -323,54 +383,53 @@ def _upsert(
             index_elements=list(keys), set_={m: table.c[m] + ins.excluded[m] for m in measures}
         )
     conn.execute(stmt, rows)
+    if rollup.drop_zero_rows:
+        touched = sorted(delta)
+        for k in range(0, len(touched), ID_CHUNK):
+            conn.execute(
+                delete(table).where(
+                    tuple_(*[table.c[name] for name in keys]).in_(touched[k : k + ID_CHUNK]),
+                    *[table.c[m] == 0 for m in measures],
+                )
+            )
 
 
-def _apply(conn: Connection, days: Counts, groups: Counts) -> None:
-    _upsert(conn, DAYS, DAY_KEY, DAY_MEASURES, days)
-    _upsert(conn, GROUPS, GROUP_KEY, GROUP_MEASURES, groups)
-
-
-def _everything(conn: Connection) -> tuple[Counts, Counts]:
-    days: Counts = {}
-    groups: Counts = {}
-    for source in _SOURCES:
-        d, g = _contributions(conn, source, [])
-        _merge(days, d, +1)
-        _merge(groups, g, +1)
-    return days, groups
+def _apply(conn: Connection, delta: Figures) -> None:
+    for rollup in ROLLUPS:
+        _upsert(conn, rollup, delta[rollup])
 
 
 # --- public API ----------------------------------------------------------------------------
 
 
 def rebuild(conn: Connection) -> None:
-    """Recompute both rollup tables from every record (migration 0008, demo generator, repairs)."""
-    conn.execute(delete(DAYS))
-    conn.execute(delete(GROUPS))
-    days, groups = _everything(conn)
-    _apply(conn, days, groups)
+    """Recompute every rollup table from the records (migration 0008, demo generator, repairs)."""
+    for rollup in ROLLUPS:
+        conn.execute(delete(rollup.table))
+    _apply(conn, _difference(_empty(), _everything(conn)))
 
 
 def record_new_cases(conn: Connection, ids: Iterable[int]) -> None:
     """Add cases inserted without the ORM (bulk ``INSERT``) to the rollups, in their transaction."""
-    _apply(conn, *_for_ids(conn, _SOURCE_OF[Case], ids))
+    _apply(conn, _for_ids(conn, _SOURCE_OF[Case], ids))
 
 
-def drift(conn: Connection) -> tuple[Counts, Counts]:
-    """Rollup rows that differ from a fresh computation: (day rows, group rows); empty if exact."""
+def forget_cases(conn: Connection, ids: Iterable[int]) -> None:
+    """Take cases about to be deleted without the ORM (bulk ``DELETE``) out of the rollups."""
+    _apply(conn, _difference(_for_ids(conn, _SOURCE_OF[Case], ids), _empty()))
 
-    def stored(table: Table, keys: Sequence[str], measures: Sequence[str]) -> Counts:
-        columns = [table.c[k] for k in keys] + [table.c[m] for m in measures]
-        return {
-            (_as_date(row[0]), *row[1 : len(keys)]): [int(v) for v in row[len(keys) :]]
-            for row in conn.execute(select(*columns))
-        }
 
-    days, groups = _everything(conn)
-    return (
-        _difference(stored(DAYS, DAY_KEY, DAY_MEASURES), days),
-        _difference(stored(GROUPS, GROUP_KEY, GROUP_MEASURES), groups),
-    )
+def drift(conn: Connection) -> dict[str, Counts]:
+    """Per rollup table, the rows that differ from a fresh computation; empty if all exact."""
+    fresh = _everything(conn)
+    stored = _empty()
+    for rollup in ROLLUPS:
+        columns = [rollup.table.c[name] for name in (*rollup.keys, *rollup.measures)]
+        width = len(rollup.keys)
+        for row in conn.execute(select(*columns)):
+            stored[rollup][rollup.key_of(row[:width])] = [int(v) for v in row[width:]]
+    delta = _difference(stored, fresh)
+    return {rollup.table.name: rows for rollup, rows in delta.items() if rows}
 
 
 # --- the write hook ------------------------------------------------------------------------
@@ -399,12 +458,9 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
     new = [obj for obj in session.new if type(obj) in _SOURCE_OF]
     if not stored and not new:
         return
-    conn = session.connection()
-    before: tuple[Counts, Counts] = ({}, {})
+    before = _empty()
     for source, ids in stored.items():
-        d, g = _for_ids(conn, source, ids)
-        _merge(before[0], d, +1)
-        _merge(before[1], g, +1)
+        _merge(before, _for_ids(session.connection(), source, ids), +1)
     session.info[_PENDING] = (dict(stored), new, before)
 
 
@@ -414,7 +470,7 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending is None:
         return
-    stored, new, (days_before, groups_before) = pending
+    stored, new, before = pending
     touched: dict[_Source, list[int]] = defaultdict(list)
     for source, ids in stored.items():
         touched[source].extend(ids)
@@ -422,13 +478,10 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
         if obj.id is not None:
             touched[_SOURCE_OF[type(obj)]].append(obj.id)
     conn = session.connection()
-    days_after: Counts = {}
-    groups_after: Counts = {}
+    after = _empty()
     for source, ids in touched.items():
-        d, g = _for_ids(conn, source, ids)
-        _merge(days_after, d, +1)
-        _merge(groups_after, g, +1)
-    _apply(conn, _difference(days_before, days_after), _difference(groups_before, groups_after))
+        _merge(after, _for_ids(conn, source, ids), +1)
+    _apply(conn, _difference(before, after))
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -94,10 +94,10 @@ def _server_engines() -> Iterator[dict[str, Engine | str]]:
 def assert_rollups_exact(engine: Engine) -> None:
     """The KPI rollups equal a fresh computation from the records (``db.rollups.drift``)."""
     with engine.connect() as conn:
-        days, groups = drift(conn)
-    assert (days, groups) == ({}, {}), (
-        f"KPI rollups drifted from the records: {len(days)} day rows, {len(groups)} group rows, "
-        f"e.g. {next(iter((days or groups).items()))}"
+        found = drift(conn)
+    assert found == {}, "KPI rollups drifted from the records: " + "; ".join(
+        f"{table}: {len(rows)} rows, e.g. {next(iter(rows.items()))}"
+        for table, rows in found.items()
     )
 
 

@@ -218,8 +218,9 @@ def test_drift_sees_a_change_behind_the_orm_and_rebuild_repairs_it(session, engi
     with engine.begin() as conn:
         conn.execute(update(Case).values(status=CaseStatus.RESOLVED.value, finished_at=NOW))
     with engine.connect() as conn:
-        days, groups = drift(conn)
-    assert len(days) >= 5 and groups  # open/resolved moved on five days; resolved by level
+        found = drift(conn)
+    # Resolved on five acceptance days and by level; no longer open under their deadline day.
+    assert len(found["kpi_days"]) == 5 and found["kpi_day_groups"] and found["kpi_open_days"]
     with engine.begin() as conn:
         rebuild(conn)
     assert_rollups_exact(engine)

@@ -22,8 +22,8 @@ depends_on = None
 
 DAY_MEASURES = [
     "accepted", "resolution_base", "resolved", "responded", "repeats", "resolved_at_community",
-    "open_cases", "finished", "finished_on_time", "handling_days", "finished_with_days",
-    "answered", "satisfied", "due_open", "visits", "visit_persons", "assistance_persons",
+    "finished", "finished_on_time", "handling_days", "finished_with_days",
+    "answered", "satisfied", "visits", "visit_persons", "assistance_persons",
 ]  # fmt: skip
 GROUP_MEASURES = ["accepted", "resolution_base", "resolved"]
 
@@ -44,6 +44,14 @@ def upgrade() -> None:
     op.create_index("ix_kpi_days_community_day", "kpi_days", ["community_id", "day"])
     op.create_index("ix_kpi_days_cell_day", "kpi_days", ["grid_cell_id", "day"])
     op.create_table(
+        "kpi_open_days",
+        sa.Column("deadline_day", sa.Date(), nullable=False),
+        sa.Column("community_id", sa.Integer(), sa.ForeignKey("communities.id"), nullable=False),
+        sa.Column("grid_cell_id", sa.Integer(), sa.ForeignKey("grid_cells.id"), nullable=False),
+        *_measures(["open_cases", "clock_running"]),
+        sa.PrimaryKeyConstraint("deadline_day", "community_id", "grid_cell_id"),
+    )
+    op.create_table(
         "kpi_day_groups",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("community_id", sa.Integer(), sa.ForeignKey("communities.id"), nullable=False),
@@ -61,6 +69,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_cases_status_accepted", table_name="cases")
     op.drop_table("kpi_day_groups")
+    op.drop_table("kpi_open_days")
     op.drop_index("ix_kpi_days_cell_day", table_name="kpi_days")
     op.drop_index("ix_kpi_days_community_day", table_name="kpi_days")
     op.drop_table("kpi_days")
