@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config import local_now
 from db.demo import generate
@@ -81,8 +81,8 @@ def _case_count(engine: Engine) -> int:
             if conn.execute(select(Community.id).limit(1)).first() is None:
                 return 0
             return int(conn.execute(select(func.count()).select_from(Case)).scalar_one())
-    except OperationalError:
-        return 0  # no tables yet
+    except (OperationalError, ProgrammingError):
+        return 0  # no tables yet (SQLite says OperationalError, PostgreSQL ProgrammingError)
 
 
 def _someone_is_writing(engine: Engine) -> bool:
