@@ -455,6 +455,15 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
         source = _SOURCE_OF.get(type(obj))
         if source and obj.id is not None:  # type: ignore[attr-defined]
             stored[source].append(obj.id)  # type: ignore[attr-defined]
+    for obj in session.dirty:
+        if isinstance(obj, GridCell) and inspect(obj).attrs.community_id.history.has_changes():
+            # Visits and assistance take their 社区 from their cell: they move with it.
+            for source in (_SOURCE_OF[Visit], _SOURCE_OF[Assistance]):
+                cell_of = source.model.__table__.c.grid_cell_id  # type: ignore[attr-defined]
+                ids = session.connection().scalars(
+                    select(source.model.__table__.c.id).where(cell_of == obj.id)  # type: ignore[attr-defined]
+                )
+                stored[source].extend(ids)
     new = [obj for obj in session.new if type(obj) in _SOURCE_OF]
     if not stored and not new:
         return

@@ -136,6 +136,28 @@ def test_the_random_world_is_not_trivial(session):
     assert overdue_count(session, now=NOW, scope=Scope()) > 0
 
 
+def test_a_cell_moved_to_another_community_takes_its_visits_and_assistance_along(session, engine):
+    world = _random_world(session, seed=3, cases=40)
+    other = session.scalar(select(GridCell).where(GridCell.community_id != world.community.id))
+    cell = world.cells[0]
+    visits_before = kpi_snapshot(
+        session, period=PERIODS["year"], now=NOW, scope=Scope(community_id=other.community_id)
+    ).visits
+    moved = session.scalar(
+        select(func.count())
+        .select_from(Visit)
+        .where(Visit.grid_cell_id == cell.id, Visit.visited_at >= PERIODS["year"].start)
+    )
+    assert moved > 0
+    cell.community_id = other.community_id
+    session.commit()
+    assert_rollups_exact(engine)
+    after = kpi_snapshot(
+        session, period=PERIODS["year"], now=NOW, scope=Scope(community_id=other.community_id)
+    )
+    assert after.visits == visits_before + moved
+
+
 def test_rolled_back_flush_leaves_the_rollups_as_they_were(session, engine):
     world = make_world(session)
     make_case(session, world, accepted_at=NOW - dt.timedelta(days=2))
