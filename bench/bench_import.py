@@ -4,9 +4,10 @@ callback, beside a plain bulk insert (executemany into ``cases``) of the same ro
     python -m bench.bench_import                 # SQLite files under bench/out
     python -m bench.bench_import --rows 20000    # a smaller ledger
 
-The import does more per row than the plain insert: a gap-free number from the intake
-allocator (``services.cases.allocate_case_seq``, two statements per case), an ``import`` event and
-an ``import_rows`` fingerprint per case, one transaction per chunk.
+The import does more per row than the plain insert: gap-free numbers from the intake allocator
+(``services.cases.allocate_case_seqs``, one block per year and chunk), an ``import`` event and an
+``import_rows`` fingerprint per case, the KPI rollups of the chunk's cases, one transaction per
+chunk.
 """
 
 from __future__ import annotations

@@ -80,6 +80,7 @@ __all__ = [
     "accept_case",
     "action_form",
     "allocate_case_seq",
+    "allocate_case_seqs",
     "apply_action",
     "assignable_users",
     "case_detail",
@@ -209,24 +210,31 @@ def deadline_preview(draft: CaseDraft, *, rules: ClockRules) -> dt.datetime | No
 
 
 def allocate_case_seq(session: Session, year: int) -> int:
-    """Take the next number of ``year`` inside the caller's transaction (row-locked, gap-free).
+    """Take the next number of ``year`` inside the caller's transaction (row-locked, gap-free)."""
+    return allocate_case_seqs(session, year, 1).start
+
+
+def allocate_case_seqs(session: Session, year: int, count: int) -> range:
+    """Take the next ``count`` numbers of ``year`` at once, inside the caller's transaction.
 
     The UPDATE comes first so that it takes the write lock (SQLite) or the row lock
-    (PostgreSQL/MySQL) before anything is read; a rollback of the caller gives the number back.
+    (PostgreSQL/MySQL) before anything is read; a rollback of the caller gives the numbers
+    back. A block costs one UPDATE whatever its size (the ledger import numbers a chunk so).
     """
     bump = (
         update(CaseNumberCounter)
         .where(CaseNumberCounter.year == year)
-        .values(last_seq=CaseNumberCounter.last_seq + 1)
+        .values(last_seq=CaseNumberCounter.last_seq + count)
         .execution_options(synchronize_session=False)
     )
     for _ in range(_COUNTER_ATTEMPTS):
         if session.execute(bump).rowcount == 1:
-            return int(
+            last = int(
                 session.scalar(
                     select(CaseNumberCounter.last_seq).where(CaseNumberCounter.year == year)
                 )
             )
+            return range(last - count + 1, last + 1)
         # First case of the year: create the row (last_seq 0 uses no number) and retry; a
         # concurrent creator makes our INSERT fail, which is fine: the row is there now.
         try:

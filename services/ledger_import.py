@@ -56,7 +56,7 @@ from domain.workflow import (
     HandlingType,
     Level,
 )
-from services.cases import PermissionDenied, allocate_case_seq, case_number, ensure_counter_row
+from services.cases import PermissionDenied, allocate_case_seqs, case_number, ensure_counter_row
 
 CHUNK_SIZE = 200
 """Rows per transaction: short enough that intake clerks never wait long on the number counter."""
@@ -313,6 +313,15 @@ def _insert_cases(session: Session, values: list[dict[str, Any]]) -> list[int]:
     ]
 
 
+def _numbers(session: Session, years: Sequence[int]) -> list[str]:
+    """Case numbers for rows accepted in ``years``, in row order: one block per year."""
+    blocks = {
+        year: iter(allocate_case_seqs(session, year, years.count(year)))
+        for year in sorted(set(years))
+    }
+    return [case_number(year, next(blocks[year])) for year in years]
+
+
 def _event_data(row: ParsedRow, case_no: str, source: str, batch: str) -> str:
     data: dict[str, Any] = {
         "case_no": case_no,
@@ -348,10 +357,7 @@ def _import_chunk(
     try:
         existing = _existing(session, [r.fingerprint for r in rows])
         fresh = [r for r in rows if r.fingerprint not in existing]
-        numbers = [
-            case_number(r.accepted_at.year, allocate_case_seq(session, r.accepted_at.year))
-            for r in fresh
-        ]
+        numbers = _numbers(session, [r.accepted_at.year for r in fresh])
         values = [
             {
                 **_case_values(

@@ -837,3 +837,18 @@ def test_overdue_pages_agree_in_every_order(session, world, ledger_world, staff)
     assert total == 2
     assert numbers(newest) == ["MQ-2026-000001", "MQ-2026-000007"]
     assert numbers(oldest) == numbers(by_deadline) == ["MQ-2026-000007", "MQ-2026-000001"]
+
+
+def test_number_blocks_are_contiguous_and_a_rollback_gives_them_back(session, world, staff):
+    from services.cases import allocate_case_seq, allocate_case_seqs, ensure_counter_row
+
+    ensure_counter_row(session, 2026)
+    assert allocate_case_seqs(session, 2026, 3) == range(1, 4)
+    assert allocate_case_seq(session, 2026) == 4
+    session.commit()
+    assert allocate_case_seqs(session, 2026, 5) == range(5, 10)
+    session.rollback()
+    assert allocate_case_seqs(session, 2026, 2) == range(5, 7)
+    session.commit()
+    case = accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)
+    assert case.case_no == "MQ-2026-000007"
