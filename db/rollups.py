@@ -82,12 +82,16 @@ class _Rollup:
 
     def key_of(self, values: Sequence[Any]) -> tuple[Any, ...]:
         """A key as stored: dates as dates (SQLite returns strings), text keys as text."""
-        key = []
-        for name, value in zip(self.keys, values, strict=True):
-            kind = self.table.c[name].type
-            key.append(_as_date(value) if isinstance(kind, Date) else
-                       str(value) if isinstance(kind, String) else int(value))  # fmt: skip
-        return tuple(key)
+        return tuple(
+            _as_stored(self.table.c[name].type, value)
+            for name, value in zip(self.keys, values, strict=True)
+        )
+
+
+def _as_stored(kind: Any, value: Any) -> Any:
+    if isinstance(kind, Date):
+        return _as_date(value)
+    return str(value) if isinstance(kind, String) else int(value)
 
 
 DAYS = _Rollup(KpiDay.__table__, ("day", "community_id", "grid_cell_id"))  # type: ignore[arg-type]
