@@ -90,10 +90,9 @@ def make_world(session: Session, *, cells: int = 2, households_per_cell: int = 3
     return World(community, made_cells, categories, users, households)
 
 
-def make_case(session: Session, world: World, **overrides: object) -> Case:
-    """Insert a case directly (no service rules), with defaults plus ``overrides``."""
+def case_values(world: World, **overrides: object) -> dict[str, object]:
+    """The columns of a plain open case in the world's first cell, plus ``overrides``."""
     defaults: dict[str, object] = {
-        "case_no": f"MQ-T-{session.query(Case).count() + 1:06d}",
         "channel": "hotline",
         "category_id": world.categories[0].id,
         "handling_type": "promised",
@@ -110,7 +109,13 @@ def make_case(session: Session, world: World, **overrides: object) -> Case:
         "updated_at": NOW,
     }
     defaults.update(overrides)
-    case = Case(**defaults)
+    return defaults
+
+
+def make_case(session: Session, world: World, **overrides: object) -> Case:
+    """Insert a case directly (no service rules), with defaults plus ``overrides``."""
+    number = f"MQ-T-{session.query(Case).count() + 1:06d}"
+    case = Case(**case_values(world, **{"case_no": number, **overrides}))
     session.add(case)
     session.commit()
     return case

@@ -26,7 +26,7 @@ from db.models import Assistance, Case, GridCell, KpiDay, KpiDayGroup, Visit
 from db.rollups import drift, rebuild, record_new_cases
 from domain.workflow import CaseStatus, Channel, HandlingType, Level, Satisfaction
 from tests.conftest import assert_rollups_exact
-from tests.factories import World, make_case, make_world
+from tests.factories import World, case_values, make_case, make_world
 from tests.test_dashboard_queries import PERIODS, _random_world, _scopes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,17 +163,12 @@ def test_rolled_back_flush_leaves_the_rollups_as_they_were(session, engine):
     make_case(session, world, accepted_at=NOW - dt.timedelta(days=2))
     before = _rollup_rows(session)
     make = Case(
-        case_no="MQ-X-1",
-        channel="hotline",
-        category_id=world.categories[1].id,
-        handling_type="immediate",
-        status="accepted",
-        community_id=world.community.id,
-        grid_cell_id=world.cells[1].id,
-        description="路灯不亮",
-        first_handler_id=world.users["staff"].id,
-        accepted_at=NOW - dt.timedelta(days=40),
-        updated_at=NOW,
+        **case_values(
+            world,
+            case_no="MQ-X-1",
+            grid_cell_id=world.cells[1].id,
+            accepted_at=NOW - dt.timedelta(days=40),
+        )
     )
     session.add(make)
     session.flush()  # the hook has added the new case's rows inside this transaction
@@ -207,20 +202,9 @@ def test_a_stale_writer_adds_nothing(sessions: sessionmaker[Session], engine):
 
 def test_bulk_inserted_cases_are_added_by_record_new_cases(session, engine):
     world = make_world(session)
-    base = {
-        "channel": "hotline",
-        "category_id": world.categories[0].id,
-        "handling_type": "promised",
-        "status": "accepted",
-        "community_id": world.community.id,
-        "grid_cell_id": world.cells[0].id,
-        "description": "台账导入",
-        "first_handler_id": world.users["staff"].id,
-        "deadline_at": NOW - dt.timedelta(days=1),
-        "updated_at": NOW,
-    }
+    base = case_values(world, deadline_at=NOW - dt.timedelta(days=1))
     rows = [
-        {**base, "case_no": f"MQ-B-{i:03d}", "accepted_at": NOW - dt.timedelta(days=i)}
+        {**base, "case_no": f"MQ-B-{i:03d}", "accepted_at": NOW - dt.timedelta(days=i, hours=2)}
         for i in range(1, 30)
     ]
     with engine.begin() as conn:
@@ -285,8 +269,6 @@ def test_concurrent_writers_on_the_same_day_and_cell(engine: Engine):
     with sessions() as s:
         world = make_world(s)
         ids = [make_case(s, world, case_no=f"MQ-C-{i:03d}").id for i in range(24)]
-        world_ids = (world.categories[0].id, world.community.id, world.cells[0].id)
-        staff = world.users["staff"].id
     errors: list[BaseException] = []
     barrier = threading.Barrier(4)
 
@@ -298,21 +280,7 @@ def test_concurrent_writers_on_the_same_day_and_cell(engine: Engine):
                     case = s.get(Case, case_id)
                     case.status = CaseStatus.RESOLVED.value
                     case.finished_at = NOW
-                    s.add(
-                        Case(
-                            case_no=f"MQ-N-{k}-{i}",
-                            channel="hotline",
-                            category_id=world_ids[0],
-                            handling_type="immediate",
-                            status="accepted",
-                            community_id=world_ids[1],
-                            grid_cell_id=world_ids[2],
-                            description="同日同网格",
-                            first_handler_id=staff,
-                            accepted_at=NOW - dt.timedelta(days=1),
-                            updated_at=NOW,
-                        )
-                    )
+                    s.add(Case(**case_values(world, case_no=f"MQ-N-{k}-{i}", accepted_at=NOW)))
                     s.commit()
         except BaseException as exc:  # reported below with the others
             errors.append(exc)
