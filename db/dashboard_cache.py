@@ -83,6 +83,22 @@ def data_fingerprint(session: Session) -> Fingerprint:
     return (session.get_bind().url.render_as_string(hide_password=True), *row)
 
 
+def territory_fingerprint(session: Session) -> Fingerprint:
+    """The database and the highest id of the tables behind visits, coverage and assistance.
+
+    Figures keyed by this survive case writes (which append cases and events only).
+    """
+    row = session.execute(
+        select(
+            select(func.max(Visit.id)).scalar_subquery(),
+            select(func.max(Assistance.id)).scalar_subquery(),
+            select(func.max(Household.id)).scalar_subquery(),
+            select(func.max(GridCell.id)).scalar_subquery(),
+        )
+    ).one()
+    return (session.get_bind().url.render_as_string(hide_password=True), *row)
+
+
 def cached(
     key: Hashable,
     compute: Callable[[], tuple[T, dt.datetime | None]],

@@ -29,7 +29,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from db.dashboard_cache import cached, clear_dashboard_cache, data_fingerprint
+from db.dashboard_cache import (
+    cached,
+    clear_dashboard_cache,
+    data_fingerprint,
+    territory_fingerprint,
+)
 from db.kpi_queries import (
     _CLOCK_RUNNING,
     _COUNTS_FOR_RESOLUTION,
@@ -37,6 +42,7 @@ from db.kpi_queries import (
     _RESOLVED,
     KpiSnapshot,
     Scope,
+    TerritoryFigures,
     _case_scope,
     _count_if,
     _day_scope,
@@ -48,6 +54,7 @@ from db.kpi_queries import (
     _territory_only,
     kpi_snapshot,
     rollups_cover,
+    territory_figures,
     visited_households_by_cell,
 )
 from db.models import (
@@ -690,13 +697,36 @@ def _cell_sums_scan(
     return dict(sums)
 
 
+CellCoverage = tuple[dict[int, int], dict[int, int]]
+"""Per grid cell: its households, and those visited in the period."""
+
+
+def cell_coverage(session: Session, *, period: Period, scope: Scope) -> CellCoverage:
+    """Households and visited households per grid cell of the scope's territory (走访覆盖率)."""
+    households = dict(
+        session.execute(
+            select(Household.grid_cell_id, func.count())
+            .where(*_territory(Household.grid_cell_id, scope))
+            .group_by(Household.grid_cell_id)
+        ).all()
+    )
+    return households, visited_households_by_cell(session, period=period, scope=scope)
+
+
 def cell_figures(
-    session: Session, *, period: Period, now: dt.datetime, scope: Scope, use_rollups: bool = True
+    session: Session,
+    *,
+    period: Period,
+    now: dt.datetime,
+    scope: Scope,
+    use_rollups: bool = True,
+    coverage: CellCoverage | None = None,
 ) -> list[CellFigures]:
     """Per grid cell in scope: 受理件数, 解决率, 在办, 逾期 (at ``now``), 走访覆盖率, 帮扶人次.
 
     Case figures honour every field of the scope; visits, households and assistance are
-    narrowed by territory only, as in ``kpi_snapshot``.
+    narrowed by territory only, as in ``kpi_snapshot``. ``coverage``: ``cell_coverage`` when
+    the caller already has it.
     """
     cells = session.execute(
         select(GridCell.id, GridCell.code, GridCell.name, Community.name)
@@ -708,14 +738,7 @@ def cell_figures(
     sums = (_cell_sums_rollup if by_rollup else _cell_sums_scan)(
         session, period=period, now=now, scope=scope
     )
-    households = dict(
-        session.execute(
-            select(Household.grid_cell_id, func.count())
-            .where(*_territory(Household.grid_cell_id, scope))
-            .group_by(Household.grid_cell_id)
-        ).all()
-    )
-    visited = visited_households_by_cell(session, period=period, scope=scope)
+    households, visited = coverage or cell_coverage(session, period=period, scope=scope)
     result = []
     for cid, code, name, community in cells:
         found = sums.get(cid, {})
@@ -800,7 +823,7 @@ def overdue_cases(
     """逾期: open cases with the clock running past their deadline, longest overdue first.
 
     One query per clock-running state, each reading the first ``limit`` entries of
-    ``ix_cases_status_deadline`` in order, merged here: an ``IN`` over the states would fetch
+    ``ix_cases_status_deadline_id`` in order, merged here: an ``IN`` over the states would fetch
     and sort every overdue case (some 100,000 at 1,000,000 cases).
     """
     rows = []
@@ -1148,18 +1171,40 @@ def _now_valid_until(session: Session, now: dt.datetime, scope: Scope) -> dt.dat
 def live_view(
     session: Session, *, period: Period, now: dt.datetime, scope: Scope = EVERYWHERE
 ) -> LiveView:
-    """The live part of the dashboard (tiles of this and the previous period, cells, map)."""
+    """The live part of the dashboard (tiles of this and the previous period, cells, map).
+
+    The figures of visits, coverage and assistance are cached apart under a fingerprint of
+    their own tables: a case saved elsewhere recomputes the case figures only.
+    """
     fingerprint = data_fingerprint(session)
+    by_territory = territory_fingerprint(session)
+
+    def territory(p: Period) -> TerritoryFigures:
+        return cached(
+            ("territory", p, scope),
+            lambda: (territory_figures(session, period=p, scope=scope), None),
+            fingerprint=by_territory,
+        )
 
     def compute() -> tuple[LiveView, dt.datetime | None]:
         valid_until = _now_valid_until(session, now, scope)
+        previous = period.previous()
+        coverage = cached(
+            ("cell-coverage", period, scope),
+            lambda: (cell_coverage(session, period=period, scope=scope), None),
+            fingerprint=by_territory,
+        )
         view = LiveView(
             period=period,
             now=now,
             scope=scope,
-            current=kpi_snapshot(session, period=period, now=now, scope=scope),
-            previous=kpi_snapshot(session, period=period.previous(), now=now, scope=scope),
-            cells=cell_figures(session, period=period, now=now, scope=scope),
+            current=kpi_snapshot(
+                session, period=period, now=now, scope=scope, territory=territory(period)
+            ),
+            previous=kpi_snapshot(
+                session, period=previous, now=now, scope=scope, territory=territory(previous)
+            ),
+            cells=cell_figures(session, period=period, now=now, scope=scope, coverage=coverage),
             geojson=grid_geojson(session, scope=scope),
             service_points=service_points(session, scope=scope),
             open_cases=open_case_count(session, scope=scope),

@@ -373,6 +373,32 @@ def household_count(session: Session, scope: Scope = Scope()) -> int:
     return _int(session.scalar(_households_stmt(scope)))
 
 
+@dataclass(frozen=True)
+class TerritoryFigures:
+    """The figures that depend only on visits, households and assistance (no case)."""
+
+    visits: int
+    visit_persons: int
+    visit_coverage: Ratio
+    assistance_persons: int
+
+
+def territory_figures(
+    session: Session, *, period: Period, scope: Scope = Scope(), use_rollups: bool = True
+) -> TerritoryFigures:
+    """走访次数, 走访人次, 走访覆盖率 and 帮扶人次 of the scope's territory in the period."""
+    statements = (_visits_rollup, _assistance_rollup)
+    if not (use_rollups and _whole_days(period)):
+        statements = (_visits_stmt, _assistance_stmt)
+    vis = session.execute(statements[0](period, scope)).one()
+    return TerritoryFigures(
+        visits=_int(vis.visits),
+        visit_persons=_int(vis.persons),
+        visit_coverage=Ratio(_int(vis.households_visited), _int(vis.households)),
+        assistance_persons=_int(session.scalar(statements[1](period, scope))),
+    )
+
+
 def kpi_snapshot(
     session: Session,
     *,
@@ -380,8 +406,13 @@ def kpi_snapshot(
     now: dt.datetime,
     scope: Scope = Scope(),
     use_rollups: bool = True,
+    territory: TerritoryFigures | None = None,
 ) -> KpiSnapshot:
-    """Every KPI for ``period`` and ``scope``; 逾期件数 is taken at ``now``."""
+    """Every KPI for ``period`` and ``scope``; 逾期件数 is taken at ``now``.
+
+    ``territory``: the visit and assistance figures when the caller already has them (the
+    dashboard caches them apart, since a case write does not change them).
+    """
     if use_rollups and rollups_cover(period, scope):
         acc = session.execute(_accepted_rollup(period, scope)).one()
         fin = session.execute(_finished_rollup(period, scope)).one()
@@ -391,22 +422,19 @@ def kpi_snapshot(
         fin = session.execute(_finished_stmt(period, scope)).one()
         fol = session.execute(_followed_up_stmt(period, scope)).one()
     overdue = overdue_count(session, now=now, scope=scope, use_rollups=use_rollups)
-    territory = (_visits_rollup, _assistance_rollup)
-    if not (use_rollups and _whole_days(period)):
-        territory = (_visits_stmt, _assistance_stmt)
-    vis = session.execute(territory[0](period, scope)).one()
-    helped = _int(session.scalar(territory[1](period, scope)))
+    if territory is None:
+        territory = territory_figures(session, period=period, scope=scope, use_rollups=use_rollups)
     with_days = _int(fin.with_days)
     return KpiSnapshot(
-        visits=_int(vis.visits),
-        visit_persons=_int(vis.persons),
-        visit_coverage=Ratio(_int(vis.households_visited), _int(vis.households)),
+        visits=territory.visits,
+        visit_persons=territory.visit_persons,
+        visit_coverage=territory.visit_coverage,
         accepted=_int(acc.accepted),
         resolution=Ratio(_int(acc.resolved), _int(acc.resolution_base)),
         on_time=Ratio(_int(fin.on_time), _int(fin.finished)),
         response=Ratio(_int(acc.responded), _int(acc.accepted)),
         satisfaction=Ratio(_int(fol.satisfied), _int(fol.answered)),
-        assistance_persons=helped,
+        assistance_persons=territory.assistance_persons,
         overdue=overdue,
         mean_handling_days=_int(fin.days) / with_days if with_days else None,
         repeat=Ratio(_int(acc.repeats), _int(acc.accepted)),

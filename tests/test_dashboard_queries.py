@@ -614,6 +614,37 @@ def test_cache_hits_until_a_row_is_appended(session):
     assert fresh.current.accepted == first.current.accepted + 1
 
 
+def test_a_case_write_keeps_the_visit_figures_and_a_visit_recomputes_them(session):
+    world = _hand_world(session)
+    first = dq.live_view(session, period=NOV, now=NOW, scope=Scope())
+    make_case(session, world, case_no="MQ-T-NEW2", accepted_at=T("2026-11-19 09:00"))
+    before = cache_stats()
+    after_case = dq.live_view(session, period=NOV, now=NOW, scope=Scope())
+    stats = cache_stats()
+    # The live view is recomputed; its visit figures (two periods, cells) come from the cache.
+    assert (stats["misses"] - before["misses"], stats["hits"] - before["hits"]) == (1, 3)
+    assert after_case.current.accepted == first.current.accepted + 1
+    assert after_case.current.visits == first.current.visits
+    household = session.scalar(select(Household).order_by(Household.id))
+    session.add(
+        Visit(
+            grid_cell_id=household.grid_cell_id,
+            household_id=household.id,
+            visited_at=T("2026-11-19 15:00"),
+            visitors="网格员甲",
+            people_met=2,
+        )
+    )
+    session.commit()
+    after_visit = dq.live_view(session, period=NOV, now=NOW, scope=Scope())
+    assert after_visit.current.visits == first.current.visits + 1
+    assert after_visit.current.visit_persons == first.current.visit_persons + 2
+    cell = next(c for c in after_visit.cells if c.cell_id == household.grid_cell_id)
+    assert cell.visits == next(
+        c.visits + 1 for c in first.cells if c.cell_id == household.grid_cell_id
+    )
+
+
 def test_cache_sees_an_update_that_appends_an_event(session):
     world = _hand_world(session)
     first = dq.live_view(session, period=NOV, now=NOW, scope=Scope())

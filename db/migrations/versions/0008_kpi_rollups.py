@@ -7,7 +7,7 @@ Create Date: 2026-11-22 16:40:00
 The first dashboard rerun after any write recomputed every aggregate over the cases: 12–15 s
 at 1,000,000 cases on SQLite (bench/bench_dashboard.py). These two tables hold the same sums
 per day, kept exact in each writing transaction (with visits and assistance); the upgrade
-fills them from the records. Also an index for the dashboard's 已上报 list.
+fills them from the records. Also indexes for the dashboard's 已上报 and 逾期 lists.
 """
 
 from __future__ import annotations
@@ -61,12 +61,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", "community_id", "dimension", "group_key"),
     )
     op.create_index("ix_cases_status_accepted", "cases", ["status", "accepted_at"])
+    op.create_index("ix_cases_status_deadline_id", "cases", ["status", "deadline_at", "id"])
+    op.drop_index("ix_cases_status_deadline", table_name="cases")
     from db.rollups import rebuild
 
     rebuild(op.get_bind())
 
 
 def downgrade() -> None:
+    op.create_index("ix_cases_status_deadline", "cases", ["status", "deadline_at"])
+    op.drop_index("ix_cases_status_deadline_id", table_name="cases")
     op.drop_index("ix_cases_status_accepted", table_name="cases")
     op.drop_table("kpi_day_groups")
     op.drop_table("kpi_open_days")
