@@ -68,6 +68,7 @@ from db.models import (
     KpiDay,
     KpiDayGroup,
     KpiOpenDay,
+    KpiReception,
     Person,
     ReceptionConcern,
     ReceptionSession,
@@ -853,13 +854,14 @@ def escalated_cases(
 
 
 def reception_figures(
-    session: Session, *, period: Period, now: dt.datetime, scope: Scope
+    session: Session, *, period: Period, now: dt.datetime, scope: Scope, use_rollups: bool = True
 ) -> ReceptionFigures:
     """接待日 sessions held in the period (up to today) and their cases' outcomes.
 
     Sessions are narrowed by 社区 (a grid cell's scope: the cell's 社区); their cases by every
     field of the scope. 解决率 has the predicates of the tiles. Two grouped queries: the
-    sessions, and ``COUNT``/``SUM(CASE …)`` of their cases per session.
+    sessions, and their cases' outcomes per session (from ``kpi_reception`` for a territory
+    scope, else ``COUNT``/``SUM(CASE …)`` over the cases).
     """
     tomorrow = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time())
     held = [
@@ -879,9 +881,21 @@ def reception_figures(
         .where(*held)
         .order_by(ReceptionSession.held_at.desc(), ReceptionSession.id.desc())
     ).all()
-    outcomes = {
-        sid: (_int(n), _int(open_n), _int(base), _int(resolved))
-        for sid, n, open_n, base, resolved in session.execute(
+    if use_rollups and _territory_only(scope):
+        outcome_rows = session.execute(
+            select(
+                KpiReception.session_id,
+                func.sum(KpiReception.cases),
+                func.sum(KpiReception.open_cases),
+                func.sum(KpiReception.resolution_base),
+                func.sum(KpiReception.resolved),
+            )
+            .join(ReceptionSession, ReceptionSession.id == KpiReception.session_id)
+            .where(*held, *_day_scope(scope, KpiReception))
+            .group_by(KpiReception.session_id)
+        )
+    else:
+        outcome_rows = session.execute(
             select(
                 ReceptionConcern.session_id,
                 func.count(),
@@ -894,6 +908,9 @@ def reception_figures(
             .where(*held, *_case_scope(scope))
             .group_by(ReceptionConcern.session_id)
         )
+    outcomes = {
+        sid: (_int(n), _int(open_n), _int(base), _int(resolved))
+        for sid, n, open_n, base, resolved in outcome_rows
     }
     rows = []
     for sid, held_at, community_name, place in sessions:

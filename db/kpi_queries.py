@@ -258,10 +258,8 @@ def rollups_cover(period: Period, scope: Scope) -> bool:
     return _whole_days(period) and _territory_only(scope)
 
 
-def _day_scope(
-    scope: Scope, rollup: type[KpiDay] | type[KpiOpenDay] = KpiDay
-) -> list[ColumnElement[bool]]:
-    """Filters on a rollup table (``kpi_days`` or ``kpi_open_days``) for the scope's territory."""
+def _day_scope(scope: Scope, rollup: Any = KpiDay) -> list[ColumnElement[bool]]:
+    """Filters on a rollup table (``kpi_days``, ``kpi_open_days`` …) for the scope's territory."""
     filters: list[ColumnElement[bool]] = []
     if scope.community_id is not None:
         filters.append(rollup.community_id == scope.community_id)

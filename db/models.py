@@ -580,6 +580,19 @@ class KpiOpenDay(Base):
     """Of those, the ones whose clock runs (not paused): overdue once the deadline passes."""
 
 
+class KpiReception(Base):
+    """The cases raised at one 接待日 session in one grid cell, and how they stand now."""
+
+    __tablename__ = "kpi_reception"
+    session_id: Mapped[int] = mapped_column(ForeignKey("reception_sessions.id"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    open_cases: Mapped[int] = mapped_column(Integer, default=0)
+    resolution_base: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+
+
 NO_DEADLINE = dt.date(9999, 12, 31)
 """``kpi_open_days.deadline_day`` of open cases that have no deadline."""
 

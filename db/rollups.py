@@ -60,6 +60,8 @@ from db.models import (
     KpiDay,
     KpiDayGroup,
     KpiOpenDay,
+    KpiReception,
+    ReceptionConcern,
     Visit,
 )
 from domain.workflow import ANSWERED_FOLLOW_UPS, SATISFIED_ANSWERS, Level
@@ -104,7 +106,11 @@ OPEN = _Rollup(
     ("deadline_day", "community_id", "grid_cell_id"),
     drop_zero_rows=True,
 )
-ROLLUPS = (DAYS, GROUPS, OPEN)
+RECEPTION = _Rollup(
+    KpiReception.__table__,  # type: ignore[arg-type]
+    ("session_id", "community_id", "grid_cell_id"),
+)
+ROLLUPS = (DAYS, GROUPS, OPEN, RECEPTION)
 
 Key = tuple[Any, ...]
 Counts = dict[Key, list[int]]
@@ -148,7 +154,7 @@ def _as_date(value: Any) -> dt.date:
 
 def _case_contributions(where: Where) -> list[Contribution]:
     """A case counts on its acceptance, finishing and follow-up days, in one group of each
-    breakdown, and while open under its deadline day."""
+    breakdown, while open under its deadline day, and under its 接待日 session if it has one."""
 
     def on(moment: Any, *values: ColumnElement[Any], only: Where = ()) -> Select[Any]:
         day = _day(moment)
@@ -216,6 +222,24 @@ def _case_contributions(where: Where) -> list[Contribution]:
             .group_by(deadline_day, Case.community_id, Case.grid_cell_id),
         ),
     ]
+    found.append(
+        Contribution(
+            RECEPTION,
+            ("cases", "open_cases", "resolution_base", "resolved"),
+            select(
+                ReceptionConcern.session_id,
+                Case.community_id,
+                Case.grid_cell_id,
+                func.count(),
+                _flag(_OPEN),
+                _flag(_COUNTS_FOR_RESOLUTION),
+                _flag(_RESOLVED),
+            )
+            .join(ReceptionConcern, ReceptionConcern.case_id == Case.id)
+            .where(*where)
+            .group_by(ReceptionConcern.session_id, Case.community_id, Case.grid_cell_id),
+        )
+    )
     accepted_day = _day(Case.accepted_at)
     for dimension, key, only in (
         ("category", Case.category_id, ()),
@@ -468,6 +492,11 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
                     select(source.model.__table__.c.id).where(cell_of == obj.id)  # type: ignore[attr-defined]
                 )
                 stored[source].extend(ids)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        # A case linked to (or unlinked from) a 接待日 session moves in kpi_reception; a case
+        # that is new in this flush has no id yet and is counted with the new cases.
+        if isinstance(obj, ReceptionConcern) and obj.case_id is not None:
+            stored[_SOURCE_OF[Case]].append(obj.case_id)
     new = [obj for obj in session.new if type(obj) in _SOURCE_OF]
     if not stored and not new:
         return

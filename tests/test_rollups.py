@@ -22,7 +22,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from db import dashboard_queries as dq
 from db.kpi_queries import Scope, kpi_snapshot, overdue_count
-from db.models import Assistance, Case, GridCell, KpiDay, KpiDayGroup, Visit
+from db.models import (
+    Assistance,
+    Case,
+    GridCell,
+    KpiDay,
+    KpiDayGroup,
+    ReceptionConcern,
+    ReceptionSession,
+    Visit,
+)
 from db.rollups import drift, rebuild, record_new_cases
 from domain.workflow import CaseStatus, Channel, HandlingType, Level, Satisfaction
 from tests.conftest import assert_rollups_exact
@@ -75,6 +84,9 @@ def _mutate(session: Session, world: World, rng: random.Random, rounds: int = 12
             else:
                 case.resolved_level = rng.choice([*[lv.value for lv in Level], None])
         for case in rng.sample(cases, 2):
+            concern = session.get(ReceptionConcern, case.id)
+            if concern is not None:
+                session.delete(concern)
             session.delete(case)
         visits = session.scalars(select(Visit)).all()
         for visit in rng.sample(visits, 5):
@@ -90,9 +102,47 @@ def _mutate(session: Session, world: World, rng: random.Random, rounds: int = 12
             session.commit()
 
 
+def _reception_days(session: Session, world: World, rng: random.Random) -> None:
+    """接待日 sessions in both 社区 with some of the cases raised there (linked by the ORM)."""
+    communities = sorted({c.community_id for c in session.scalars(select(GridCell))})
+    sessions = []
+    for k, day in enumerate(("2026-03-20", "2026-09-05", "2026-11-03", "2026-11-17")):
+        reception = ReceptionSession(
+            community_id=communities[k % 2],
+            held_at=T(f"{day} 08:30"),
+            place="党群服务中心",
+            created_at=T(f"{day} 08:00"),
+        )
+        session.add(reception)
+        sessions.append(reception)
+    session.flush()
+    for case_id in rng.sample(session.scalars(select(Case.id)).all(), 40):
+        session.add(ReceptionConcern(case_id=case_id, session_id=rng.choice(sessions).id))
+    session.commit()
+
+
+def _relink(session: Session, rng: random.Random) -> None:
+    """Unlink some concerns, move others to another session, link new cases."""
+    concerns = session.scalars(select(ReceptionConcern)).all()
+    session_ids = session.scalars(select(ReceptionSession.id)).all()
+    for concern in rng.sample(concerns, 4):
+        session.delete(concern)
+    for concern in rng.sample(concerns, 4):
+        if concern not in session.deleted:
+            concern.session_id = rng.choice(session_ids)
+    linked = set(session.scalars(select(ReceptionConcern.case_id)))
+    free = [cid for cid in session.scalars(select(Case.id)) if cid not in linked]
+    for case_id in rng.sample(free, 5):
+        session.add(ReceptionConcern(case_id=case_id, session_id=rng.choice(session_ids)))
+    session.commit()
+
+
 def test_random_edits_keep_rollups_exact_and_equal_to_scans(session, engine):
     world = _random_world(session, seed=7, cases=160)
-    _mutate(session, world, random.Random(7))
+    rng = random.Random(7)
+    _reception_days(session, world, rng)
+    _mutate(session, world, rng)
+    _relink(session, rng)
     now = NOW + dt.timedelta(hours=3, minutes=17)
     # Deadlines earlier today are counted from the cases, later ones are not overdue yet.
     for hours, cell in ((-2, 0), (-9, 1), (1, 1)):
@@ -123,17 +173,29 @@ def test_random_edits_keep_rollups_exact_and_equal_to_scans(session, engine):
         assert dq.open_case_count(session, scope=scope) == dq.open_case_count(
             session, scope=scope, use_rollups=False
         ), scope_name
+        for period_name, period in PERIODS.items():
+            assert dq.reception_figures(
+                session, period=period, now=now, scope=scope
+            ) == dq.reception_figures(
+                session, period=period, now=now, scope=scope, use_rollups=False
+            ), f"{period_name}/{scope_name}"
 
 
 def test_the_random_world_is_not_trivial(session):
     """The comparison above means something: the figures it compares are not all zero."""
     world = _random_world(session, seed=7, cases=160)
-    _mutate(session, world, random.Random(7))
+    rng = random.Random(7)
+    _reception_days(session, world, rng)
+    _mutate(session, world, rng)
+    _relink(session, rng)
     snap = kpi_snapshot(session, period=PERIODS["year"], now=NOW)
     assert snap.accepted > 50 and snap.visits > 50 and snap.assistance_persons > 50
     assert 0 < snap.resolution.numerator < snap.resolution.denominator
     assert snap.on_time.denominator > 10 and snap.satisfaction.denominator > 5
     assert overdue_count(session, now=NOW, scope=Scope()) > 0
+    reception = dq.reception_figures(session, period=PERIODS["year"], now=NOW, scope=Scope())
+    assert len(reception.sessions) == 4 and 20 < reception.cases < 45
+    assert 0 < reception.resolution.numerator < reception.resolution.denominator
 
 
 def test_a_cell_moved_to_another_community_takes_its_visits_and_assistance_along(session, engine):

@@ -52,6 +52,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("deadline_day", "community_id", "grid_cell_id"),
     )
     op.create_table(
+        "kpi_reception",
+        sa.Column(
+            "session_id", sa.Integer(), sa.ForeignKey("reception_sessions.id"), nullable=False
+        ),
+        sa.Column("community_id", sa.Integer(), sa.ForeignKey("communities.id"), nullable=False),
+        sa.Column("grid_cell_id", sa.Integer(), sa.ForeignKey("grid_cells.id"), nullable=False),
+        *_measures(["cases", "open_cases", "resolution_base", "resolved"]),
+        sa.PrimaryKeyConstraint("session_id", "community_id", "grid_cell_id"),
+    )
+    op.create_table(
         "kpi_day_groups",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("community_id", sa.Integer(), sa.ForeignKey("communities.id"), nullable=False),
@@ -74,6 +84,7 @@ def downgrade() -> None:
     op.drop_index("ix_cases_status_accepted", table_name="cases")
     op.drop_table("kpi_day_groups")
     op.drop_table("kpi_open_days")
+    op.drop_table("kpi_reception")
     op.drop_index("ix_kpi_days_cell_day", table_name="kpi_days")
     op.drop_index("ix_kpi_days_community_day", table_name="kpi_days")
     op.drop_table("kpi_days")
