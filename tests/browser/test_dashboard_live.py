@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import AppServer, login, shot, wait_idle
 
@@ -85,7 +86,7 @@ def test_clicking_a_grid_cell_opens_its_panel(live_server, page):
     assert "片长：" in panel_text
     shot(page, "dashboard-cell-panel")
     # The ranking and the tiles are still there beside the panel.
-    assert page.get_by_text("网格排名（按解决率）").count() == 1
+    expect(page.get_by_text("网格排名（按解决率）")).to_have_count(1)
     assert cid > 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import choose, login, shot, wait_idle
 
@@ -60,4 +61,5 @@ def test_reception_concern_reaches_the_ledger_with_channel_reception_day(app_ser
     page.get_by_role("link", name=f"打开案件 {case_no}").click()
     page.get_by_text(f"{case_no} · 已受理").wait_for()
     wait_idle(page)
-    assert page.get_by_role("cell", name="接待日", exact=True).count() == 1
+    # The case's facts table is drawn after its header: wait for it instead of counting at once.
+    expect(page.get_by_role("cell", name="接待日", exact=True)).to_have_count(1, timeout=15_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login, shot, wait_idle
 
@@ -15,10 +16,9 @@ def test_login_page_lists_demo_accounts(app_server, page):
     page.goto(app_server.url + "/")
     page.get_by_label("用户名").wait_for()
     wait_idle(page)
-    text = page.inner_text("body")
-    for username in ("admin", "secretary", "staff", "gridworker", "viewer"):
-        assert username in text
-    assert "minqing-demo" in text
+    body = page.locator("body")  # the demo panel is drawn beside the form: wait for it
+    for username in ("admin", "secretary", "staff", "gridworker", "viewer", "minqing-demo"):
+        expect(body).to_contain_text(username)
     shot(page, "login-page")
 
 
@@ -26,7 +26,7 @@ def test_secretary_sees_headline_kpis(app_server, page):
     login(page, app_server.url, "secretary")
     page.get_by_text("走访次数").first.wait_for()
     metrics = page.locator('[data-testid="stMetric"]')
-    assert metrics.count() == 3
+    expect(metrics).to_have_count(3)
     labels = [
         metrics.nth(i).locator('[data-testid="stMetricLabel"]').inner_text() for i in range(3)
     ]
