@@ -5,6 +5,7 @@ feedback and follow-up on the case page → the timeline shows every step with w
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -23,6 +24,22 @@ def act(page, action: str, **texts: str) -> None:
     page.get_by_role("button", name=f"确认{action}").click()
     page.get_by_text(f"已完成「{action}」。").wait_for()
     wait_idle(page)
+
+
+def timeline_rows(page, *, events: int, timeout: float = 20.0) -> list[list[str]]:
+    """The timeline's rows once it shows ``events`` full rows (it is drawn after the header)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        table = page.locator('[data-testid="stTable"]').last
+        rows = [
+            [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+            for row in table.locator("tbody tr").all()
+        ]
+        if len(rows) == events and all(len(row) == 6 for row in rows):
+            return rows
+        if time.monotonic() > deadline:
+            return rows  # the assertions below say what was there
+        page.wait_for_timeout(250)
 
 
 def test_clerk_takes_a_case_from_intake_to_follow_up(app_server, page):
@@ -67,11 +84,7 @@ def test_clerk_takes_a_case_from_intake_to_follow_up(app_server, page):
     page.get_by_text(f"{case_no} · 已回访").wait_for()
     shot(page, "case-flow-3-case")
 
-    table = page.locator('[data-testid="stTable"]').last
-    rows = [
-        [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
-        for row in table.locator("tbody tr").all()
-    ]
+    rows = timeline_rows(page, events=5)
     # columns: 时间, 操作人, 操作, 状态, 说明, 详情
     assert [row[2] for row in rows] == ["受理", "开始办理", "办结", "反馈居民", "回访"], rows
     assert {row[1] for row in rows} == {STAFF_NAME}
