@@ -87,6 +87,7 @@ __all__ = [
     "case_number",
     "category_choices",
     "deadline_preview",
+    "draft_reference_errors",
     "ensure_counter_row",
     "find_case_id",
     "reopened_deadline",
@@ -348,18 +349,15 @@ def add_accepted_case(
     return case
 
 
-def accept_case(
-    session: Session,
-    *,
-    draft: CaseDraft,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-) -> Case:
-    """受理: validate the draft, number it gap-free, set its clocks and append the accept event."""
-    if not can_open(actor.role, PageKey.INTAKE):
-        raise PermissionDenied("您的角色不能登记民情")
-    errors = validate_case(draft, now)
+def draft_reference_errors(
+    session: Session, draft: CaseDraft, actor: Actor
+) -> tuple[GridCell | None, dict[str, str]]:
+    """The draft's grid cell, and what is wrong with the rows it names (field → Chinese message).
+
+    The cell must exist and be one the actor may enter cases in, the category must exist and
+    be active, the assignee must be a user who can take cases.
+    """
+    errors: dict[str, str] = {}
     cell = session.get(GridCell, draft.grid_cell_id) if draft.grid_cell_id is not None else None
     if draft.grid_cell_id is not None and cell is None:
         errors["grid_cell_id"] = "所选网格不存在"
@@ -372,6 +370,23 @@ def accept_case(
     assignee_message = _assignee_error(session, draft.assignee_id)
     if assignee_message:
         errors["assignee_id"] = assignee_message
+    return cell, errors
+
+
+def accept_case(
+    session: Session,
+    *,
+    draft: CaseDraft,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+) -> Case:
+    """受理: validate the draft, number it gap-free, set its clocks and append the accept event."""
+    if not can_open(actor.role, PageKey.INTAKE):
+        raise PermissionDenied("您的角色不能登记民情")
+    errors = validate_case(draft, now)
+    cell, found = draft_reference_errors(session, draft, actor)
+    errors.update(found)
     repeat_of: Case | None = None
     if draft.repeat_of_id is not None:
         repeat_of = session.get(Case, draft.repeat_of_id)

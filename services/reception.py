@@ -19,7 +19,6 @@ from db.models import (
     Case,
     Category,
     Community,
-    GridCell,
     Person,
     ReceptionConcern,
     ReceptionDeputy,
@@ -41,8 +40,8 @@ from domain.workflow import (
 from services.cases import (
     PermissionDenied,
     ValidationFailed,
-    _assignee_error,
     add_accepted_case,
+    draft_reference_errors,
     ensure_counter_row,
 )
 
@@ -220,20 +219,13 @@ def record_concern(
         errors["session_id"] = "请选择接待日"
     elif reception.held_at.date() > now.date():
         errors["session_id"] = "该接待日尚未到，不能登记诉求"
-    cell = session.get(GridCell, concern.grid_cell_id) if concern.grid_cell_id is not None else None
-    if concern.grid_cell_id is not None and cell is None:
-        errors["grid_cell_id"] = "所选网格不存在"
-    elif cell is not None and not actor.sees_cell(cell.id):
-        errors["grid_cell_id"] = "只能登记您负责网格内的民情"
-    elif cell is not None and reception is not None and cell.community_id != reception.community_id:
+    cell, found = draft_reference_errors(session, draft, actor)
+    errors.update(found)
+    elsewhere = (
+        cell is not None and reception is not None and cell.community_id != reception.community_id
+    )
+    if elsewhere and "grid_cell_id" not in found:
         errors["grid_cell_id"] = "所选网格不属于接待日所在社区"
-    if concern.category_id is not None:
-        category = session.get(Category, concern.category_id)
-        if category is None or not category.is_active:
-            errors["category_id"] = "所选类别不存在或已停用"
-    message = _assignee_error(session, concern.assignee_id)
-    if message:
-        errors["assignee_id"] = message
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
