@@ -47,6 +47,7 @@ from db.kpi_queries import (
     _count_if,
     _day_scope,
     _days_of,
+    _due_today,
     _in_period,
     _int,
     _sum,
@@ -634,15 +635,9 @@ def _cell_sums_rollup(
         .group_by(KpiOpenDay.grid_cell_id)
     ):
         sums[cid].update(open=_int(open_n), overdue=_int(late))
-    midnight = dt.datetime.combine(now.date(), dt.time())
     for cid, late_today in session.execute(
         select(Case.grid_cell_id, func.count())
-        .where(
-            _CLOCK_RUNNING,
-            Case.deadline_at >= midnight,
-            Case.deadline_at < now,
-            *_case_scope(scope, by_time=True),
-        )
+        .where(*_due_today(now, scope))
         .group_by(Case.grid_cell_id)
     ):
         sums[cid]["overdue"] += _int(late_today)

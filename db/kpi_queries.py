@@ -318,6 +318,20 @@ def _assistance_rollup(period: Period, scope: Scope) -> Select[Any]:
     return select(_sum(KpiDay.assistance_persons)).where(*_days_of(period), *_day_scope(scope))
 
 
+def _due_today(now: dt.datetime, scope: Scope) -> list[ColumnElement[bool]]:
+    """Open cases, clock running, whose deadline passed today before ``now``.
+
+    ``kpi_open_days`` counts whole deadline days; these few are read from ``cases``.
+    """
+    midnight = dt.datetime.combine(now.date(), dt.time())
+    return [
+        _CLOCK_RUNNING,
+        Case.deadline_at >= midnight,
+        Case.deadline_at < now,
+        *_case_scope(scope, by_time=True),
+    ]
+
+
 def overdue_count(
     session: Session, *, now: dt.datetime, scope: Scope, use_rollups: bool = True
 ) -> int:
@@ -328,7 +342,6 @@ def overdue_count(
     """
     if not (use_rollups and _territory_only(scope)):
         return _int(session.scalar(_overdue_stmt(now, scope)))
-    midnight = dt.datetime.combine(now.date(), dt.time())
     past_days = _int(
         session.scalar(
             select(_sum(KpiOpenDay.clock_running)).where(
@@ -336,18 +349,7 @@ def overdue_count(
             )
         )
     )
-    today = _int(
-        session.scalar(
-            select(func.count())
-            .select_from(Case)
-            .where(
-                _CLOCK_RUNNING,
-                Case.deadline_at >= midnight,
-                Case.deadline_at < now,
-                *_case_scope(scope, by_time=True),
-            )
-        )
-    )
+    today = _int(session.scalar(select(func.count()).where(*_due_today(now, scope))))
     return past_days + today
 
 
