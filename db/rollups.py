@@ -17,8 +17,9 @@ anything is added.
 **Every write path.** ORM writes (every service) go through the ``before_flush`` /
 ``after_flush`` hook registered below on all sessions (``import db`` registers it). Bulk
 inserts and deletes that bypass the ORM call ``record_new_cases`` (ledger import),
-``forget_cases`` (bench clean-up) or ``rebuild`` (demo generator) themselves. ``drift`` compares the rollups with a fresh computation: the test suite
-checks it after every test, and ``python -m db.check_rollups --url …`` on a live database.
+``forget_cases`` (bench clean-up) or ``rebuild`` (demo generator) themselves. ``drift``
+compares the rollups with a fresh computation: the test suite checks it after every test that
+uses a database fixture, and ``python -m db.check_rollups --url …`` on a live database.
 """
 
 from __future__ import annotations
