@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from config import ConfigError
+from config import ConfigError, use_local_timezone
 from domain.roles import PageKey, Role, can_open
 from services.users import must_change_password, needs_first_admin
 from ui.account_pages import change_password_page, first_admin_page
@@ -18,6 +18,7 @@ from ui.auth import after_login, build_authenticator, login_page, logout_button
 from ui.context import current_actor, get_engine, get_sessions, get_settings
 from ui.navigation import PAGES
 
+use_local_timezone()  # Streamlit's own "now"/"today" defaults follow the 社区's clock
 st.set_page_config(page_title="民情流水线", page_icon="🏘️", layout="wide")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,18 @@ PLACEHOLDER_COOKIE_KEYS = frozenset(
 
 class ConfigError(RuntimeError):
     """Configuration that stops the app; the message is shown to the operator, in Chinese."""
+
+
+def use_local_timezone() -> None:
+    """Run this process on Asia/Shanghai time.
+
+    Every time the app stores comes from ``local_now``, but Streamlit fills a widget whose value
+    is missing with the *process's* "now" (``st.time_input``) or "today"; on a server clock
+    set to UTC that is eight hours off, and a clerk's 受理时间 after 16:00 UTC was refused as
+    "in the future". The process's clock now agrees with ``local_now``.
+    """
+    os.environ["TZ"] = TIMEZONE.key
+    time.tzset()
 
 
 def local_now() -> dt.datetime:

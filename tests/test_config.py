@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 import pytest
 
 from config import DEFAULT_DATABASE_URL, ConfigError, load_settings
@@ -95,3 +98,18 @@ def test_the_demo_cookie_key_is_refused_outside_demo_mode():
     )
     with pytest.raises(ConfigError, match="占位值"):
         settings.validate()
+
+
+def test_the_process_clock_follows_the_communitys_timezone(monkeypatch):
+    """Streamlit's own "now" (an unset st.time_input) must agree with ``local_now``."""
+    from config import local_now, use_local_timezone
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        use_local_timezone()
+        assert time.strftime("%z") == "+0800"
+        assert abs(dt.datetime.now() - local_now()) < dt.timedelta(seconds=5)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import AppServer, login, shot, wait_idle
+from tests.browser.conftest import AppServer, choose, login, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -90,14 +90,6 @@ def test_clicking_a_grid_cell_opens_its_panel(live_server, page):
     assert cid > 0
 
 
-def _choose(page, label: str, option: str | None) -> None:
-    """Pick ``option`` (None: the first one) in the Streamlit selectbox labelled ``label``."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.locator("input").click()
-    options = page.get_by_role("option")
-    (options if option is None else options.filter(has_text=option)).first.click()
-
-
 def test_a_case_saved_elsewhere_appears_within_one_interval(live_server, browser):
     watcher_ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     clerk_ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
@@ -113,13 +105,15 @@ def test_a_case_saved_elsewhere_appears_within_one_interval(live_server, browser
         clerk.goto(f"{live_server.url}/intake")
         clerk.get_by_role("heading", name="民情受理").wait_for()
         wait_idle(clerk)
-        _choose(clerk, "来源渠道", "民情热线")
-        _choose(clerk, "类别", "环境卫生")
+        # conftest's choose waits for the app to settle and retries a click lost to a rerun.
+        choose(clerk, "来源渠道", "民情热线")
+        choose(clerk, "类别", "环境卫生")
         clerk.get_by_label("反映人姓名").fill("王大爷")
         clerk.get_by_label("联系电话").fill("13812345678")
-        _choose(clerk, "所属网格", None)
+        choose(clerk, "所属网格")
         clerk.get_by_label("诉求内容").fill("小区门口垃圾桶满了三天没人清运，气味很大")
-        _choose(clerk, "五件制类型", "即办件")
+        choose(clerk, "五件制类型", "即办件")
+        wait_idle(clerk)
         clerk.get_by_role("button", name="保存受理").click()
         clerk.get_by_text("已受理。").wait_for()
         saved_at = time.monotonic()
