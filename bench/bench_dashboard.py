@@ -45,10 +45,10 @@ from bench.bench_cases import context as bench_context
 from bench.bench_cases import draft as bench_draft
 from bench.bench_kpis import default_url, prepare
 from config import local_now
-from db import dashboard_queries as dq
 from db.dashboard_cache import cache_stats, clear_dashboard_cache
 from db.engine import make_engine, session_factory
-from db.kpi_queries import Scope, kpi_snapshot
+from db.queries import dashboard as dq
+from db.queries.kpis import Scope, kpi_snapshot
 from domain.kpis import Period
 from services.cases import accept_case
 

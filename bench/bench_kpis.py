@@ -3,7 +3,7 @@
 Builds (or reuses) a database under ``bench/out/`` with the demo generator (no events), then
 measures, for this month and for the last twelve months:
 
-(a) the app's ``db.kpi_queries.kpi_snapshot`` and ``headline_kpis``;
+(a) the app's ``db.queries.kpis.kpi_snapshot`` and ``headline_kpis``;
 (b) the baseline: ``SELECT status, COUNT(*) … GROUP BY status`` over the same cases;
 (c) loading the period's cases into pandas and computing the same accepted-side KPIs there.
 
@@ -192,7 +192,7 @@ def _measure_period(
     engine: Engine, label: str, period: Period, now: dt.datetime, community: int, reps: int
 ) -> list[tuple[str, str, float, float]]:
     """The five figures of one period."""
-    from db.kpi_queries import Scope, headline_kpis, kpi_snapshot
+    from db.queries.kpis import Scope, headline_kpis, kpi_snapshot
 
     sessions = session_factory(engine)
     baseline_sql = text(

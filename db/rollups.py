@@ -7,7 +7,7 @@ while there are some). A year of a 48-cell 街道 is some 18,000 + 33,000 rows, 
 number of cases.
 
 **One definition.** What a record adds to the rollup rows is given once, as grouped SQL over
-its table (``_SOURCES``), with the predicates of ``db.kpi_queries`` (解决率's base, resolved,
+its table (``_SOURCES``), with the predicates of ``db.queries.kpis`` (解决率's base, resolved,
 clock running …). ``rebuild`` runs it over every record; the write hook runs it over the
 records a flush touches, once before the flush (subtracted) and once after (added), and adds
 the difference to the rollup rows with an upsert in the same transaction. A transaction that
@@ -51,7 +51,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 
-from db.kpi_queries import _CLOCK_RUNNING, _COUNTS_FOR_RESOLUTION, _OPEN, _RESOLVED
 from db.models import (
     NO_DEADLINE,
     Assistance,
@@ -65,6 +64,7 @@ from db.models import (
     ReceptionConcern,
     Visit,
 )
+from db.queries import predicates as states
 from domain.workflow import ANSWERED_FOLLOW_UPS, SATISFIED_ANSWERS, Level
 
 ID_CHUNK = 500
@@ -102,7 +102,7 @@ GROUPS = _Rollup(
     KpiDayGroup.__table__,  # type: ignore[arg-type]
     ("day", "community_id", "dimension", "group_key"),
 )
-OPEN = _Rollup(
+OPEN_DAYS = _Rollup(
     KpiOpenDay.__table__,  # type: ignore[arg-type]
     ("deadline_day", "community_id", "grid_cell_id"),
     drop_zero_rows=True,
@@ -111,7 +111,7 @@ RECEPTION = _Rollup(
     KpiReception.__table__,  # type: ignore[arg-type]
     ("session_id", "community_id", "grid_cell_id"),
 )
-ROLLUPS = (DAYS, GROUPS, OPEN, RECEPTION)
+ROLLUPS = (DAYS, GROUPS, OPEN_DAYS, RECEPTION)
 
 Key = tuple[Any, ...]
 Counts = dict[Key, list[int]]
@@ -165,7 +165,7 @@ def _case_contributions(where: Where) -> list[Contribution]:
             .group_by(day, Case.community_id, Case.grid_cell_id)
         )
 
-    at_community = and_(_RESOLVED, Case.resolved_level == Level.COMMUNITY.value)
+    at_community = and_(states.RESOLVED, Case.resolved_level == Level.COMMUNITY.value)
     deadline_day = func.coalesce(_day(Case.deadline_at), literal(NO_DEADLINE, Date))
     found = [
         Contribution(
@@ -181,8 +181,8 @@ def _case_contributions(where: Where) -> list[Contribution]:
             on(
                 Case.accepted_at,
                 func.count(),
-                _flag(_COUNTS_FOR_RESOLUTION),
-                _flag(_RESOLVED),
+                _flag(states.COUNTS_FOR_RESOLUTION),
+                _flag(states.RESOLVED),
                 _flag(Case.first_response_at <= Case.response_due_at),
                 _flag(Case.is_repeat.is_(True)),
                 _flag(at_community),
@@ -210,16 +210,16 @@ def _case_contributions(where: Where) -> list[Contribution]:
             ),
         ),
         Contribution(
-            OPEN,
+            OPEN_DAYS,
             ("open_cases", "clock_running"),
             select(
                 deadline_day,
                 Case.community_id,
                 Case.grid_cell_id,
                 func.count(),
-                _flag(_CLOCK_RUNNING),
+                _flag(states.CLOCK_RUNNING),
             )
-            .where(_OPEN, *where)
+            .where(states.OPEN, *where)
             .group_by(deadline_day, Case.community_id, Case.grid_cell_id),
         ),
     ]
@@ -232,9 +232,9 @@ def _case_contributions(where: Where) -> list[Contribution]:
                 Case.community_id,
                 Case.grid_cell_id,
                 func.count(),
-                _flag(_OPEN),
-                _flag(_COUNTS_FOR_RESOLUTION),
-                _flag(_RESOLVED),
+                _flag(states.OPEN),
+                _flag(states.COUNTS_FOR_RESOLUTION),
+                _flag(states.RESOLVED),
             )
             .join(ReceptionConcern, ReceptionConcern.case_id == Case.id)
             .where(*where)
@@ -246,12 +246,12 @@ def _case_contributions(where: Where) -> list[Contribution]:
         ("category", Case.category_id, ()),
         ("channel", Case.channel, ()),
         ("handling", Case.handling_type, ()),
-        ("level", func.coalesce(Case.resolved_level, ""), (_RESOLVED,)),
+        ("level", func.coalesce(Case.resolved_level, ""), (states.RESOLVED,)),
     ):
         values: list[ColumnElement[Any]] = [func.count()]
         measures: tuple[str, ...] = ("resolved",)
         if dimension != "level":
-            values = [func.count(), _flag(_COUNTS_FOR_RESOLUTION), _flag(_RESOLVED)]
+            values = [func.count(), _flag(states.COUNTS_FOR_RESOLUTION), _flag(states.RESOLVED)]
             measures = ("accepted", "resolution_base", "resolved")
         stmt = (
             select(accepted_day, Case.community_id, literal_column(f"'{dimension}'"), key, *values)

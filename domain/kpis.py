@@ -1,6 +1,6 @@
 """Every KPI of the 民情 pipeline (DOMAIN.md §6), one documented function each.
 
-These are the reference definitions: the SQL in ``db/kpi_queries.py`` must give the same
+These are the reference definitions: the SQL in ``db/queries/kpis.py`` must give the same
 numbers, and a test compares the two on the same data. Each rate is returned as a
 ``Ratio`` so that a page can show the count beside the rate.
 """

@@ -1,6 +1,6 @@
 """书记看板: period and scope selectors, live KPI tiles and grid map, trends, breakdowns, lists.
 
-The page only draws: every figure comes from ``db.dashboard_queries`` through a
+The page only draws: every figure comes from ``db.queries.dashboard`` through a
 ``DashboardSource`` (the database, or figures held in memory for the bench's rendering
 floor). The tiles, map, ranking and the clicked cell's panel live in a fragment that reruns
 every ``settings.refresh_seconds``.
@@ -16,8 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from config import Settings, local_now
-from db import dashboard_queries as dq
-from db.kpi_queries import Scope
+from db.queries import dashboard as dq
+from db.queries.kpis import Scope
 from domain.kpis import Period
 from domain.roles import PageKey
 from ui import dashboard_charts as charts

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
-from db.dashboard_queries import case_link
+from db.queries.dashboard import case_link
 from domain.deliberation import DECIDING_STAGE, MeetingDraft
 from domain.roles import Actor, PageKey
 from domain.workflow import TransitionError

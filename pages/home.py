@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from config import local_now
-from db.kpi_queries import Scope, headline_kpis
+from db.queries.kpis import Scope, headline_kpis
 from domain.kpis import Period
 from domain.roles import PageKey
 from ui.context import get_sessions, require_page

@@ -2,7 +2,7 @@
 
 Reached by the viewer login, or ``?mode=present`` for a secretary/admin (``app.py``). The slide
 fragment re-checks the clock every second (``domain.slides``) and redraws only itself, so data
-refreshes without a page reload. Everything shown is anonymised (``db.present_queries``).
+refreshes without a page reload. Everything shown is anonymised (``db.queries.present``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
-from db.dashboard_queries import scope_choices
-from db.present_queries import Deck, present_deck
+from db.queries.dashboard import scope_choices
+from db.queries.present import Deck, present_deck
 from domain.roles import PageKey, Role
 from domain.slides import SLIDE_ORDER, SlideKind, SlideShow, deck_title, tick_seconds
 from ui.context import get_sessions, get_settings, require_page

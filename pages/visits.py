@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
-from db.dashboard_queries import case_link
+from db.queries.dashboard import case_link
 from domain.deadlines import ClockRules
 from domain.kpis import Period
 from domain.roles import Actor, PageKey

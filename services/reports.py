@@ -1,6 +1,6 @@
 """Reports a community hands upward: the 月报 (.xlsx with charts, PDF) and the 公示 notice (PDF).
 
-The KPI figures come from ``db.kpi_queries.kpi_snapshot`` (one definition of every KPI); this
+The KPI figures come from ``db.queries.kpis.kpi_snapshot`` (one definition of every KPI); this
 module only lays them out. The filtered ledger export is ``services.ledger.ledger_export``
 (not repeated here). The 公示 notice is anonymised: category, grid cell, what was done and how
 long it took — never names, phones or addresses; numbers typed into free text are masked by
@@ -24,8 +24,8 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.kpi_queries import KpiSnapshot, Scope, kpi_snapshot
 from db.models import Case, Category, Community, GridCell
+from db.queries.kpis import KpiSnapshot, Scope, kpi_snapshot
 from domain.anonymise import scrub_text
 from domain.kpis import Period, Ratio
 from domain.workflow import FINISHED_STATUSES

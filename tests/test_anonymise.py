@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from db.present_queries import NOTICE_FIELDS, Notice, present_deck, recent_notices
+from db.queries.present import NOTICE_FIELDS, Notice, present_deck, recent_notices
 from domain.anonymise import ADDRESS_MASK, ID_MASK, NUMBER_MASK, PHONE_MASK, mask_name, scrub_text
 from domain.slides import SLIDE_ORDER
 from tests.factories import NOW, make_case, make_world

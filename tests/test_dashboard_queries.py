@@ -14,9 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import dashboard_queries as dq
 from db.dashboard_cache import cache_stats, clear_dashboard_cache
-from db.kpi_queries import Scope, assistance_facts, case_facts, kpi_snapshot, visit_facts
 from db.models import (
     Assistance,
     Case,
@@ -31,6 +29,8 @@ from db.models import (
     ServicePoint,
     Visit,
 )
+from db.queries import dashboard as dq
+from db.queries.kpis import Scope, assistance_facts, case_facts, kpi_snapshot, visit_facts
 from domain import kpis
 from domain.deadlines import is_overdue
 from domain.kpis import Period, Ratio

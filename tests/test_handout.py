@@ -8,7 +8,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from db.present_queries import present_deck
+from db.queries.present import present_deck
 from domain.slides import SLIDE_ORDER
 from tests.factories import NOW
 from tests.test_anonymise import HEAD, RESIDENT, leaky_world  # noqa: F401  (fixture)

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from db.kpi_queries import (
+from db.models import Assistance, Case, Community, GridCell, Household, Visit
+from db.queries.kpis import (
     KpiSnapshot,
     Scope,
     assistance_facts,
@@ -27,7 +28,6 @@ from db.kpi_queries import (
     kpi_snapshot,
     visit_facts,
 )
-from db.models import Assistance, Case, Community, GridCell, Household, Visit
 from domain import kpis
 from domain.deadlines import compute_deadline, handling_working_days, response_due
 from domain.kpis import AssistanceFacts, CaseFacts, Period, Ratio, VisitFacts

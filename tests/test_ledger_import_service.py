@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import make_engine, session_factory
-from db.kpi_queries import Scope, kpi_snapshot
 from db.migrate import upgrade_to_head
 from db.models import Case, CaseEvent, CaseNumberCounter, Category, GridCell, ImportRow
+from db.queries.kpis import Scope, kpi_snapshot
 from domain.calendar import china_calendar
 from domain.kpis import Period, Ratio
 from domain.ledger_import import Field, ImportDefaults

@@ -12,8 +12,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.kpi_queries import Scope, kpi_snapshot
 from db.models import Case
+from db.queries.kpis import Scope, kpi_snapshot
 from domain.kpis import Period
 from domain.roles import Actor, Role
 from services.ledger import LEDGER_COLUMNS, LEDGER_HEADERS, LedgerFilters, ledger_export

@@ -20,8 +20,6 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from db import dashboard_queries as dq
-from db.kpi_queries import Scope, kpi_snapshot, overdue_count
 from db.models import (
     Assistance,
     Case,
@@ -32,6 +30,8 @@ from db.models import (
     ReceptionSession,
     Visit,
 )
+from db.queries import dashboard as dq
+from db.queries.kpis import Scope, kpi_snapshot, overdue_count
 from db.rollups import drift, rebuild, record_new_cases
 from domain.workflow import CaseStatus, Channel, HandlingType, Level, Satisfaction
 from tests.conftest import assert_rollups_exact

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from db import dashboard_cache
-from db.kpi_queries import Scope, visit_facts
 from db.models import Assistance, Case, CaseEvent, Visit
+from db.queries.kpis import Scope, visit_facts
 from domain import kpis
 from domain.deadlines import ClockRules
 from domain.kpis import Period, Ratio

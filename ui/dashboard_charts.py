@@ -1,6 +1,6 @@
 """Plotly figures of the 书记看板: the live grid map, trends, breakdowns, resolved levels.
 
-Figures are drawn from figures already computed (``db.dashboard_queries``); nothing here
+Figures are drawn from figures already computed (``db.queries.dashboard``); nothing here
 queries or computes a KPI. Hover text is built from numbers and admin data (cell and service
 point names) only, HTML-escaped, never from residents' text. The map needs no network: the
 default style ``white-bg`` draws polygons without tiles; ``MINQING_MAP_STYLE`` may name a
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from db.dashboard_queries import (
+from db.queries.dashboard import (
     MAP_MEASURES,
     CellFigures,
     GroupFigures,

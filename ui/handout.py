@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from db.present_queries import Deck
+from db.queries.present import Deck
 from domain.slides import SLIDE_ORDER, SlideKind
 from ui.slide_charts import (
     PRINT,

@@ -14,8 +14,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from db.dashboard_queries import CellFigures, MonthFigures, ServicePointView
-from db.present_queries import Deck
+from db.queries.dashboard import CellFigures, MonthFigures, ServicePointView
+from db.queries.present import Deck
 from domain.slides import SlideKind
 from ui.dashboard_charts import grid_map
 

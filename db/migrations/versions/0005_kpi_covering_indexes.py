@@ -4,7 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-22 14:35:00
 
-``db/kpi_queries.py`` aggregates cases accepted / finished / followed up in a period, visits and
+``db/queries/kpis.py`` aggregates cases accepted / finished / followed up in a period, visits and
 assistance. With indexes on the time column alone every matching row was fetched from the
 table; these indexes hold every column those aggregates read, so SQLite, PostgreSQL and MySQL
 answer from the index. Measured at 1,000,000 cases on SQLite (2 cores, loaded machine):

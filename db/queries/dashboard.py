@@ -3,7 +3,7 @@
 Every figure is an aggregate evaluated by the database (``COUNT``/``SUM(CASE …)`` grouped by
 month, category, channel, handling type, level or grid cell); no case row is loaded into
 Python except the short top-N lists. The predicates (解决率's base, finished, clock running)
-are those of ``db.kpi_queries``, so every figure equals the pure function of ``domain.kpis``
+are those of ``db.queries.kpis``, so every figure equals the pure function of ``domain.kpis``
 on the same rows (``tests/test_dashboard_queries.py`` compares them on three backends).
 
 Where the scope is territory only and the period whole days (always, on the page), the case
@@ -35,29 +35,6 @@ from db.dashboard_cache import (
     data_fingerprint,
     territory_fingerprint,
 )
-from db.kpi_queries import (
-    _CLOCK_RUNNING,
-    _COUNTS_FOR_RESOLUTION,
-    _OPEN,
-    _RESOLVED,
-    KpiSnapshot,
-    Scope,
-    TerritoryFigures,
-    _case_scope,
-    _count_if,
-    _day_scope,
-    _days_of,
-    _due_today,
-    _in_period,
-    _int,
-    _sum,
-    _territory,
-    _territory_only,
-    kpi_snapshot,
-    rollups_cover,
-    territory_figures,
-    visited_households_by_cell,
-)
 from db.models import (
     Assistance,
     Case,
@@ -76,6 +53,31 @@ from db.models import (
     ServicePoint,
     Subdistrict,
     Visit,
+)
+from db.queries.kpis import (
+    KpiSnapshot,
+    Scope,
+    TerritoryFigures,
+    kpi_snapshot,
+    rollups_cover,
+    territory_figures,
+    visited_households_by_cell,
+)
+from db.queries.predicates import (
+    CLOCK_RUNNING,
+    COUNTS_FOR_RESOLUTION,
+    OPEN,
+    RESOLVED,
+    as_int,
+    case_scope,
+    count_if,
+    day_scope,
+    days_of,
+    due_today,
+    in_period,
+    sum0,
+    territory_only,
+    territory_scope,
 )
 from domain.kpis import Period, Ratio
 from domain.reference import ServicePointKind
@@ -376,7 +378,7 @@ def next_deadline(
     """
     return session.scalar(
         select(func.min(Case.deadline_at)).where(
-            _CLOCK_RUNNING, Case.deadline_at >= now, *_case_scope(scope)
+            CLOCK_RUNNING, Case.deadline_at >= now, *case_scope(scope)
         )
     )
 
@@ -386,14 +388,12 @@ def next_deadline(
 
 def open_case_count(session: Session, *, scope: Scope, use_rollups: bool = True) -> int:
     """在办件数: cases in scope still in an open state (``domain.workflow.OPEN_STATUSES``)."""
-    if use_rollups and _territory_only(scope):
-        return _int(
-            session.scalar(
-                select(_sum(KpiOpenDay.open_cases)).where(*_day_scope(scope, KpiOpenDay))
-            )
+    if use_rollups and territory_only(scope):
+        return as_int(
+            session.scalar(select(sum0(KpiOpenDay.open_cases)).where(*day_scope(scope, KpiOpenDay)))
         )
-    return _int(
-        session.scalar(select(func.count()).select_from(Case).where(_OPEN, *_case_scope(scope)))
+    return as_int(
+        session.scalar(select(func.count()).select_from(Case).where(OPEN, *case_scope(scope)))
     )
 
 
@@ -407,10 +407,10 @@ def monthly_trend(
     accepted_bucket = _bucket(Case.accepted_at, months).label("m")
     accepted_rows = select(
         accepted_bucket,
-        _flag(_COUNTS_FOR_RESOLUTION).label("counts"),
-        _flag(_RESOLVED).label("resolved"),
+        _flag(COUNTS_FOR_RESOLUTION).label("counts"),
+        _flag(RESOLVED).label("resolved"),
     ).where(
-        _in_period(Case.accepted_at, Period(months[0].start, months[-1].end)), *_case_scope(scope)
+        in_period(Case.accepted_at, Period(months[0].start, months[-1].end)), *case_scope(scope)
     )
     inner = accepted_rows.subquery()
     accepted: dict[int, tuple[int, int, int]] = {}
@@ -422,23 +422,23 @@ def monthly_trend(
             func.sum(inner.c.resolved),
         ).group_by(inner.c.m)
     ):
-        accepted[int(m)] = (_int(n), _int(base), _int(resolved))
+        accepted[int(m)] = (as_int(n), as_int(base), as_int(resolved))
 
     follow_bucket = _bucket(Case.followed_up_at, months).label("m")
     follow_rows = select(
         follow_bucket,
         _flag(Case.satisfaction.in_(_codes(SATISFIED_ANSWERS))).label("satisfied"),
     ).where(
-        _in_period(Case.followed_up_at, Period(months[0].start, months[-1].end)),
+        in_period(Case.followed_up_at, Period(months[0].start, months[-1].end)),
         Case.satisfaction.in_(_codes(ANSWERED_FOLLOW_UPS)),
-        *_case_scope(scope),
+        *case_scope(scope),
     )
     inner_f = follow_rows.subquery()
     followed: dict[int, tuple[int, int]] = {}
     for m, n, satisfied in session.execute(
         select(inner_f.c.m, func.count(), func.sum(inner_f.c.satisfied)).group_by(inner_f.c.m)
     ):
-        followed[int(m)] = (_int(n), _int(satisfied))
+        followed[int(m)] = (as_int(n), as_int(satisfied))
 
     result = []
     for i, period in enumerate(months):
@@ -463,12 +463,12 @@ def _monthly_trend_rollup(
             func.sum(KpiDay.answered),
             func.sum(KpiDay.satisfied),
         )
-        .where(*_days_of(Period(months[0].start, months[-1].end)), *_day_scope(scope))
+        .where(*days_of(Period(months[0].start, months[-1].end)), *day_scope(scope))
         .group_by(KpiDay.day)
     ):
         month = bisect.bisect_right(ends, day)
         for i, value in enumerate(values):
-            sums[month][i] += _int(value)
+            sums[month][i] += as_int(value)
     return [
         MonthFigures(period, n, Ratio(resolved, base), Ratio(satisfied, answered))
         for period, (n, base, resolved, answered, satisfied) in zip(months, sums, strict=True)
@@ -503,11 +503,11 @@ def _breakdown_sums_rollup(
         .group_by(KpiDayGroup.dimension, KpiDayGroup.group_key)
     ):
         if dimension == "level":
-            if _int(resolved):
-                levels[key or None] = _int(resolved)
-        elif _int(n):
+            if as_int(resolved):
+                levels[key or None] = as_int(resolved)
+        elif as_int(n):
             group = int(key) if dimension == "category" else key
-            sums[dimension][group] = [_int(n), _int(base), _int(resolved)]
+            sums[dimension][group] = [as_int(n), as_int(base), as_int(resolved)]
     return sums, levels
 
 
@@ -515,17 +515,17 @@ def _breakdown_sums_scan(
     session: Session, *, period: Period, scope: Scope
 ) -> tuple[_GroupSums, dict[str | None, int]]:
     """The same sums from one grouped scan of the cases accepted in the period."""
-    level = case((_RESOLVED, Case.resolved_level), else_=None)
+    level = case((RESOLVED, Case.resolved_level), else_=None)
     inner = (
         select(
             Case.category_id.label("category_id"),
             Case.channel.label("channel"),
             Case.handling_type.label("handling"),
             level.label("level"),
-            _flag(_COUNTS_FOR_RESOLUTION).label("counts"),
-            _flag(_RESOLVED).label("resolved"),
+            _flag(COUNTS_FOR_RESOLUTION).label("counts"),
+            _flag(RESOLVED).label("resolved"),
         )
-        .where(_in_period(Case.accepted_at, period), *_case_scope(scope))
+        .where(in_period(Case.accepted_at, period), *case_scope(scope))
         .subquery()
     )
     keys = (inner.c.category_id, inner.c.channel, inner.c.handling, inner.c.level)
@@ -543,11 +543,11 @@ def _breakdown_sums_scan(
     for category_id, channel, handling, lvl, n, base, resolved in rows:
         for name, key in (("category", category_id), ("channel", channel), ("handling", handling)):
             acc = sums[name][key]
-            acc[0] += _int(n)
-            acc[1] += _int(base)
-            acc[2] += _int(resolved)
-        if _int(resolved):
-            levels[lvl] += _int(resolved)
+            acc[0] += as_int(n)
+            acc[1] += as_int(base)
+            acc[2] += as_int(resolved)
+        if as_int(resolved):
+            levels[lvl] += as_int(resolved)
     return sums, levels
 
 
@@ -622,25 +622,25 @@ def _cell_sums_rollup(
             func.sum(KpiDay.visits),
             func.sum(KpiDay.assistance_persons),
         )
-        .where(*_days_of(period), *_day_scope(scope))
+        .where(*days_of(period), *day_scope(scope))
         .group_by(KpiDay.grid_cell_id)
     ):
-        sums[cid].update({name: _int(v) for name, v in zip(names, values, strict=True)})
+        sums[cid].update({name: as_int(v) for name, v in zip(names, values, strict=True)})
     past_due = func.sum(
         case((KpiOpenDay.deadline_day < now.date(), KpiOpenDay.clock_running), else_=0)
     )
     for cid, open_n, late in session.execute(
         select(KpiOpenDay.grid_cell_id, func.sum(KpiOpenDay.open_cases), past_due)
-        .where(*_day_scope(scope, KpiOpenDay))
+        .where(*day_scope(scope, KpiOpenDay))
         .group_by(KpiOpenDay.grid_cell_id)
     ):
-        sums[cid].update(open=_int(open_n), overdue=_int(late))
+        sums[cid].update(open=as_int(open_n), overdue=as_int(late))
     for cid, late_today in session.execute(
         select(Case.grid_cell_id, func.count())
-        .where(*_due_today(now, scope))
+        .where(*due_today(now, scope))
         .group_by(Case.grid_cell_id)
     ):
-        sums[cid]["overdue"] += _int(late_today)
+        sums[cid]["overdue"] += as_int(late_today)
     return dict(sums)
 
 
@@ -658,38 +658,38 @@ def _cell_sums_scan(
         select(
             Case.grid_cell_id,
             func.count(),
-            _count_if(_COUNTS_FOR_RESOLUTION),
-            _count_if(_RESOLVED),
+            count_if(COUNTS_FOR_RESOLUTION),
+            count_if(RESOLVED),
         )
-        .where(_in_period(Case.accepted_at, period), *_case_scope(scope))
+        .where(in_period(Case.accepted_at, period), *case_scope(scope))
         .group_by(Case.grid_cell_id)
     ):
-        sums[cid].update(accepted=_int(n), base=_int(base), resolved=_int(resolved))
+        sums[cid].update(accepted=as_int(n), base=as_int(base), resolved=as_int(resolved))
     for cid, n, late in session.execute(
         select(
             Case.grid_cell_id,
             func.count(),
-            _count_if(and_(_CLOCK_RUNNING, Case.deadline_at < now)),
+            count_if(and_(CLOCK_RUNNING, Case.deadline_at < now)),
         )
-        .where(_OPEN, *_case_scope(scope))
+        .where(OPEN, *case_scope(scope))
         .group_by(Case.grid_cell_id)
     ):
-        sums[cid].update(open=_int(n), overdue=_int(late))
+        sums[cid].update(open=as_int(n), overdue=as_int(late))
     for cid, n in session.execute(
         select(Visit.grid_cell_id, func.count())
-        .where(_in_period(Visit.visited_at, period), *_territory(Visit.grid_cell_id, scope))
+        .where(in_period(Visit.visited_at, period), *territory_scope(Visit.grid_cell_id, scope))
         .group_by(Visit.grid_cell_id)
     ):
-        sums[cid]["visits"] = _int(n)
+        sums[cid]["visits"] = as_int(n)
     for cid, n in session.execute(
         select(Assistance.grid_cell_id, func.sum(Assistance.persons_helped))
         .where(
-            _in_period(Assistance.given_at, period),
-            *_territory(Assistance.grid_cell_id, scope),
+            in_period(Assistance.given_at, period),
+            *territory_scope(Assistance.grid_cell_id, scope),
         )
         .group_by(Assistance.grid_cell_id)
     ):
-        sums[cid]["helped"] = _int(n)
+        sums[cid]["helped"] = as_int(n)
     return dict(sums)
 
 
@@ -702,7 +702,7 @@ def cell_coverage(session: Session, *, period: Period, scope: Scope) -> CellCove
     households = dict(
         session.execute(
             select(Household.grid_cell_id, func.count())
-            .where(*_territory(Household.grid_cell_id, scope))
+            .where(*territory_scope(Household.grid_cell_id, scope))
             .group_by(Household.grid_cell_id)
         ).all()
     )
@@ -738,7 +738,7 @@ def cell_figures(
     result = []
     for cid, code, name, community in cells:
         found = sums.get(cid, {})
-        hh = _int(households.get(cid))
+        hh = as_int(households.get(cid))
         result.append(
             CellFigures(
                 cell_id=cid,
@@ -826,7 +826,7 @@ def overdue_cases(
     for status in _codes(OPEN_STATUSES - PAUSED_STATUSES):
         stmt = (
             _link_select()
-            .where(Case.status == status, Case.deadline_at < now, *_case_scope(scope))
+            .where(Case.status == status, Case.deadline_at < now, *case_scope(scope))
             .order_by(Case.deadline_at, Case.id)
             .limit(limit)
         )
@@ -841,7 +841,7 @@ def escalated_cases(
     """已上报: cases waiting for a higher level's answer, the longest waiting first."""
     stmt = (
         _link_select()
-        .where(Case.status == CaseStatus.ESCALATED.value, *_case_scope(scope))
+        .where(Case.status == CaseStatus.ESCALATED.value, *case_scope(scope))
         .order_by(Case.accepted_at, Case.id)
         .limit(limit)
     )
@@ -876,7 +876,7 @@ def reception_figures(
         .where(*held)
         .order_by(ReceptionSession.held_at.desc(), ReceptionSession.id.desc())
     ).all()
-    if use_rollups and _territory_only(scope):
+    if use_rollups and territory_only(scope):
         outcome_rows = session.execute(
             select(
                 KpiReception.session_id,
@@ -886,7 +886,7 @@ def reception_figures(
                 func.sum(KpiReception.resolved),
             )
             .join(ReceptionSession, ReceptionSession.id == KpiReception.session_id)
-            .where(*held, *_day_scope(scope, KpiReception))
+            .where(*held, *day_scope(scope, KpiReception))
             .group_by(KpiReception.session_id)
         )
     else:
@@ -894,17 +894,17 @@ def reception_figures(
             select(
                 ReceptionConcern.session_id,
                 func.count(),
-                _count_if(_OPEN),
-                _count_if(_COUNTS_FOR_RESOLUTION),
-                _count_if(_RESOLVED),
+                count_if(OPEN),
+                count_if(COUNTS_FOR_RESOLUTION),
+                count_if(RESOLVED),
             )
             .join(Case, Case.id == ReceptionConcern.case_id)
             .join(ReceptionSession, ReceptionSession.id == ReceptionConcern.session_id)
-            .where(*held, *_case_scope(scope))
+            .where(*held, *case_scope(scope))
             .group_by(ReceptionConcern.session_id)
         )
     outcomes = {
-        sid: (_int(n), _int(open_n), _int(base), _int(resolved))
+        sid: (as_int(n), as_int(open_n), as_int(base), as_int(resolved))
         for sid, n, open_n, base, resolved in outcome_rows
     }
     rows = []
@@ -989,18 +989,18 @@ def cell_panel(
             .order_by(Person.name)
         )
     )
-    open_total = _int(
+    open_total = as_int(
         session.scalar(
-            select(func.count()).select_from(Case).where(_OPEN, Case.grid_cell_id == cell_id)
+            select(func.count()).select_from(Case).where(OPEN, Case.grid_cell_id == cell_id)
         )
     )
     stmt = (
         _link_select()
-        .where(_OPEN, Case.grid_cell_id == cell_id)
+        .where(OPEN, Case.grid_cell_id == cell_id)
         .order_by(Case.deadline_at, Case.id)
         .limit(limit)
     )
-    households = _int(
+    households = as_int(
         session.scalar(
             select(func.count()).select_from(Household).where(Household.grid_cell_id == cell_id)
         )

@@ -20,43 +20,39 @@ both with the pure functions).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.orm import Session
 
-from db.models import Assistance, Case, GridCell, Household, KpiDay, KpiOpenDay, Visit
+from db.models import Assistance, Case, Household, KpiDay, KpiOpenDay, Visit
+from db.queries.predicates import (
+    CLOCK_RUNNING,
+    COUNTS_FOR_RESOLUTION,
+    RESOLVED,
+    as_int,
+    case_scope,
+    codes,
+    count_if,
+    day_scope,
+    days_of,
+    due_today,
+    in_period,
+    sum0,
+    territory_only,
+    territory_scope,
+)
+from db.queries.scope import Scope
 from domain.kpis import AssistanceFacts, CaseFacts, Period, Ratio, VisitFacts
 from domain.workflow import (
     ANSWERED_FOLLOW_UPS,
-    CLOSED_WITHOUT_RESULT,
-    FINISHED_STATUSES,
-    OPEN_STATUSES,
-    PAUSED_STATUSES,
     SATISFIED_ANSWERS,
     CaseStatus,
     HandlingType,
     Level,
     Satisfaction,
 )
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which records a KPI covers; a field left ``None`` does not narrow anything.
-
-    Cases are narrowed by every field. Visits (走访), household coverage and assistance
-    (帮扶) have no category, channel or assignee, so they are scoped by territory only:
-    ``community_id`` and ``grid_cell_id``; the other three fields leave them untouched.
-    """
-
-    community_id: int | None = None
-    grid_cell_id: int | None = None
-    category_id: int | None = None
-    channel: str | None = None
-    assignee_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -81,104 +77,42 @@ class KpiSnapshot:
 # --- building blocks ----------------------------------------------------------------------
 
 
-def _codes(statuses: Iterable[str]) -> list[str]:
-    """Stored codes of a state group, sorted so that the SQL text is stable."""
-    return sorted(str(s) for s in statuses)
-
-
-_FINISHED = Case.status.in_(_codes(FINISHED_STATUSES))
-_OPEN = Case.status.in_(_codes(OPEN_STATUSES))
-_CLOCK_RUNNING = Case.status.in_(_codes(OPEN_STATUSES - PAUSED_STATUSES))
-# 退回件 and merged duplicates are left out of 解决率 (and so of 社区化解率).
-_COUNTS_FOR_RESOLUTION = and_(
-    Case.handling_type != HandlingType.RETURN.value,
-    Case.status.not_in(_codes(CLOSED_WITHOUT_RESULT)),
-)
-_RESOLVED = and_(_COUNTS_FOR_RESOLUTION, _FINISHED)
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    """``SUM(CASE WHEN condition THEN 1 ELSE 0 END)``, 0 over no rows."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _in_period(column: InstrumentedAttribute[Any], period: Period) -> ColumnElement[bool]:
-    return and_(column >= period.start, column < period.end)
-
-
-def _case_scope(scope: Scope, *, by_time: bool = False) -> list[ColumnElement[bool]]:
-    """Filters on ``cases`` for every field of the scope.
-
-    ``by_time``: the statement is driven by a time range (finished, followed up) or by the open
-    deadlines, and its index already holds the scope columns. SQLite keeps no statistics and
-    would otherwise pick the single-column equality index (one 社区 = a quarter of all cases)
-    and fetch every row of it (~370 ms at 1M cases); ``COALESCE(col, col)`` is the same value
-    on every backend but leaves SQLite only the range index (bench/bench_kpis.py).
-    """
-    wanted: list[tuple[InstrumentedAttribute[Any], object]] = [
-        (Case.community_id, scope.community_id),
-        (Case.grid_cell_id, scope.grid_cell_id),
-        (Case.category_id, scope.category_id),
-        (Case.channel, scope.channel),
-        (Case.assignee_id, scope.assignee_id),
-    ]
-    if by_time:
-        return [func.coalesce(col, col) == value for col, value in wanted if value is not None]
-    return [column == value for column, value in wanted if value is not None]
-
-
-def _territory(cell_column: InstrumentedAttribute[Any], scope: Scope) -> list[ColumnElement[bool]]:
-    """Filters on a table that knows only its grid cell (visits, households, assistance)."""
-    filters: list[ColumnElement[bool]] = []
-    if scope.grid_cell_id is not None:
-        filters.append(cell_column == scope.grid_cell_id)
-    if scope.community_id is not None:
-        cells = select(GridCell.id).where(GridCell.community_id == scope.community_id)
-        filters.append(cell_column.in_(cells))
-    return filters
-
-
-def _int(value: Any) -> int:
-    """An aggregate as an int (MySQL returns ``SUM`` as ``Decimal``; an empty ``SUM`` is NULL)."""
-    return 0 if value is None else int(value)
-
-
 # --- the aggregates -----------------------------------------------------------------------
 
 
 def _accepted_stmt(period: Period, scope: Scope) -> Select[Any]:
     """受理件数, 解决率, 响应率, 重复信访率 and 社区化解率 over the cases accepted in the period."""
     responded = Case.first_response_at <= Case.response_due_at
-    at_community = and_(_RESOLVED, Case.resolved_level == Level.COMMUNITY.value)
+    at_community = and_(RESOLVED, Case.resolved_level == Level.COMMUNITY.value)
     return select(
         func.count().label("accepted"),
-        _count_if(_COUNTS_FOR_RESOLUTION).label("resolution_base"),
-        _count_if(_RESOLVED).label("resolved"),
-        _count_if(responded).label("responded"),
-        _count_if(Case.is_repeat.is_(True)).label("repeats"),
-        _count_if(at_community).label("at_community"),
-    ).where(_in_period(Case.accepted_at, period), *_case_scope(scope))
+        count_if(COUNTS_FOR_RESOLUTION).label("resolution_base"),
+        count_if(RESOLVED).label("resolved"),
+        count_if(responded).label("responded"),
+        count_if(Case.is_repeat.is_(True)).label("repeats"),
+        count_if(at_community).label("at_community"),
+    ).where(in_period(Case.accepted_at, period), *case_scope(scope))
 
 
 def _finished_stmt(period: Period, scope: Scope) -> Select[Any]:
     """按期办结率 and 平均办理时长 over the cases finished in the period."""
     return select(
         func.count().label("finished"),
-        _count_if(Case.finished_at <= Case.deadline_at).label("on_time"),
+        count_if(Case.finished_at <= Case.deadline_at).label("on_time"),
         func.coalesce(func.sum(Case.handling_working_days), 0).label("days"),
         func.count(Case.handling_working_days).label("with_days"),
-    ).where(_in_period(Case.finished_at, period), *_case_scope(scope, by_time=True))
+    ).where(in_period(Case.finished_at, period), *case_scope(scope, by_time=True))
 
 
 def _followed_up_stmt(period: Period, scope: Scope) -> Select[Any]:
     """满意率 over the follow-up calls in the period that got an answer (未评价 left out)."""
     return select(
         func.count().label("answered"),
-        _count_if(Case.satisfaction.in_(_codes(SATISFIED_ANSWERS))).label("satisfied"),
+        count_if(Case.satisfaction.in_(codes(SATISFIED_ANSWERS))).label("satisfied"),
     ).where(
-        _in_period(Case.followed_up_at, period),
-        Case.satisfaction.in_(_codes(ANSWERED_FOLLOW_UPS)),
-        *_case_scope(scope, by_time=True),
+        in_period(Case.followed_up_at, period),
+        Case.satisfaction.in_(codes(ANSWERED_FOLLOW_UPS)),
+        *case_scope(scope, by_time=True),
     )
 
 
@@ -187,7 +121,7 @@ def _overdue_stmt(now: dt.datetime, scope: Scope) -> Select[Any]:
     return (
         select(func.count())
         .select_from(Case)
-        .where(_CLOCK_RUNNING, Case.deadline_at < now, *_case_scope(scope, by_time=True))
+        .where(CLOCK_RUNNING, Case.deadline_at < now, *case_scope(scope, by_time=True))
     )
 
 
@@ -195,7 +129,7 @@ def _households_stmt(scope: Scope) -> Select[Any]:
     return (
         select(func.count())
         .select_from(Household)
-        .where(*_territory(Household.grid_cell_id, scope))
+        .where(*territory_scope(Household.grid_cell_id, scope))
     )
 
 
@@ -203,7 +137,7 @@ def _visited(period: Period) -> ColumnElement[bool]:
     """The household (of the enclosing query) had a visit in the period."""
     return (
         select(Visit.id)
-        .where(Visit.household_id == Household.id, _in_period(Visit.visited_at, period))
+        .where(Visit.household_id == Household.id, in_period(Visit.visited_at, period))
         .exists()
     )
 
@@ -218,7 +152,7 @@ def _visited_households_stmt(period: Period, scope: Scope) -> Select[Any]:
     return (
         select(func.count())
         .select_from(Household)
-        .where(*_territory(Household.grid_cell_id, scope), _visited(period))
+        .where(*territory_scope(Household.grid_cell_id, scope), _visited(period))
     )
 
 
@@ -229,21 +163,17 @@ def _visits_stmt(period: Period, scope: Scope) -> Select[Any]:
         func.coalesce(func.sum(Visit.people_met), 0).label("persons"),
         _visited_households_stmt(period, scope).scalar_subquery().label("households_visited"),
         _households_stmt(scope).scalar_subquery().label("households"),
-    ).where(_in_period(Visit.visited_at, period), *_territory(Visit.grid_cell_id, scope))
+    ).where(in_period(Visit.visited_at, period), *territory_scope(Visit.grid_cell_id, scope))
 
 
 def _assistance_stmt(period: Period, scope: Scope) -> Select[Any]:
     """帮扶人次 over the assistance records in the period."""
     return select(func.coalesce(func.sum(Assistance.persons_helped), 0)).where(
-        _in_period(Assistance.given_at, period), *_territory(Assistance.grid_cell_id, scope)
+        in_period(Assistance.given_at, period), *territory_scope(Assistance.grid_cell_id, scope)
     )
 
 
 # --- the same aggregates over the rollups ---------------------------------------------------
-
-
-def _territory_only(scope: Scope) -> bool:
-    return scope.category_id is None and scope.channel is None and scope.assignee_id is None
 
 
 def _whole_days(period: Period) -> bool:
@@ -255,81 +185,49 @@ def rollups_cover(period: Period, scope: Scope) -> bool:
 
     Visits and assistance know only their territory, so for them whole days suffice.
     """
-    return _whole_days(period) and _territory_only(scope)
-
-
-def _day_scope(scope: Scope, rollup: Any = KpiDay) -> list[ColumnElement[bool]]:
-    """Filters on a rollup table (``kpi_days``, ``kpi_open_days`` …) for the scope's territory."""
-    filters: list[ColumnElement[bool]] = []
-    if scope.community_id is not None:
-        filters.append(rollup.community_id == scope.community_id)
-    if scope.grid_cell_id is not None:
-        filters.append(rollup.grid_cell_id == scope.grid_cell_id)
-    return filters
-
-
-def _days_of(period: Period) -> list[ColumnElement[bool]]:
-    return [KpiDay.day >= period.start.date(), KpiDay.day < period.end.date()]
-
-
-def _sum(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(column), 0)
+    return _whole_days(period) and territory_only(scope)
 
 
 def _accepted_rollup(period: Period, scope: Scope) -> Select[Any]:
     """``_accepted_stmt`` as a sum over the rollup rows of the period's days."""
     return select(
-        _sum(KpiDay.accepted).label("accepted"),
-        _sum(KpiDay.resolution_base).label("resolution_base"),
-        _sum(KpiDay.resolved).label("resolved"),
-        _sum(KpiDay.responded).label("responded"),
-        _sum(KpiDay.repeats).label("repeats"),
-        _sum(KpiDay.resolved_at_community).label("at_community"),
-    ).where(*_days_of(period), *_day_scope(scope))
+        sum0(KpiDay.accepted).label("accepted"),
+        sum0(KpiDay.resolution_base).label("resolution_base"),
+        sum0(KpiDay.resolved).label("resolved"),
+        sum0(KpiDay.responded).label("responded"),
+        sum0(KpiDay.repeats).label("repeats"),
+        sum0(KpiDay.resolved_at_community).label("at_community"),
+    ).where(*days_of(period), *day_scope(scope))
 
 
 def _finished_rollup(period: Period, scope: Scope) -> Select[Any]:
     return select(
-        _sum(KpiDay.finished).label("finished"),
-        _sum(KpiDay.finished_on_time).label("on_time"),
-        _sum(KpiDay.handling_days).label("days"),
-        _sum(KpiDay.finished_with_days).label("with_days"),
-    ).where(*_days_of(period), *_day_scope(scope))
+        sum0(KpiDay.finished).label("finished"),
+        sum0(KpiDay.finished_on_time).label("on_time"),
+        sum0(KpiDay.handling_days).label("days"),
+        sum0(KpiDay.finished_with_days).label("with_days"),
+    ).where(*days_of(period), *day_scope(scope))
 
 
 def _followed_up_rollup(period: Period, scope: Scope) -> Select[Any]:
     return select(
-        _sum(KpiDay.answered).label("answered"),
-        _sum(KpiDay.satisfied).label("satisfied"),
-    ).where(*_days_of(period), *_day_scope(scope))
+        sum0(KpiDay.answered).label("answered"),
+        sum0(KpiDay.satisfied).label("satisfied"),
+    ).where(*days_of(period), *day_scope(scope))
 
 
 def _visits_rollup(period: Period, scope: Scope) -> Select[Any]:
     """``_visits_stmt`` with 走访次数 and 走访人次 summed from the rollup rows."""
     return select(
-        _sum(KpiDay.visits).label("visits"),
-        _sum(KpiDay.visit_persons).label("persons"),
+        sum0(KpiDay.visits).label("visits"),
+        sum0(KpiDay.visit_persons).label("persons"),
         _visited_households_stmt(period, scope).scalar_subquery().label("households_visited"),
         _households_stmt(scope).scalar_subquery().label("households"),
-    ).where(*_days_of(period), *_day_scope(scope))
+    ).where(*days_of(period), *day_scope(scope))
 
 
 def _assistance_rollup(period: Period, scope: Scope) -> Select[Any]:
-    return select(_sum(KpiDay.assistance_persons)).where(*_days_of(period), *_day_scope(scope))
-
-
-def _due_today(now: dt.datetime, scope: Scope) -> list[ColumnElement[bool]]:
-    """Open cases, clock running, whose deadline passed today before ``now``.
-
-    ``kpi_open_days`` counts whole deadline days; these few are read from ``cases``.
-    """
-    midnight = dt.datetime.combine(now.date(), dt.time())
-    return [
-        _CLOCK_RUNNING,
-        Case.deadline_at >= midnight,
-        Case.deadline_at < now,
-        *_case_scope(scope, by_time=True),
-    ]
+    return select(sum0(KpiDay.assistance_persons)).where(*days_of(period), *day_scope(scope))
 
 
 def overdue_count(
@@ -340,16 +238,16 @@ def overdue_count(
     Open cases with the clock running are counted under their deadline's day in
     ``kpi_open_days``; the deadlines of today up to ``now`` are few and read from ``cases``.
     """
-    if not (use_rollups and _territory_only(scope)):
-        return _int(session.scalar(_overdue_stmt(now, scope)))
-    past_days = _int(
+    if not (use_rollups and territory_only(scope)):
+        return as_int(session.scalar(_overdue_stmt(now, scope)))
+    past_days = as_int(
         session.scalar(
-            select(_sum(KpiOpenDay.clock_running)).where(
-                KpiOpenDay.deadline_day < now.date(), *_day_scope(scope, KpiOpenDay)
+            select(sum0(KpiOpenDay.clock_running)).where(
+                KpiOpenDay.deadline_day < now.date(), *day_scope(scope, KpiOpenDay)
             )
         )
     )
-    today = _int(session.scalar(select(func.count()).where(*_due_today(now, scope))))
+    today = as_int(session.scalar(select(func.count()).where(*due_today(now, scope))))
     return past_days + today
 
 
@@ -362,15 +260,15 @@ def visited_households_by_cell(
     """Per grid cell: its households visited at least once in the period."""
     rows = session.execute(
         select(Household.grid_cell_id, func.count())
-        .where(*_territory(Household.grid_cell_id, scope), _visited(period))
+        .where(*territory_scope(Household.grid_cell_id, scope), _visited(period))
         .group_by(Household.grid_cell_id)
     )
-    return {cid: _int(n) for cid, n in rows}
+    return {cid: as_int(n) for cid, n in rows}
 
 
 def household_count(session: Session, scope: Scope = Scope()) -> int:
     """Households in the scope's territory: 走访覆盖率's denominator."""
-    return _int(session.scalar(_households_stmt(scope)))
+    return as_int(session.scalar(_households_stmt(scope)))
 
 
 @dataclass(frozen=True)
@@ -392,10 +290,10 @@ def territory_figures(
         statements = (_visits_stmt, _assistance_stmt)
     vis = session.execute(statements[0](period, scope)).one()
     return TerritoryFigures(
-        visits=_int(vis.visits),
-        visit_persons=_int(vis.persons),
-        visit_coverage=Ratio(_int(vis.households_visited), _int(vis.households)),
-        assistance_persons=_int(session.scalar(statements[1](period, scope))),
+        visits=as_int(vis.visits),
+        visit_persons=as_int(vis.persons),
+        visit_coverage=Ratio(as_int(vis.households_visited), as_int(vis.households)),
+        assistance_persons=as_int(session.scalar(statements[1](period, scope))),
     )
 
 
@@ -424,21 +322,21 @@ def kpi_snapshot(
     overdue = overdue_count(session, now=now, scope=scope, use_rollups=use_rollups)
     if territory is None:
         territory = territory_figures(session, period=period, scope=scope, use_rollups=use_rollups)
-    with_days = _int(fin.with_days)
+    with_days = as_int(fin.with_days)
     return KpiSnapshot(
         visits=territory.visits,
         visit_persons=territory.visit_persons,
         visit_coverage=territory.visit_coverage,
-        accepted=_int(acc.accepted),
-        resolution=Ratio(_int(acc.resolved), _int(acc.resolution_base)),
-        on_time=Ratio(_int(fin.on_time), _int(fin.finished)),
-        response=Ratio(_int(acc.responded), _int(acc.accepted)),
-        satisfaction=Ratio(_int(fol.satisfied), _int(fol.answered)),
+        accepted=as_int(acc.accepted),
+        resolution=Ratio(as_int(acc.resolved), as_int(acc.resolution_base)),
+        on_time=Ratio(as_int(fin.on_time), as_int(fin.finished)),
+        response=Ratio(as_int(acc.responded), as_int(acc.accepted)),
+        satisfaction=Ratio(as_int(fol.satisfied), as_int(fol.answered)),
         assistance_persons=territory.assistance_persons,
         overdue=overdue,
-        mean_handling_days=_int(fin.days) / with_days if with_days else None,
-        repeat=Ratio(_int(acc.repeats), _int(acc.accepted)),
-        community_resolution=Ratio(_int(acc.at_community), _int(acc.resolved)),
+        mean_handling_days=as_int(fin.days) / with_days if with_days else None,
+        repeat=Ratio(as_int(acc.repeats), as_int(acc.accepted)),
+        community_resolution=Ratio(as_int(acc.at_community), as_int(acc.resolved)),
     )
 
 
@@ -449,15 +347,15 @@ def headline_kpis(
     if rollups_cover(period, scope):
         row = session.execute(
             select(
-                _sum(KpiDay.visits), _sum(KpiDay.resolved), _sum(KpiDay.resolution_base),
-                _sum(KpiDay.assistance_persons),
-            ).where(*_days_of(period), *_day_scope(scope))
+                sum0(KpiDay.visits), sum0(KpiDay.resolved), sum0(KpiDay.resolution_base),
+                sum0(KpiDay.assistance_persons),
+            ).where(*days_of(period), *day_scope(scope))
         ).one()  # fmt: skip
-        return _int(row[0]), Ratio(_int(row[1]), _int(row[2])), _int(row[3])
-    visits = _int(session.execute(_visits_stmt(period, scope)).one().visits)
+        return as_int(row[0]), Ratio(as_int(row[1]), as_int(row[2])), as_int(row[3])
+    visits = as_int(session.execute(_visits_stmt(period, scope)).one().visits)
     acc = session.execute(_accepted_stmt(period, scope)).one()
-    helped = _int(session.scalar(_assistance_stmt(period, scope)))
-    return visits, Ratio(_int(acc.resolved), _int(acc.resolution_base)), helped
+    helped = as_int(session.scalar(_assistance_stmt(period, scope)))
+    return visits, Ratio(as_int(acc.resolved), as_int(acc.resolution_base)), helped
 
 
 # --- row loaders, for tests only ----------------------------------------------------------
@@ -480,7 +378,7 @@ def case_facts(session: Session, scope: Scope = Scope()) -> list[CaseFacts]:
             Case.satisfaction,
             Case.followed_up_at,
         )
-        .where(*_case_scope(scope))
+        .where(*case_scope(scope))
         .order_by(Case.id)
     )
     return [
@@ -506,7 +404,7 @@ def visit_facts(session: Session, scope: Scope = Scope()) -> list[VisitFacts]:
     """Every visit in the scope's territory as ``VisitFacts`` (for tests only)."""
     rows = session.execute(
         select(Visit.visited_at, Visit.people_met, Visit.household_id)
-        .where(*_territory(Visit.grid_cell_id, scope))
+        .where(*territory_scope(Visit.grid_cell_id, scope))
         .order_by(Visit.id)
     )
     return [VisitFacts(r.visited_at, r.people_met, r.household_id) for r in rows]
@@ -516,7 +414,7 @@ def assistance_facts(session: Session, scope: Scope = Scope()) -> list[Assistanc
     """Every assistance record in the scope's territory as ``AssistanceFacts`` (for tests only)."""
     rows = session.execute(
         select(Assistance.given_at, Assistance.persons_helped)
-        .where(*_territory(Assistance.grid_cell_id, scope))
+        .where(*territory_scope(Assistance.grid_cell_id, scope))
         .order_by(Assistance.id)
     )
     return [AssistanceFacts(r.given_at, r.persons_helped) for r in rows]

@@ -1,6 +1,6 @@
 """会议大屏: everything the projector deck shows, anonymised, in one call.
 
-The figures come from the dashboard's cached views (``db.dashboard_queries``), so the wall
+The figures come from the dashboard's cached views (``db.queries.dashboard``), so the wall
 shows exactly what the secretary's dashboard shows. The 公示 list is the only new query: it
 reads the reporter's and household head's names solely to mask them inside the result text
 and returns no personal field (no name, phone, address, household or case number).
@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.dashboard_queries import (
+from db.models import Case, Category, GridCell, Household
+from db.queries.dashboard import (
     EVERYWHERE,
     CellFigures,
     MonthFigures,
@@ -25,8 +26,8 @@ from db.dashboard_queries import (
     live_view,
     scope_choices,
 )
-from db.kpi_queries import _RESOLVED, KpiSnapshot, Scope
-from db.models import Case, Category, GridCell, Household
+from db.queries.kpis import KpiSnapshot, Scope
+from db.queries.predicates import RESOLVED
 from domain.anonymise import scrub_text
 from domain.kpis import Period
 
@@ -92,7 +93,7 @@ def recent_notices(
         .join(Category, Category.id == Case.category_id)
         .join(GridCell, GridCell.id == Case.grid_cell_id)
         .outerjoin(Household, Household.id == Case.household_id)
-        .where(_RESOLVED, Case.finished_at >= since, Case.finished_at <= now)
+        .where(RESOLVED, Case.finished_at >= since, Case.finished_at <= now)
         .order_by(Case.finished_at.desc(), Case.id.desc())
         .limit(limit)
     )
