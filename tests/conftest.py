@@ -20,6 +20,9 @@ from db.engine import make_engine, session_factory
 from db.migrate import upgrade_to_head
 from db.models import Base
 from db.rollups import drift
+from tests.factories import migrate
+
+pytest_plugins = ["tests.helpers.anonymise"]  # the leaky_world fixture
 
 PG_URL = os.environ.get("MINQING_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("MINQING_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
@@ -117,6 +120,13 @@ def _truncate(engine: Engine) -> None:
             conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
 
 
+def migrated_sqlite(folder) -> Engine:
+    """A fresh copy of the migrated template (``tests.factories.migrate``) as an engine."""
+    engine = make_engine(f"sqlite:///{folder / 'test.db'}")
+    migrate(engine)
+    return engine
+
+
 @pytest.fixture(
     params=[
         "sqlite",
@@ -127,8 +137,7 @@ def _truncate(engine: Engine) -> None:
 def engine(request: pytest.FixtureRequest, tmp_path, _server_engines) -> Iterator[Engine]:
     """A freshly migrated, empty database of each kind (SQLite file, PostgreSQL, MariaDB)."""
     if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-        upgrade_to_head(eng)
+        eng = migrated_sqlite(tmp_path)
         yield eng
         _check_rollups(request, eng)
         eng.dispose()
@@ -144,9 +153,8 @@ def engine(request: pytest.FixtureRequest, tmp_path, _server_engines) -> Iterato
 
 @pytest.fixture
 def sqlite_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
-    """A freshly migrated SQLite file, for tests that need only the embedded default."""
-    eng = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-    upgrade_to_head(eng)
+    """A freshly migrated SQLite file (a copy of the template), for the embedded default only."""
+    eng = migrated_sqlite(tmp_path)
     yield eng
     _check_rollups(request, eng)
     eng.dispose()

@@ -9,12 +9,11 @@ from streamlit.testing.v1 import AppTest
 
 from config import ROOT
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from db.models import User
 from db.seed import check_password
 from domain.roles import Actor, Role
 from services.users import create_account
-from tests.factories import NOW, PASSWORD, make_world
+from tests.factories import NOW, PASSWORD, make_world, migrate
 
 APP = str(ROOT / "app.py")
 KEY = "x" * 40
@@ -25,7 +24,7 @@ def production_db(tmp_path, monkeypatch):
     """An empty migrated SQLite database run outside demo mode with a real cookie key."""
     url = f"sqlite:///{tmp_path / 'prod.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("MINQING_DEMO", "0")
     monkeypatch.setenv("MINQING_COOKIE_KEY", KEY)

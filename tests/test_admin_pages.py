@@ -9,11 +9,10 @@ from streamlit.testing.v1 import AppTest
 
 from config import ROOT, local_now
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from db.models import Category, LoginEvent, User
 from domain.roles import Actor, Role
 from services.categories import CategoryError, add_category, list_categories, update_category
-from tests.factories import NOW, make_world
+from tests.factories import NOW, make_world, migrate
 
 APPS = ROOT / "tests" / "apps"
 
@@ -22,7 +21,7 @@ APPS = ROOT / "tests" / "apps"
 def admin_db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'admin.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     with session_factory(engine)() as session:
         make_world(session)
         session.add(LoginEvent(username="staff", at=local_now(), outcome="failure"))

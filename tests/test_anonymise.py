@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import pytest
-from sqlalchemy.orm import Session
 
 from db.queries.present import NOTICE_FIELDS, Notice, present_deck, recent_notices
 from domain.anonymise import ADDRESS_MASK, ID_MASK, NUMBER_MASK, PHONE_MASK, mask_name, scrub_text
 from domain.slides import SLIDE_ORDER
-from tests.factories import NOW, make_case, make_world
+from tests.factories import NOW
+from tests.helpers.anonymise import HEAD, RESIDENT
 from ui.slide_charts import (
     SCREEN,
     levels_figure,
@@ -63,46 +62,6 @@ def test_notice_has_no_personal_field() -> None:
     assert tuple(f.name for f in dataclasses.fields(Notice)) == NOTICE_FIELDS
     personal = {"name", "phone", "address", "reporter", "household", "head", "case_no", "id"}
     assert not {f for f in NOTICE_FIELDS for p in personal if p in f}
-
-
-RESIDENT = ("赵秀兰", "13987654321")
-HEAD = ("钱德明", "13700001111")
-
-
-def _resolved(session: Session, world, **over: object):
-    defaults: dict[str, object] = {
-        "status": "resolved",
-        "handling_type": "immediate",
-        "accepted_at": NOW - dt.timedelta(days=3),
-        "finished_at": NOW - dt.timedelta(days=1),
-        "handling_working_days": 2,
-        "resolved_level": "community",
-        "reporter_name": RESIDENT[0],
-        "reporter_phone": RESIDENT[1],
-        "description": f"{RESIDENT[0]}反映楼道灯坏了，电话{RESIDENT[1]}",
-    }
-    defaults.update(over)
-    return make_case(session, world, **defaults)
-
-
-@pytest.fixture
-def leaky_world(sqlite_engine):
-    """A world whose resolved cases' result texts contain names, phones, an ID and a room."""
-    from db.engine import session_factory
-
-    with session_factory(sqlite_engine)() as session:
-        world = make_world(session)
-        hh = world.households[0]
-        hh.head_name, hh.phone = HEAD
-        session.commit()
-        _resolved(session, world, result=f"已电话{RESIDENT[1]}告知{RESIDENT[0]}，更换灯泡")
-        _resolved(
-            session, world, household_id=hh.id, grid_cell_id=hh.grid_cell_id,
-            result=f"{HEAD[0]}（身份证430102198001011234，3栋2单元501室）低保已代办，回执拨{HEAD[1]}",
-        )  # fmt: skip
-        _resolved(session, world, status="returned", handling_type="returned", result="退回")
-        _resolved(session, world, finished_at=NOW - dt.timedelta(days=45), result="很久以前办结")
-        yield session, world
 
 
 def test_notices_are_recent_resolved_and_scrubbed(leaky_world) -> None:

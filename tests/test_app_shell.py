@@ -9,9 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from config import ROOT
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from db.models import LoginEvent, User
-from tests.factories import PASSWORD, make_world
+from tests.factories import PASSWORD, make_world, migrate
 
 APP = str(ROOT / "app.py")
 
@@ -21,7 +20,7 @@ def app_db(tmp_path, monkeypatch):
     """A small migrated SQLite world; the app runs on it in demo mode without demo seeding."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     with session_factory(engine)() as session:
         make_world(session)
     for name in ("MINQING_COOKIE_KEY", "MINQING_DEMO"):

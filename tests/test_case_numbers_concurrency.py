@@ -10,7 +10,7 @@ from db.models import Case, CaseEvent, CaseNumberCounter
 from domain.deadlines import ClockRules
 from services.cases import accept_case
 from tests.factories import NOW, make_world
-from tests.test_case_service import actor_of, draft
+from tests.helpers.cases import actor_of, draft
 
 WRITERS = 8
 CASES_EACH = 5

@@ -12,13 +12,12 @@ from streamlit.testing.v1 import AppTest
 
 from config import local_now
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from db.models import AuditEntry, Case, CaseEvent
 from domain.deadlines import ClockRules
 from domain.workflow import Action
 from services.cases import apply_action
-from tests.factories import make_case, make_world
-from tests.test_case_service import actor_of
+from tests.factories import make_case, make_world, migrate
+from tests.helpers.cases import actor_of
 from ui.text import escape_markdown
 
 APPS = Path(__file__).parent / "apps"
@@ -29,7 +28,7 @@ def app_db(tmp_path, monkeypatch):
     """A small SQLite world with three cases relative to the real clock (pages use local_now)."""
     url = f"sqlite:///{tmp_path / 'pages.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     now = local_now()
     with session_factory(engine)() as session:
         world = make_world(session)

@@ -12,9 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from db.models import AuditEntry, Case, CaseEvent, CaseNumberCounter
-from domain.deadlines import ClockRules
-from domain.roles import Actor, Role
-from domain.validation import CaseDraft
+from domain.roles import Actor
 from domain.workflow import Action, CaseStatus, TransitionError
 from services.cases import (
     PermissionDenied,
@@ -39,33 +37,10 @@ from services.ledger import (
     todo_list,
 )
 from tests.factories import NOW, World, make_case, make_world
+from tests.helpers.cases import RULES, actor_of, draft
 
-RULES = ClockRules()
 A = Action
 S = CaseStatus
-
-
-def actor_of(world: World, role: str) -> Actor:
-    """The Actor a page would build for the world's user of ``role``."""
-    user = world.users[role]
-    scope = frozenset({world.cells[0].id}) if role == "gridworker" else None
-    return Actor(user.id, user.username, Role(role), user.display_name, scope)
-
-
-def draft(world: World, **overrides: object) -> CaseDraft:
-    """A valid intake draft (承诺件 style defaults replaced by 上报件) plus overrides."""
-    values: dict[str, object] = {
-        "channel": "hotline",
-        "category_id": world.categories[3].id,
-        "handling_type": "escalate",
-        "grid_cell_id": world.cells[0].id,
-        "description": "小区东门路灯不亮，晚上出行不便",
-        "accepted_at": NOW,
-        "reporter_name": "王五",
-        "reporter_phone": "138 1234 5678",
-    }
-    values.update(overrides)
-    return CaseDraft(**values)  # type: ignore[arg-type]
 
 
 def count(session, model) -> int:

@@ -16,10 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 from db.dashboard_cache import clear_dashboard_cache
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from db.models import Assistance, Case, Visit
-from tests.factories import make_world
-from tests.test_dashboard_queries import HAND_TILES, NOW, _hand_world, _reception_world
+from tests.factories import make_world, migrate
+from tests.helpers.dashboard_worlds import HAND_TILES, NOW, hand_world, reception_world
 
 
 def _dashboard_page() -> None:
@@ -43,7 +42,7 @@ def _assistance_page() -> None:
 def _database(tmp_path, monkeypatch, build) -> Iterator[Engine]:
     url = f"sqlite:///{tmp_path / 'pages.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     with session_factory(engine)() as session:
         build(session)
     for name in ("MINQING_COOKIE_KEY", "MINQING_REFRESH_SECONDS", "MINQING_RANK_MIN_CASES"):
@@ -65,13 +64,13 @@ def _database(tmp_path, monkeypatch, build) -> Iterator[Engine]:
 @pytest.fixture
 def hand_db(tmp_path, monkeypatch) -> Iterator[Engine]:
     """The hand-computed dashboard fixture."""
-    yield from _database(tmp_path, monkeypatch, _hand_world)
+    yield from _database(tmp_path, monkeypatch, hand_world)
 
 
 @pytest.fixture
 def reception_db(tmp_path, monkeypatch) -> Iterator[Engine]:
     """The hand-computed 接待日 fixture."""
-    yield from _database(tmp_path, monkeypatch, _reception_world)
+    yield from _database(tmp_path, monkeypatch, reception_world)
 
 
 @pytest.fixture

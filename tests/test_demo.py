@@ -16,7 +16,6 @@ from sqlalchemy.types import DateTime
 
 from db import demo
 from db.engine import make_engine
-from db.migrate import upgrade_to_head
 from db.models import (
     Assistance,
     Case,
@@ -56,6 +55,7 @@ from domain.workflow import (
     Level,
     Satisfaction,
 )
+from tests.factories import migrate
 
 TODAY = dt.date(2026, 11, 22)
 NOW = dt.datetime(2026, 11, 22, 18, 0)
@@ -69,7 +69,7 @@ Ring = Sequence[Sequence[float]]
 def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The app's demo database, generated once for the module with a pinned ``today``."""
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
-    upgrade_to_head(engine)
+    migrate(engine)
     assert demo.ensure_demo_data(engine, today=TODAY) is True
     yield engine
     engine.dispose()
@@ -124,7 +124,7 @@ def _fingerprint(engine: Engine) -> str:
 
 def _small(tmp_path, name: str, seed: int) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / name}")
-    upgrade_to_head(engine)
+    migrate(engine)
     demo.generate(engine, cases=400, seed=seed, today=TODAY)
     return engine
 
@@ -143,7 +143,7 @@ def test_same_seed_and_today_give_identical_rows(tmp_path):
 
 def test_without_events_the_people_rows_come_without_deliberations(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'no-events.db'}")
-    upgrade_to_head(engine)
+    migrate(engine)
     report = demo.generate(engine, cases=400, seed=7, today=TODAY, with_events=False)
     assert "case_events" not in report.counts and "deliberations" not in report.counts
     assert report.counts["liaison_links"] > 0

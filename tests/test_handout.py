@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from db.queries.present import present_deck
 from domain.slides import SLIDE_ORDER
 from tests.factories import NOW
-from tests.test_anonymise import HEAD, RESIDENT, leaky_world  # noqa: F401  (fixture)
+from tests.helpers.anonymise import HEAD, RESIDENT, leaky_world  # noqa: F401  (fixture)
 from ui.handout import FOOTER, build_handout, chart_figures, font_path
 
 pytestmark = pytest.mark.filterwarnings("ignore")

@@ -13,13 +13,12 @@ from streamlit.testing.v1 import AppTest
 
 from config import ROOT
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from services.cases import accept_case, apply_action
 from services.ledger import LEDGER_HEADERS, ExportFormat, LedgerFilters, ledger_export
 from services.spreadsheet import csv_safe
-from tests.factories import NOW, make_world
-from tests.hostile import FORMULA, IMG, LINK, LONG, PAYLOADS, SCRIPT
-from tests.test_case_service import RULES, actor_of, draft
+from tests.factories import NOW, make_world, migrate
+from tests.helpers.cases import RULES, actor_of, draft
+from tests.helpers.hostile import FORMULA, IMG, LINK, LONG, PAYLOADS, SCRIPT
 from ui.text import escape_markdown
 
 
@@ -64,7 +63,7 @@ def test_exports_keep_hostile_text_literal(session):
 def hostile_case(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'hostile.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     with session_factory(engine)() as session:
         world = make_world(session)
         staff = actor_of(world, "staff")

@@ -12,10 +12,9 @@ from sqlalchemy import func, select
 
 from config import ROOT
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from db.models import Case, CaseEvent, CaseNumberCounter, ImportRow
-from tests.factories import make_world
-from tests.test_ledger_import_service import _import, _state, ledger, ledger_xlsx
+from tests.factories import make_world, migrate
+from tests.helpers.ledger import import_ledger, ledger, ledger_xlsx, stored_state
 
 
 def _counts(sessions) -> tuple[int, int, int, int]:
@@ -31,7 +30,7 @@ def _counts(sessions) -> tuple[int, int, int, int]:
 def test_killed_import_keeps_whole_rows_and_resumes(tmp_path):
     url = f"sqlite:///{tmp_path / 'kill.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     sessions = session_factory(engine)
     with sessions() as s:
         world = make_world(s, cells=3)
@@ -56,16 +55,16 @@ def test_killed_import_keeps_whole_rows_and_resumes(tmp_path):
     assert cases >= 100 and cases % 50 == 0  # whole chunks only
     assert events == prints == numbers == cases  # every case with its event, fingerprint, number
 
-    preview, outcome = _import(sessions, world, ledger_xlsx(), "台账.xlsx", chunk_size=50)
+    preview, outcome = import_ledger(sessions, world, ledger_xlsx(), "台账.xlsx", chunk_size=50)
     assert len(preview.already_imported) == cases
     assert outcome.imported == len(ledger().expected) - cases
 
     reference = make_engine(f"sqlite:///{tmp_path / 'reference.db'}")
-    upgrade_to_head(reference)
+    migrate(reference)
     ref_sessions = session_factory(reference)
     with ref_sessions() as s:
         ref_world = make_world(s, cells=3)
-    _import(ref_sessions, ref_world, ledger_xlsx(), "台账.xlsx", chunk_size=50)
-    assert _state(sessions) == _state(ref_sessions)
+    import_ledger(ref_sessions, ref_world, ledger_xlsx(), "台账.xlsx", chunk_size=50)
+    assert stored_state(sessions) == stored_state(ref_sessions)
     reference.dispose()
     engine.dispose()

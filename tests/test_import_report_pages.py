@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from db.models import Case
-from tests.factories import make_world
-from tests.test_ledger_import_service import ledger, ledger_xlsx
+from tests.factories import make_world, migrate
+from tests.helpers.ledger import ledger, ledger_xlsx
 
 APPS = Path(__file__).parent / "apps"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,7 +22,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def app_db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'pages.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     with session_factory(engine)() as session:
         make_world(session, cells=3)
     monkeypatch.delenv("MINQING_COOKIE_KEY", raising=False)

@@ -12,9 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from config import local_now
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from db.models import Case, CaseEvent
-from tests.factories import World, make_case, make_world
+from tests.factories import World, make_case, make_world, migrate
 
 SCRIPT = str(Path(__file__).parent / "apps" / "intake_page.py")
 SAVE = "FormSubmitter:intake_form-保存受理"
@@ -26,7 +25,7 @@ def app_db(tmp_path, monkeypatch):
     """A small migrated SQLite world that the page opens through ``DATABASE_URL``."""
     url = f"sqlite:///{tmp_path / 'intake.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     with session_factory(engine)() as session:
         world = make_world(session)
     monkeypatch.delenv("MINQING_COOKIE_KEY", raising=False)

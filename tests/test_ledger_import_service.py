@@ -5,20 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from functools import cache
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
-from db.models import Case, CaseEvent, CaseNumberCounter, Category, GridCell, ImportRow
+from db.models import Case, CaseEvent, CaseNumberCounter, ImportRow
 from db.queries.kpis import Scope, kpi_snapshot
 from domain.calendar import china_calendar
 from domain.kpis import Period, Ratio
 from domain.ledger_import import Field, ImportDefaults
-from domain.roles import Actor, Role
 from domain.workflow import FINISHED_STATUSES, OPEN_STATUSES, CaseStatus, Channel
 from services.cases import PermissionDenied
 from services.ledger_import import (
@@ -27,74 +24,20 @@ from services.ledger_import import (
     read_ledger,
     run_import,
 )
-from tests.factories import NOW, World, make_world
-from tests.ledger_fixtures import FIRST_DATA_ROW, HEADER_ROW, MessyLedger, build_ledger
-
-CELLS = ["第1网格", "第2网格", "第3网格"]
-CATEGORIES = ["政策咨询", "矛盾纠纷", "困难救助", "环境卫生", "民生项目", "社区事务"]
-
-
-@cache
-def ledger() -> MessyLedger:
-    """The fixture ledger (built once per test session)."""
-    return build_ledger(CELLS, CATEGORIES)
-
-
-@cache
-def ledger_xlsx() -> bytes:
-    return ledger().xlsx()
-
-
-def _actor(world: World, role: str = "staff") -> Actor:
-    user = world.users[role]
-    return Actor(user.id, user.username, Role(user.role), user.display_name)
+from tests.factories import NOW, World, make_world, migrate
+from tests.helpers.ledger import (
+    import_ledger,
+    ledger,
+    ledger_xlsx,
+    staff_actor,
+    stored_state,
+)
+from tests.helpers.ledger_fixtures import FIRST_DATA_ROW, HEADER_ROW
 
 
 @pytest.fixture
 def world(session: Session) -> World:
     return make_world(session, cells=3)
-
-
-def _import(sessions: sessionmaker[Session], world: World, data: bytes, name: str, **kw):
-    with sessions() as s:
-        preview = preview_import(s, ledger=read_ledger(data, name), today=NOW.date())
-    outcome = run_import(
-        sessions,
-        rows=preview.new_rows,
-        source_name=name,
-        actor=_actor(world),
-        now=NOW,
-        **kw,
-    )
-    return preview, outcome
-
-
-def _state(sessions: sessionmaker[Session]) -> list[tuple[object, ...]]:
-    """Everything an import decides, without database ids (comparable across databases)."""
-    with sessions() as s:
-        rows = s.execute(
-            select(
-                Case.case_no,
-                ImportRow.fingerprint,
-                ImportRow.row_number,
-                Case.status,
-                Case.handling_type,
-                Case.channel,
-                Case.accepted_at,
-                Case.finished_at,
-                Case.deadline_at,
-                Case.description,
-                Case.reporter_name,
-                Case.reporter_phone,
-                Category.name,
-                GridCell.name,
-            )
-            .join(ImportRow, ImportRow.case_id == Case.id)
-            .join(Category, Category.id == Case.category_id)
-            .join(GridCell, GridCell.id == Case.grid_cell_id)
-            .order_by(Case.case_no)
-        )
-        return [tuple(r) for r in rows]
 
 
 def test_the_fixture_has_every_kind_of_mess():
@@ -149,7 +92,7 @@ def test_preview_sorts_every_row_exactly(session, world):
 
 def test_import_creates_exactly_the_expected_cases(sessions, world):
     book = ledger()
-    _, outcome = _import(sessions, world, ledger_xlsx(), "台账.xlsx", chunk_size=100)
+    _, outcome = import_ledger(sessions, world, ledger_xlsx(), "台账.xlsx", chunk_size=100)
     assert outcome.imported == len(book.expected) and outcome.skipped == 0
     cells = {c.name: c.id for c in world.cells}
     categories = {c.name: c.id for c in world.categories}
@@ -196,7 +139,7 @@ def test_import_creates_exactly_the_expected_cases(sessions, world):
 
 
 def test_importing_twice_adds_nothing(sessions, world):
-    _import(sessions, world, ledger_xlsx(), "台账.xlsx")
+    import_ledger(sessions, world, ledger_xlsx(), "台账.xlsx")
     with sessions() as s:
         before = s.scalar(select(func.count()).select_from(Case))
         again = preview_import(s, ledger=read_ledger(ledger_xlsx(), "台账.xlsx"), today=NOW.date())
@@ -204,7 +147,11 @@ def test_importing_twice_adds_nothing(sessions, world):
     assert len(again.already_imported) == before == len(ledger().expected)
     # even forcing the rows through the importer adds nothing: the fingerprints are stored
     outcome = run_import(
-        sessions, rows=again.already_imported, source_name="台账.xlsx", actor=_actor(world), now=NOW
+        sessions,
+        rows=again.already_imported,
+        source_name="台账.xlsx",
+        actor=staff_actor(world),
+        now=NOW,
     )
     assert (outcome.imported, outcome.skipped) == (0, before)
     with sessions() as s:
@@ -225,7 +172,7 @@ def test_an_interrupted_import_resumes_to_the_same_final_state(sessions, world, 
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        _import(
+        import_ledger(
             sessions,
             world,
             ledger_xlsx(),
@@ -238,18 +185,18 @@ def test_an_interrupted_import_resumes_to_the_same_final_state(sessions, world, 
         assert s.scalar(select(func.count()).select_from(Case)) == 100
         assert s.scalar(select(func.count()).select_from(ImportRow)) == 100
         assert s.scalar(select(func.sum(CaseNumberCounter.last_seq))) == 100
-    preview, outcome = _import(sessions, world, ledger_xlsx(), "台账.xlsx", chunk_size=50)
+    preview, outcome = import_ledger(sessions, world, ledger_xlsx(), "台账.xlsx", chunk_size=50)
     assert len(preview.already_imported) == 100
     assert outcome.imported == len(ledger().expected) - 100
 
     # the same file imported without interruption into a fresh database
     reference = make_engine(f"sqlite:///{tmp_path / 'reference.db'}")
-    upgrade_to_head(reference)
+    migrate(reference)
     ref_sessions = session_factory(reference)
     with ref_sessions() as s:
         ref_world = make_world(s, cells=3)
-    _import(ref_sessions, ref_world, ledger_xlsx(), "台账.xlsx", chunk_size=50)
-    assert _state(sessions) == _state(ref_sessions)
+    import_ledger(ref_sessions, ref_world, ledger_xlsx(), "台账.xlsx", chunk_size=50)
+    assert stored_state(sessions) == stored_state(ref_sessions)
     reference.dispose()
 
 
@@ -268,7 +215,7 @@ def test_a_failing_chunk_leaves_whole_rows_only(sessions, world, monkeypatch):
 
     monkeypatch.setattr(module, "_insert_cases", fail_on_third_chunk)
     with pytest.raises(Interrupted):
-        _import(sessions, world, ledger_xlsx(), "台账.xlsx", chunk_size=40)
+        import_ledger(sessions, world, ledger_xlsx(), "台账.xlsx", chunk_size=40)
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 80
         assert s.scalar(select(func.count()).select_from(CaseEvent)) == 80
@@ -328,7 +275,7 @@ def test_unreadable_files(data: bytes, name: str, message: str):
 @pytest.mark.parametrize("role", ["gridworker", "viewer"])
 def test_only_desk_roles_may_import(sessions, world, role):
     with pytest.raises(PermissionDenied):
-        run_import(sessions, rows=[], source_name="a.xlsx", actor=_actor(world, role), now=NOW)
+        run_import(sessions, rows=[], source_name="a.xlsx", actor=staff_actor(world, role), now=NOW)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,7 +313,7 @@ def test_kpis_after_import_match_the_hand_computed_values(sessions, world):
     assert all(
         e.status in OPEN_STATUSES | FINISHED_STATUSES | {CaseStatus.RETURNED} for e in book.expected
     )
-    _import(sessions, world, ledger_xlsx(), "台账.xlsx")
+    import_ledger(sessions, world, ledger_xlsx(), "台账.xlsx")
     checks = [
         (
             Period.year_of(dt.date(2026, 1, 1)),

@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 
 from db.dashboard_cache import clear_dashboard_cache
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from db.models import (
     Case,
     CaseEvent,
@@ -26,7 +25,7 @@ from db.models import (
     ReceptionConcern,
     ReceptionSession,
 )
-from tests.factories import NOW, make_case, make_world
+from tests.factories import NOW, make_case, make_world, migrate
 
 PAGES = ("pages.liaison", "pages.reception", "pages.deliberation")
 
@@ -71,7 +70,7 @@ def _world(session) -> None:
 def db(tmp_path, monkeypatch) -> Iterator[Engine]:
     url = f"sqlite:///{tmp_path / 'people.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     with session_factory(engine)() as session:
         _world(session)
     monkeypatch.delenv("MINQING_COOKIE_KEY", raising=False)

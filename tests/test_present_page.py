@@ -10,10 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from config import ROOT, local_now
 from db.engine import make_engine, session_factory
-from db.migrate import upgrade_to_head
 from domain.slides import SLIDE_ORDER, SlideShow
 from pages.present import SHOW_KEY
-from tests.factories import PASSWORD, make_case, make_world
+from tests.factories import PASSWORD, make_case, make_world, migrate
 
 APP = str(ROOT / "app.py")
 RESIDENT = ("孙美玲", "13911112222")
@@ -24,7 +23,7 @@ def wall_db(tmp_path, monkeypatch):
     """A small world with resolved cases whose texts name a resident, on a demo-mode app."""
     url = f"sqlite:///{tmp_path / 'wall.db'}"
     engine = make_engine(url)
-    upgrade_to_head(engine)
+    migrate(engine)
     now = local_now()
     with session_factory(engine)() as session:
         world = make_world(session)

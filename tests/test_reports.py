@@ -27,7 +27,7 @@ from services.reports import (
     publicity_pdf,
 )
 from tests.factories import NOW, World, make_world
-from tests.test_ledger_import_service import CELLS, ledger, ledger_xlsx
+from tests.helpers.ledger import CELLS, ledger, ledger_xlsx
 
 MAY = dt.date(2026, 5, 1)
 PHONE = re.compile(r"1[3-9]\d{9}")

@@ -36,7 +36,7 @@ from db.rollups import drift, rebuild, record_new_cases
 from domain.workflow import CaseStatus, Channel, HandlingType, Level, Satisfaction
 from tests.conftest import assert_rollups_exact
 from tests.factories import World, case_values, make_case, make_world
-from tests.test_dashboard_queries import PERIODS, _random_world, _scopes
+from tests.helpers.dashboard_worlds import PERIODS, random_world, scopes
 
 ROOT = Path(__file__).resolve().parents[1]
 T = dt.datetime.fromisoformat
@@ -138,7 +138,7 @@ def _relink(session: Session, rng: random.Random) -> None:
 
 
 def test_random_edits_keep_rollups_exact_and_equal_to_scans(session, engine):
-    world = _random_world(session, seed=7, cases=160)
+    world = random_world(session, seed=7, cases=160)
     rng = random.Random(7)
     _reception_days(session, world, rng)
     _mutate(session, world, rng)
@@ -155,7 +155,7 @@ def test_random_edits_keep_rollups_exact_and_equal_to_scans(session, engine):
     assert_rollups_exact(engine)
     months = dq.trend_months(now.date())
     for period_name, period in PERIODS.items():
-        for scope_name, scope in _scopes(session, world).items():
+        for scope_name, scope in scopes(session, world).items():
             label = f"{period_name}/{scope_name}"
             fast = kpi_snapshot(session, period=period, now=now, scope=scope)
             slow = kpi_snapshot(session, period=period, now=now, scope=scope, use_rollups=False)
@@ -166,7 +166,7 @@ def test_random_edits_keep_rollups_exact_and_equal_to_scans(session, engine):
             assert dq.breakdowns(session, period=period, scope=scope) == dq.breakdowns(
                 session, period=period, scope=scope, use_rollups=False
             ), label
-    for scope_name, scope in _scopes(session, world).items():
+    for scope_name, scope in scopes(session, world).items():
         assert dq.monthly_trend(session, months=months, scope=scope) == dq.monthly_trend(
             session, months=months, scope=scope, use_rollups=False
         ), scope_name
@@ -183,7 +183,7 @@ def test_random_edits_keep_rollups_exact_and_equal_to_scans(session, engine):
 
 def test_the_random_world_is_not_trivial(session):
     """The comparison above means something: the figures it compares are not all zero."""
-    world = _random_world(session, seed=7, cases=160)
+    world = random_world(session, seed=7, cases=160)
     rng = random.Random(7)
     _reception_days(session, world, rng)
     _mutate(session, world, rng)
@@ -199,7 +199,7 @@ def test_the_random_world_is_not_trivial(session):
 
 
 def test_a_cell_moved_to_another_community_takes_its_visits_and_assistance_along(session, engine):
-    world = _random_world(session, seed=3, cases=40)
+    world = random_world(session, seed=3, cases=40)
     other = session.scalar(select(GridCell).where(GridCell.community_id != world.community.id))
     cell = world.cells[0]
     visits_before = kpi_snapshot(

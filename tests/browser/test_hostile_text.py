@@ -13,7 +13,7 @@ from domain.roles import Actor, Role
 from domain.validation import CaseDraft
 from services.cases import accept_case, apply_action
 from tests.browser.conftest import login, shot, wait_idle
-from tests.hostile import BOLD_NAME, IMG, LINK, SCRIPT
+from tests.helpers.hostile import BOLD_NAME, IMG, LINK, SCRIPT
 
 pytestmark = pytest.mark.browser
 

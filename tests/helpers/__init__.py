@@ -1,0 +1,1 @@
+"""Shared test helpers (factories beyond ``tests/factories.py``); no test module imports another."""

@@ -1,0 +1,33 @@
+"""Case helpers: the clock rules, the Actor a page builds, a valid intake draft."""
+
+from __future__ import annotations
+
+from domain.deadlines import ClockRules
+from domain.roles import Actor, Role
+from domain.validation import CaseDraft
+from tests.factories import NOW, World
+
+RULES = ClockRules()
+
+
+def actor_of(world: World, role: str) -> Actor:
+    """The Actor a page would build for the world's user of ``role``."""
+    user = world.users[role]
+    scope = frozenset({world.cells[0].id}) if role == "gridworker" else None
+    return Actor(user.id, user.username, Role(role), user.display_name, scope)
+
+
+def draft(world: World, **overrides: object) -> CaseDraft:
+    """A valid intake draft (承诺件 style defaults replaced by 上报件) plus overrides."""
+    values: dict[str, object] = {
+        "channel": "hotline",
+        "category_id": world.categories[3].id,
+        "handling_type": "escalate",
+        "grid_cell_id": world.cells[0].id,
+        "description": "小区东门路灯不亮，晚上出行不便",
+        "accepted_at": NOW,
+        "reporter_name": "王五",
+        "reporter_phone": "138 1234 5678",
+    }
+    values.update(overrides)
+    return CaseDraft(**values)  # type: ignore[arg-type]
