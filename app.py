@@ -11,8 +11,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from config import ConfigError, use_local_timezone
+from db.queries.users import must_change_password, needs_first_admin
 from domain.roles import PageKey, Role, can_open
-from services.users import must_change_password, needs_first_admin
 from ui.account_pages import change_password_page, first_admin_page
 from ui.auth import after_login, build_authenticator, login_page, logout_button
 from ui.context import current_actor, get_engine, get_sessions, get_settings

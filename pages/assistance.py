@@ -13,13 +13,13 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries.territory import grid_cell_choices
 from domain.kpis import Period
 from domain.reference import AssistanceKind, TargetGroup
 from domain.roles import Actor, PageKey
 from domain.validation import AssistanceDraft
 from services import assistance as assistance_service
 from services.cases import ValidationFailed
-from services.territory import grid_cell_choices
 from ui.context import get_sessions, require_page
 from ui.forms import cell_with_households, field_errors, household_picker, show_field_error
 

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries.audit import KINDS, audit_log
 from domain.roles import PageKey
-from services.audit import KINDS, audit_log
 from services.spreadsheet import csv_safe
 from ui.context import get_sessions, require_page
 

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries.territory import grid_cell_choices
 from domain.deadlines import ClockRules
 from domain.roles import Actor, PageKey, can_open
 from domain.validation import MAX_DESCRIPTION, MAX_NOTE
@@ -41,7 +42,6 @@ from services.cases import (
     category_choices,
     find_case_id,
 )
-from services.territory import grid_cell_choices
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import show_field_error
 from ui.navigation import PAGES

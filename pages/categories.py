@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries.categories import list_categories
 from domain.roles import PageKey
-from services.categories import CategoryError, add_category, list_categories, update_category
+from services.categories import CategoryError, add_category, update_category
 from ui.context import get_sessions, require_page
 
 

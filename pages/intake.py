@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries.territory import grid_cell_choices
 from domain.deadlines import ClockRules, response_due
 from domain.roles import Actor, PageKey
 from domain.validation import MAX_DESCRIPTION, MAX_NAME, CaseDraft
@@ -25,7 +26,6 @@ from services.cases import (
     deadline_preview,
     repeat_candidates,
 )
-from services.territory import grid_cell_choices
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import field_errors, show_field_error
 

@@ -13,6 +13,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from config import local_now
+from db.queries.territory import grid_cell_choices
 from domain.roles import Actor, PageKey
 from domain.workflow import Channel, HandlingType
 from services.cases import assignable_users, category_choices
@@ -32,7 +33,6 @@ from services.ledger import (
     row_record,
     total_is_capped,
 )
-from services.territory import grid_cell_choices
 from ui.context import get_sessions, get_settings, require_page
 
 STATUS_OPTIONS = {

@@ -15,13 +15,13 @@ import streamlit as st
 
 from config import local_now
 from db.queries.dashboard import case_link
+from db.queries.territory import grid_cell_choices
 from domain.deadlines import ClockRules
 from domain.roles import Actor, PageKey
 from domain.workflow import HandlingType
 from services import reception as reception_service
 from services.cases import ValidationFailed, category_choices
 from services.reception import ReceptionConcernDraft, ReceptionDraft
-from services.territory import grid_cell_choices
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import field_errors, show_field_error
 

@@ -10,6 +10,7 @@ import datetime as dt
 import streamlit as st
 
 from config import local_now
+from db.queries.territory import grid_cell_choices
 from domain.kpis import Period
 from domain.roles import PageKey
 from services.ledger import EXPORT_MIME, ExportFormat, LedgerFilters, export_filename, ledger_export
@@ -22,7 +23,6 @@ from services.reports import (
     publicity_items,
     publicity_pdf,
 )
-from services.territory import grid_cell_choices
 from ui.context import get_sessions, require_page
 
 XLSX = EXPORT_MIME[ExportFormat.XLSX]

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries.territory import grid_cell_choices
+from db.queries.users import list_accounts
 from domain.roles import PageKey, Role
-from services.territory import grid_cell_choices
-from services.users import UserError, create_account, list_accounts, reset_password, update_account
+from services.users import UserError, create_account, reset_password, update_account
 from ui.context import get_sessions, require_page
 from ui.forms import field_errors, show_field_error
 
@@ -31,18 +32,16 @@ def render() -> None:
                 {
                     "用户名": u.username,
                     "姓名": u.display_name,
-                    "角色": Role(u.role).label,
+                    "角色": u.role.label,
                     "状态": "启用" if u.is_active else "停用",
                     "须改密码": "是" if u.must_change_password else "",
                     "锁定至": u.locked_until.strftime("%H:%M") if u.locked_until else "",
-                    "网格": "、".join(c.name for c in u.grid_cells),
+                    "网格": "、".join(u.cell_names),
                 }
                 for u in users
             ]
         )
-        by_name = {
-            u.username: (u.id, u.role, u.is_active, [c.id for c in u.grid_cells]) for u in users
-        }
+        by_name = {u.username: (u.id, u.role.value, u.is_active, list(u.cell_ids)) for u in users}
     st.dataframe(table, hide_index=True, width="stretch")
 
     st.subheader("新建用户")

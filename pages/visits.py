@@ -14,6 +14,7 @@ import streamlit as st
 
 from config import local_now
 from db.queries.dashboard import case_link
+from db.queries.territory import grid_cell_choices
 from domain.deadlines import ClockRules
 from domain.kpis import Period
 from domain.roles import Actor, PageKey
@@ -21,7 +22,6 @@ from domain.validation import VisitDraft
 from domain.workflow import HandlingType
 from services import visits as visit_service
 from services.cases import ValidationFailed, category_choices
-from services.territory import grid_cell_choices
 from services.visits import ConcernDraft, concern_field
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import cell_with_households, field_errors, household_picker, show_field_error

@@ -1,4 +1,4 @@
-"""Login bookkeeping kept in the database: credentials, failed attempts, lockouts, login events.
+"""Login bookkeeping kept in the database: failed attempts, lockouts, login events.
 
 streamlit-authenticator only checks a password against a dict; counting failures and locking
 an account must hold across sessions and processes, so it lives here.
@@ -7,40 +7,15 @@ an account must hold across sessions and processes, so it lives here.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import LoginEvent, User
+from db.queries.users import is_locked
 
 LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 15
-# A bcrypt-shaped string that no password matches: a locked account stays in the credentials
-# (so a failed attempt on it can be told apart) but cannot log in with a password.
-UNMATCHABLE_HASH = "$2b$12$" + "." * 53
-
-
-def is_locked(user: User, now: dt.datetime) -> bool:
-    """True while the account is locked after too many failed logins."""
-    return user.locked_until is not None and user.locked_until > now
-
-
-def login_credentials(session: Session, *, now: dt.datetime) -> dict[str, Any]:
-    """The credentials dict streamlit-authenticator expects, built fresh from active users."""
-    users = session.scalars(select(User).where(User.is_active.is_(True))).all()
-    return {
-        "usernames": {
-            u.username: {
-                "name": u.display_name,
-                "email": u.email,
-                "password": UNMATCHABLE_HASH if is_locked(u, now) else u.password_hash,
-                "roles": [u.role],
-                "failed_login_attempts": 0,
-            }
-            for u in users
-        }
-    }
 
 
 def record_success(session: Session, *, username: str, now: dt.datetime, detail: str = "") -> None:
@@ -89,9 +64,3 @@ def record_logout(session: Session, *, username: str, now: dt.datetime) -> None:
     """Log a logout."""
     session.add(LoginEvent(username=username, at=now, outcome="logout"))
     session.commit()
-
-
-def may_stay_logged_in(session: Session, *, username: str, now: dt.datetime) -> bool:
-    """False if the account was disabled or locked since its cookie was issued."""
-    user = session.scalar(select(User).where(User.username == username))
-    return user is not None and user.is_active and not is_locked(user, now)

@@ -1,123 +1,20 @@
-"""Audit log: who did what, when, to which record — from case events, logins and audit entries."""
+"""Audit entries: record who did what to which record (the log is read in ``db.queries.audit``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEntry, Case, CaseEvent, LoginEvent, User
-from domain.workflow import Action
-
-LOGIN_LABELS = {
-    "success": "登录成功",
-    "failure": "登录失败",
-    "locked": "账户锁定",
-    "logout": "退出登录",
-}
-AUDIT_LABELS = {
-    "user.create": "新建用户",
-    "user.update": "修改用户",
-    "user.reset_password": "重置密码",
-    "user.change_password": "修改密码",
-    "user.first_admin": "初始化管理员",
-    "personal_data.view": "查看个人信息",
-    "scope.refused": "越权访问被拒绝",
-    "export": "导出",
-}
-KINDS = {"case": "案件操作", "login": "登录", "admin": "管理与安全"}
+from db.models import AuditEntry
 
 
-@dataclass(frozen=True)
-class AuditRow:
-    """One line of the audit log."""
-
-    at: dt.datetime
-    username: str
-    kind: str
-    action: str
-    target: str
-    detail: str
-
-
-def record(
+def add_entry(
     session: Session, *, username: str, action: str, target: str, detail: str, now: dt.datetime
 ) -> None:
-    """Append an audit entry (e.g. viewing a case's full personal data, a refused request)."""
+    """Add an audit entry to the caller's transaction (it commits with the change it records)."""
     session.add(
         AuditEntry(
             at=now, username=username, action=action, target=target[:60], detail=detail[:500]
         )
     )
-    session.commit()
-
-
-def audit_log(
-    session: Session,
-    *,
-    start: dt.datetime,
-    end: dt.datetime,
-    username: str | None = None,
-    kinds: frozenset[str] = frozenset(KINDS),
-    limit: int = 1000,
-) -> list[AuditRow]:
-    """The newest ``limit`` audit rows in ``[start, end)``, newest first."""
-    rows: list[AuditRow] = []
-    if "case" in kinds:
-        q = (
-            select(CaseEvent.at, User.username, CaseEvent.action, Case.case_no, CaseEvent.note)
-            .join(Case, Case.id == CaseEvent.case_id)
-            .outerjoin(User, User.id == CaseEvent.actor_id)
-            .where(CaseEvent.at >= start, CaseEvent.at < end)
-            .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
-            .limit(limit)
-        )
-        if username:
-            q = q.where(User.username == username)
-        for at, user, action, case_no, note in session.execute(q):
-            label = Action(action).label if action in Action.__members__.values() else action
-            rows.append(AuditRow(at, user or "系统", KINDS["case"], label, case_no, note or ""))
-    if "login" in kinds:
-        q = (
-            select(LoginEvent)
-            .where(LoginEvent.at >= start, LoginEvent.at < end)
-            .order_by(LoginEvent.at.desc(), LoginEvent.id.desc())
-            .limit(limit)
-        )
-        if username:
-            q = q.where(LoginEvent.username == username)
-        for e in session.scalars(q):
-            rows.append(
-                AuditRow(
-                    e.at,
-                    e.username,
-                    KINDS["login"],
-                    LOGIN_LABELS.get(e.outcome, e.outcome),
-                    e.username,
-                    e.detail or "",
-                )
-            )
-    if "admin" in kinds:
-        q = (
-            select(AuditEntry)
-            .where(AuditEntry.at >= start, AuditEntry.at < end)
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(limit)
-        )
-        if username:
-            q = q.where(AuditEntry.username == username)
-        for e in session.scalars(q):
-            rows.append(
-                AuditRow(
-                    e.at,
-                    e.username,
-                    KINDS["admin"],
-                    AUDIT_LABELS.get(e.action, e.action),
-                    e.target or "",
-                    e.detail or "",
-                )
-            )
-    rows.sort(key=lambda r: r.at, reverse=True)
-    return rows[:limit]

@@ -1,4 +1,4 @@
-"""Concern categories (六类别 by default), editable by an admin: add, rename, retire, reorder.
+"""Concern categories (六类别 by default), editable by an admin: add, rename, retire.
 
 A category is never deleted (old cases keep theirs); a retired one is no longer offered at intake.
 """
@@ -10,19 +10,15 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEntry, Category
+from db.models import Category
 from domain.roles import Actor, Role
+from services.audit import add_entry
 
 MAX_NAME = 30
 
 
 class CategoryError(ValueError):
     """A refused change; the message is Chinese."""
-
-
-def list_categories(session: Session) -> list[Category]:
-    """Every category, active or not, in display order."""
-    return list(session.scalars(select(Category).order_by(Category.sort_order, Category.id)))
 
 
 def _check(session: Session, actor: Actor, name: str, *, own_id: int | None = None) -> str:
@@ -45,11 +41,10 @@ def add_category(session: Session, *, actor: Actor, name: str, now: dt.datetime)
     last = session.scalar(select(func.max(Category.sort_order))) or 0
     category = Category(name=clean, sort_order=last + 1, is_active=True)
     session.add(category)
-    session.add(
-        AuditEntry(
-            at=now, username=actor.username, action="category.add", target=clean, detail="新增类别"
-        )
-    )
+    add_entry(
+        session, username=actor.username, action="category.add", target=clean, detail="新增类别",
+        now=now,
+    )  # fmt: skip
     session.commit()
     return category
 
@@ -72,7 +67,7 @@ def update_category(
         active = session.scalar(
             select(func.count()).select_from(Category).where(Category.is_active.is_(True))
         )
-        if active <= 1:
+        if (active or 0) <= 1:
             raise CategoryError("至少要保留一个启用的类别")
     changes = []
     if clean != category.name:
@@ -82,14 +77,13 @@ def update_category(
         changes.append("启用" if is_active else "停用")
         category.is_active = is_active
     if changes:
-        session.add(
-            AuditEntry(
-                at=now,
-                username=actor.username,
-                action="category.update",
-                target=clean,
-                detail="；".join(changes),
-            )
+        add_entry(
+            session,
+            username=actor.username,
+            action="category.update",
+            target=clean,
+            detail="；".join(changes),
+            now=now,
         )
     session.commit()
     return category

@@ -13,9 +13,11 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEntry, GridCell, User
+from db.models import GridCell, User
+from db.queries.users import needs_first_admin
 from db.seed import check_password, create_user, hash_password
 from domain.roles import Actor, Role
+from services.audit import add_entry
 
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,39}$")
@@ -48,8 +50,8 @@ def password_problems(password: str, *, username: str = "") -> str | None:
 def _audit(
     session: Session, actor: Actor, action: str, target: str, detail: str, now: dt.datetime
 ) -> None:
-    session.add(
-        AuditEntry(at=now, username=actor.username, action=action, target=target, detail=detail)
+    add_entry(
+        session, username=actor.username, action=action, target=target, detail=detail, now=now
     )
 
 
@@ -184,21 +186,11 @@ def change_own_password(
         raise UserError(errors)
     user.password_hash = hash_password(new)
     user.must_change_password = False
-    session.add(
-        AuditEntry(
-            at=now,
-            username=username,
-            action="user.change_password",
-            target=username,
-            detail="修改了自己的密码",
-        )
-    )
+    add_entry(
+        session, username=username, action="user.change_password", target=username,
+        detail="修改了自己的密码", now=now,
+    )  # fmt: skip
     session.commit()
-
-
-def needs_first_admin(session: Session) -> bool:
-    """True when no user exists yet (a fresh production database)."""
-    return not session.scalar(select(func.count()).select_from(User))
 
 
 def create_first_admin(
@@ -234,25 +226,9 @@ def create_first_admin(
         password_hash=hash_password(password),
         now=now,
     )
-    session.add(
-        AuditEntry(
-            at=now,
-            username=username,
-            action="user.first_admin",
-            target=username,
-            detail="初始化第一个管理员",
-        )
-    )
+    add_entry(
+        session, username=username, action="user.first_admin", target=username,
+        detail="初始化第一个管理员", now=now,
+    )  # fmt: skip
     session.commit()
     return user
-
-
-def list_accounts(session: Session) -> list[User]:
-    """Every user, for the admin page (no password hashes leave this layer in the page)."""
-    return list(session.scalars(select(User).order_by(User.username)).all())
-
-
-def must_change_password(session: Session, *, username: str) -> bool:
-    """True if the user still has to replace an initial or reset password."""
-    user = session.scalar(select(User).where(User.username == username))
-    return bool(user and user.must_change_password)

@@ -10,8 +10,9 @@ from streamlit.testing.v1 import AppTest
 from config import ROOT, local_now
 from db.engine import make_engine, session_factory
 from db.models import Category, LoginEvent, User
+from db.queries.categories import list_categories
 from domain.roles import Actor, Role
-from services.categories import CategoryError, add_category, list_categories, update_category
+from services.categories import CategoryError, add_category, update_category
 from tests.factories import NOW, make_world, migrate
 
 APPS = ROOT / "tests" / "apps"

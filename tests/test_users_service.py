@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import AuditEntry, LoginEvent, User
+from db.queries import users as user_queries
 from db.seed import check_password
 from domain.roles import Actor, Role
 from services import accounts
@@ -16,7 +17,6 @@ from services.users import (
     change_own_password,
     create_account,
     create_first_admin,
-    needs_first_admin,
     password_problems,
     reset_password,
     update_account,
@@ -107,7 +107,7 @@ def test_disable_rerole_scope_and_reset(session):
     assert (staff.role, staff.is_active, [c.id for c in staff.grid_cells]) == (
         "gridworker", False, [world.cells[1].id],
     )  # fmt: skip
-    creds = accounts.login_credentials(session, now=NOW)
+    creds = user_queries.login_credentials(session, now=NOW)
     assert "staff" not in creds["usernames"]  # a disabled account cannot log in
     temporary = reset_password(session, actor=admin, user_id=staff.id, now=NOW)
     session.refresh(staff)
@@ -124,18 +124,18 @@ def test_lockout_after_five_failures_and_unlock_after_fifteen_minutes(session):
     results = [accounts.record_failure(session, username="staff", now=NOW) for _ in range(5)]
     assert results[:4] == [None] * 4
     assert results[4] == NOW + dt.timedelta(minutes=15)
-    creds = accounts.login_credentials(session, now=NOW + dt.timedelta(minutes=14))
-    assert creds["usernames"]["staff"]["password"] == accounts.UNMATCHABLE_HASH
-    assert not accounts.may_stay_logged_in(session, username="staff", now=NOW)
+    creds = user_queries.login_credentials(session, now=NOW + dt.timedelta(minutes=14))
+    assert creds["usernames"]["staff"]["password"] == user_queries.UNMATCHABLE_HASH
+    assert not user_queries.may_stay_logged_in(session, username="staff", now=NOW)
     later = NOW + dt.timedelta(minutes=16)
-    creds = accounts.login_credentials(session, now=later)
+    creds = user_queries.login_credentials(session, now=later)
     assert check_password(PASSWORD, creds["usernames"]["staff"]["password"])
     outcomes = session.scalars(select(LoginEvent.outcome).order_by(LoginEvent.id)).all()
     assert outcomes == ["failure"] * 5 + ["locked"]
 
 
 def test_first_admin_only_once(session):
-    assert needs_first_admin(session)
+    assert user_queries.needs_first_admin(session)
     with pytest.raises(UserError) as err:
         create_first_admin(
             session,
@@ -151,7 +151,7 @@ def test_first_admin_only_once(session):
         repeat="good-pass-2026", now=NOW,
     )  # fmt: skip
     assert admin.role == "admin" and not admin.must_change_password
-    assert not needs_first_admin(session)
+    assert not user_queries.needs_first_admin(session)
     with pytest.raises(UserError, match="不能再次初始化"):
         create_first_admin(
             session, username="second", display_name="x", password="good-pass-2026",

@@ -7,6 +7,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from config import DEMO_PASSWORD, Settings, local_now
+from db.queries.users import login_credentials, may_stay_logged_in
 from services import accounts
 from ui.context import get_sessions
 
@@ -22,7 +23,7 @@ LOGIN_FIELDS = {
 def build_authenticator(settings: Settings) -> tuple[stauth.Authenticate, dict]:
     """A fresh authenticator and the credentials dict it mutates (rebuilt every run)."""
     with get_sessions()() as session:
-        credentials = accounts.login_credentials(session, now=local_now())
+        credentials = login_credentials(session, now=local_now())
     authenticator = stauth.Authenticate(
         credentials,
         cookie_name=settings.cookie_name,
@@ -93,7 +94,7 @@ def after_login(authenticator: stauth.Authenticate) -> bool:
     username = str(st.session_state.get("username") or "")
     now = local_now()
     with get_sessions()() as session:
-        if not accounts.may_stay_logged_in(session, username=username, now=now):
+        if not may_stay_logged_in(session, username=username, now=now):
             authenticator.logout(location="unrendered")
             return False
         if st.session_state.get("_login_recorded") != username:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 
 import streamlit as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import ConfigError, Settings, load_settings, local_now
 from db.engine import open_database, session_factory
 from db.migrate import upgrade_to_head
-from db.models import User
+from db.queries.users import actor_of
 from domain.roles import Actor, PageKey, Role, can_open
 
 
@@ -59,7 +59,8 @@ def _first_admin_from_env(engine: Engine) -> None:
     password = os.environ.get("MINQING_ADMIN_PASSWORD")
     if not username or not password:
         return
-    from services.users import create_first_admin, needs_first_admin
+    from db.queries.users import needs_first_admin
+    from services.users import create_first_admin
 
     with session_factory(engine)() as session:
         if needs_first_admin(session):
@@ -88,11 +89,7 @@ def current_actor() -> Actor | None:
     if not username:
         return None
     with get_sessions()() as session:
-        user = session.scalar(select(User).where(User.username == str(username).lower()))
-        if user is None or not user.is_active:
-            return None
-        scope = frozenset(c.id for c in user.grid_cells) if user.role == Role.GRIDWORKER else None
-        return Actor(user.id, user.username, Role(user.role), user.display_name, scope)
+        return actor_of(session, username=str(username))
 
 
 def require_page(page: PageKey) -> Actor:

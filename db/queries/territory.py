@@ -1,0 +1,46 @@
+"""Territory look-ups: communities and grid cells, as form choices and as ordered rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Community, GridCell
+
+
+class CellRow(NamedTuple):
+    """A grid cell with its 社区, in the 社区-then-cell code order every list uses."""
+
+    id: int
+    community: str
+    name: str
+    leader_id: int | None
+
+
+def cell_rows(session: Session, *, only: Iterable[int] | None = None) -> list[CellRow]:
+    """Grid cells in 社区 and cell code order, optionally limited to the ids in ``only``."""
+    stmt = (
+        select(GridCell.id, Community.name, GridCell.name, GridCell.leader_id)
+        .join(Community, Community.id == GridCell.community_id)
+        .order_by(Community.code, GridCell.code)
+    )
+    if only is not None:
+        stmt = stmt.where(GridCell.id.in_(sorted(only)))
+    return [CellRow(*row) for row in session.execute(stmt).tuples()]
+
+
+def grid_cell_choices(session: Session, *, only: frozenset[int] | None = None) -> dict[int, str]:
+    """Grid cell id → "社区 · 网格" label, optionally limited to ``only``."""
+    return {c.id: f"{c.community} · {c.name}" for c in cell_rows(session, only=only)}
+
+
+def community_choices(session: Session) -> dict[int, str]:
+    """社区 id → name, in code order."""
+    return dict(
+        session.execute(select(Community.id, Community.name).order_by(Community.code))
+        .tuples()
+        .all()
+    )
