@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries import assistance as assistance_queries
 from db.queries.territory import grid_cell_choices
 from domain.kpis import Period
 from domain.reference import AssistanceKind, TargetGroup
@@ -152,7 +153,7 @@ def _form(actor: Actor, cells: dict[int, str]) -> None:
         st.warning("未保存：请按提示修改后重新提交。")
 
 
-def _totals_table(rows: list[assistance_service.AssistanceTotal], name: str, key: str) -> None:
+def _totals_table(rows: list[assistance_queries.AssistanceTotal], name: str, key: str) -> None:
     if not rows:
         st.info("本期暂无帮扶记录。")
         return
@@ -190,7 +191,7 @@ def render() -> None:
     with record:
         _form(actor, cells)
     with get_sessions()() as session:
-        rows = assistance_service.list_assistance(session, actor=actor, limit=200)
+        rows = assistance_queries.list_assistance(session, actor=actor, limit=200)
     with listing:
         if not rows:
             st.info("暂无帮扶记录。")
@@ -223,7 +224,7 @@ def render() -> None:
             "本季度": Period.quarter_of(now.date()),
         }.get(choice or "本年", Period.year_of(now.date()))
         with get_sessions()() as session:
-            by_kind, by_group = assistance_service.assistance_totals(
+            by_kind, by_group = assistance_queries.assistance_totals(
                 session, actor=actor, period=period
             )
         left, right = st.columns(2)

@@ -10,12 +10,12 @@ import streamlit as st
 
 from config import local_now
 from db.queries.territory import grid_cell_choices
+from db.queries.visits import household_choices
 from domain.kpis import Period
 from domain.people import FACT_LABELS, FactKind
 from domain.roles import POINT_RULE_EDITORS, Actor, PageKey, Role
 from services import people as people_service
 from services.cases import PermissionDenied, ValidationFailed
-from services.visits import household_choices
 from ui.context import get_sessions, require_page
 from ui.forms import field_errors, show_field_error
 

@@ -13,16 +13,18 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries import visits as visit_queries
+from db.queries.cases import category_choices
 from db.queries.dashboard import case_link
 from db.queries.territory import grid_cell_choices
 from domain.deadlines import ClockRules
 from domain.kpis import Period
 from domain.roles import Actor, PageKey
-from domain.validation import VisitDraft
+from domain.validation import CaseDraft, VisitDraft
 from domain.workflow import HandlingType
 from services import visits as visit_service
-from services.cases import ValidationFailed, category_choices
-from services.visits import ConcernDraft, concern_field
+from services.cases import ValidationFailed
+from services.visits import concern_field
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import cell_with_households, field_errors, household_picker, show_field_error
 
@@ -65,7 +67,7 @@ def _visited_at() -> dt.datetime | None:
     return None if day is None or moment is None else dt.datetime.combine(day, moment)
 
 
-def _drafts(now: dt.datetime) -> tuple[VisitDraft, list[ConcernDraft]]:
+def _drafts(now: dt.datetime) -> tuple[VisitDraft, list[CaseDraft]]:
     state = st.session_state
     visit = VisitDraft(
         grid_cell_id=state.get(CELL_KEY),
@@ -77,7 +79,7 @@ def _drafts(now: dt.datetime) -> tuple[VisitDraft, list[ConcernDraft]]:
         notes=state.get("vi_notes") or "",
     )
     concerns = [
-        ConcernDraft(
+        CaseDraft(
             category_id=state.get(_ck(i, "category")),
             handling_type=state.get(_ck(i, "type")),
             description=state.get(_ck(i, "description")) or "",
@@ -239,8 +241,8 @@ def render() -> None:
         _form(actor, settings.clock, cells)
     year = Period.year_of(now.date())
     with get_sessions()() as session:
-        rows = visit_service.list_visits(session, actor=actor, limit=200)
-        by_cell = visit_service.visit_coverage_by_cell(session, actor=actor, period=year)
+        rows = visit_queries.list_visits(session, actor=actor, limit=200)
+        by_cell = visit_queries.visit_coverage_by_cell(session, actor=actor, period=year)
     with listing:
         if not rows:
             st.info("暂无走访记录。")

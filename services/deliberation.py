@@ -27,16 +27,8 @@ from domain.deliberation import (
 )
 from domain.roles import Actor, PageKey, can_open
 from domain.workflow import STATUS_LABELS, Action, CaseStatus, allowed_actions, next_status
-from services.cases import (
-    CaseNotFound,
-    PermissionDenied,
-    StaleCase,
-    ValidationFailed,
-    _assignee_error,
-    _change,
-    _check_scope,
-    _event,
-)
+from services.case_events import assignee_error, check_scope, new_event, record_change
+from services.cases import CaseNotFound, PermissionDenied, StaleCase, ValidationFailed
 
 __all__ = [
     "DeliberationView",
@@ -53,7 +45,7 @@ def _case(session: Session, case_id: int, actor: Actor) -> Case:
     case = session.get(Case, case_id)
     if case is None:
         raise CaseNotFound("案件不存在")
-    _check_scope(actor, case.grid_cell_id)
+    check_scope(actor, case.grid_cell_id)
     return case
 
 
@@ -89,7 +81,7 @@ def record_meeting(
         )
         deciding = draft.stage == DECIDING_STAGE.value
         if deciding:
-            message = _assignee_error(session, draft.responsible_id)
+            message = assignee_error(session, draft.responsible_id)
             if message:
                 errors["responsible_id"] = "请选择有效的责任人"
         if errors:
@@ -119,15 +111,15 @@ def record_meeting(
             "meeting_date": draft.meeting_date.isoformat(),
             "attendees": meeting.attendees,
         }
-        session.add(_event(case, actor, now, Action.DELIBERATE, status, status, note, data))
+        session.add(new_event(case, actor, now, Action.DELIBERATE, status, status, note, data))
         if deciding:
             assert draft.due_date is not None
             next_status(case.status, Action.DELIBERATION_DECISION)
             decided: dict[str, Any] = {"stage": stage.value}
-            _change(case, "assignee_id", draft.responsible_id, decided)
-            _change(case, "deadline_at", end_of(draft.due_date), decided)
+            record_change(case, "assignee_id", draft.responsible_id, decided)
+            record_change(case, "deadline_at", end_of(draft.due_date), decided)
             session.add(
-                _event(
+                new_event(
                     case,
                     actor,
                     now,

@@ -56,7 +56,8 @@ from domain.workflow import (
     HandlingType,
     Level,
 )
-from services.cases import PermissionDenied, allocate_case_seqs, case_number, ensure_counter_row
+from services.case_numbers import allocate_case_seqs, case_number, ensure_counter_row
+from services.cases import PermissionDenied
 
 CHUNK_SIZE = 200
 """Rows per transaction: short enough that intake clerks never wait long on the number counter."""

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from db import dashboard_cache
 from db.models import Assistance, Case, CaseEvent, Visit
+from db.queries import assistance as assistance_queries
+from db.queries import visits as visit_queries
 from db.queries.kpis import Scope, visit_facts
 from domain import kpis
 from domain.deadlines import ClockRules
@@ -21,10 +23,11 @@ from domain.validation import (
     validate_assistance,
     validate_visit,
 )
+from domain.validation import CaseDraft as ConcernDraft
 from services import assistance as assistance_service
 from services import visits as visit_service
 from services.cases import PermissionDenied, ValidationFailed
-from services.visits import ConcernDraft, concern_field
+from services.visits import concern_field
 from tests.factories import NOW, make_world
 
 RULES = ClockRules()
@@ -158,7 +161,7 @@ def test_visit_with_concerns_is_one_save(session):
     assert cases[1].is_anonymous and cases[1].reporter_name is None
     events = session.scalars(select(CaseEvent).order_by(CaseEvent.id)).all()
     assert [e.action for e in events] == ["accept", "accept"]
-    rows = visit_service.list_visits(session, actor=staff)
+    rows = visit_queries.list_visits(session, actor=staff)
     assert [(r.people_met, r.case_nos) for r in rows] == [(3, tuple(c.case_no for c in cases))]
 
 
@@ -255,12 +258,12 @@ def test_grid_worker_only_in_own_cells(session):
         now=NOW,
         rules=RULES,
     )  # fmt: skip
-    assert len(visit_service.list_visits(session, actor=staff)) == 2
-    assert [r.cell for r in visit_service.list_visits(session, actor=worker)] == ["第1网格"]
-    coverage = visit_service.visit_coverage_by_cell(session, actor=worker, period=YEAR)
+    assert len(visit_queries.list_visits(session, actor=staff)) == 2
+    assert [r.cell for r in visit_queries.list_visits(session, actor=worker)] == ["第1网格"]
+    coverage = visit_queries.visit_coverage_by_cell(session, actor=worker, period=YEAR)
     assert [(c.cell, c.coverage) for c in coverage] == [("第1网格", Ratio(1, 3))]
     assert (
-        visit_service.household_choices(session, grid_cell_id=world.cells[1].id, actor=worker) == {}
+        visit_queries.household_choices(session, grid_cell_id=world.cells[1].id, actor=worker) == {}
     )
 
 
@@ -287,7 +290,7 @@ def test_coverage_equals_pure_function(session):
         )  # fmt: skip
     coverage = {
         c.cell_id: c
-        for c in visit_service.visit_coverage_by_cell(session, actor=staff, period=YEAR)
+        for c in visit_queries.visit_coverage_by_cell(session, actor=staff, period=YEAR)
     }
     for cell in world.cells:
         facts = visit_facts(session, Scope(grid_cell_id=cell.id))
@@ -334,7 +337,7 @@ def test_record_list_and_total_assistance(session):
     for draft in records:
         assistance_service.record_assistance(session, draft=draft, actor=staff, now=NOW)
     assert session.scalar(select(func.count()).select_from(Assistance)) == 4
-    by_kind, by_group = assistance_service.assistance_totals(session, actor=staff, period=YEAR)
+    by_kind, by_group = assistance_queries.assistance_totals(session, actor=staff, period=YEAR)
     assert [(t.label, t.records, t.persons_helped, t.value_yuan) for t in by_kind] == [
         ("爱心盒饭", 2, 15, Decimal("390.00")),
         ("爱心超市物品", 1, 142, Decimal("2840.50")),
@@ -343,12 +346,12 @@ def test_record_list_and_total_assistance(session):
         ("三无/空巢老人（橙卡）", 2, 155),
         ("低保户", 1, 2),
     ]
-    listed = assistance_service.list_assistance(session, actor=staff)
+    listed = assistance_queries.list_assistance(session, actor=staff)
     assert [r.persons_helped for r in listed] == [2, 142, 13, 99]  # newest first
     # An empty beneficiary takes the chosen household's head.
     assert listed[0].beneficiary == world.households[-1].head_name
     worker = actor_for(world, "gridworker")
-    assert {r.cell for r in assistance_service.list_assistance(session, actor=worker)} == {
+    assert {r.cell for r in assistance_queries.list_assistance(session, actor=worker)} == {
         "第1网格"
     }
 

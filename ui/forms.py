@@ -38,7 +38,7 @@ def cell_with_households(
     label: str, cells: dict[int, str], *, key: str, errors: dict[str, str], actor: Actor
 ) -> tuple[int | None, dict[int, str]]:
     """The grid-cell picker of a visit or assistance form, and that cell's households."""
-    from services.visits import household_choices
+    from db.queries.visits import household_choices
     from ui.context import get_sessions
 
     st.selectbox(

@@ -1,0 +1,152 @@
+"""帮扶 as the assistance page reads it: the latest records and the totals by kind and group."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from db.models import Assistance, Community, GridCell
+from db.queries.predicates import in_period
+from domain.kpis import Period
+from domain.reference import (
+    ASSISTANCE_KIND_LABELS,
+    TARGET_GROUP_LABELS,
+    AssistanceKind,
+    TargetGroup,
+)
+from domain.roles import Actor
+from domain.validation import mask_name
+
+
+def _kind_label(kind: str) -> str:
+    try:
+        return ASSISTANCE_KIND_LABELS[AssistanceKind(kind)]
+    except ValueError:
+        return kind
+
+
+def _group_label(group: str) -> str:
+    try:
+        target = TargetGroup(group)
+    except ValueError:
+        return group
+    colour = target.colour
+    return f"{TARGET_GROUP_LABELS[target]}（{colour}卡）" if colour else TARGET_GROUP_LABELS[target]
+
+
+@dataclass(frozen=True)
+class AssistanceRow:
+    """An assistance record as the list shows it (beneficiary masked without personal data)."""
+
+    id: int
+    given_at: dt.datetime
+    community: str
+    cell: str
+    beneficiary: str
+    target_group: str
+    kind: str
+    persons_helped: int
+    value_yuan: Decimal | None
+    helpers: str
+    notes: str
+
+
+def _visible(actor: Actor) -> list[ColumnElement[bool]]:
+    """The actor's cells only (a grid worker); nothing narrowed for the other roles."""
+    if actor.grid_cell_ids is None:
+        return []
+    return [Assistance.grid_cell_id.in_(sorted(actor.grid_cell_ids))]
+
+
+def list_assistance(
+    session: Session, *, actor: Actor, period: Period | None = None, limit: int = 100
+) -> list[AssistanceRow]:
+    """The latest assistance records the actor may see, newest first."""
+    stmt = (
+        select(Assistance, GridCell.name, Community.name)
+        .join(GridCell, GridCell.id == Assistance.grid_cell_id)
+        .join(Community, Community.id == GridCell.community_id)
+        .order_by(Assistance.given_at.desc(), Assistance.id.desc())
+        .limit(limit)
+    )
+    if period is not None:
+        stmt = stmt.where(in_period(Assistance.given_at, period))
+    stmt = stmt.where(*_visible(actor))
+    masked = not actor.sees_personal_data
+    return [
+        AssistanceRow(
+            id=a.id,
+            given_at=a.given_at,
+            community=community,
+            cell=cell,
+            beneficiary=mask_name(a.beneficiary) if masked else a.beneficiary,
+            target_group=_group_label(a.target_group),
+            kind=_kind_label(a.kind),
+            persons_helped=a.persons_helped,
+            value_yuan=None if a.value_yuan is None else Decimal(str(a.value_yuan)),
+            helpers=a.helpers,
+            notes=a.notes or "",
+        )
+        for a, cell, community in session.execute(stmt).tuples()
+    ]
+
+
+@dataclass(frozen=True)
+class AssistanceTotal:
+    """Totals of one kind or one target group: records, 帮扶人次, value in yuan."""
+
+    key: str
+    label: str
+    records: int
+    persons_helped: int
+    value_yuan: Decimal
+
+
+def _totals(
+    session: Session,
+    column: InstrumentedAttribute[str],
+    order: Sequence[str],
+    label: Callable[[str], str],
+    period: Period,
+    actor: Actor,
+) -> list[AssistanceTotal]:
+    stmt = (
+        select(
+            column,
+            func.count(),
+            func.coalesce(func.sum(Assistance.persons_helped), 0),
+            func.coalesce(func.sum(Assistance.value_yuan), 0),
+        )
+        .where(in_period(Assistance.given_at, period))
+        .group_by(column)
+    )
+    found = {
+        key: (int(n), int(persons), Decimal(str(value)).quantize(Decimal("0.01")))
+        for key, n, persons, value in session.execute(stmt.where(*_visible(actor))).tuples()
+    }
+    keys = [k for k in order if k in found] + sorted(k for k in found if k not in order)
+    return [AssistanceTotal(key, label(key), *found[key]) for key in keys]
+
+
+def assistance_totals(
+    session: Session, *, actor: Actor, period: Period
+) -> tuple[list[AssistanceTotal], list[AssistanceTotal]]:
+    """Totals in the period by kind and by target group, over the records the actor may see."""
+    return (
+        _totals(
+            session, Assistance.kind, [k.value for k in AssistanceKind], _kind_label, period, actor
+        ),
+        _totals(
+            session,
+            Assistance.target_group,
+            [g.value for g in TargetGroup],
+            _group_label,
+            period,
+            actor,
+        ),
+    )
