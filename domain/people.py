@@ -17,7 +17,10 @@ from enum import StrEnum
 from typing import TypeVar
 
 from domain.kpis import Ratio
-from domain.reference import ServicePost
+from domain.reference import PersonKind, ServicePost
+
+LIAISON_KINDS = frozenset({PersonKind.PARTY_MEMBER.value, PersonKind.GRID_WORKER.value})
+"""Who can liaise with households (联户): party members and grid workers."""
 
 
 class FactKind(StrEnum):
@@ -163,6 +166,25 @@ POST_DUTIES: dict[ServicePost, str] = {
     ServicePost.HERITAGE_EDUCATION: "为青少年讲述革命传统，开展红色教育",
 }
 """设岗定责: what each service post is responsible for (shown with a member's post)."""
+
+
+def _known_post(post: str | None) -> ServicePost | None:
+    try:
+        return ServicePost(post) if post else None
+    except ValueError:
+        return None
+
+
+def post_label(post: str | None) -> str:
+    """The Chinese name of a 设岗定责 post, "" when none (or an unknown code) is set."""
+    known = _known_post(post)
+    return known.label if known is not None else ""
+
+
+def post_duties(post: str | None) -> str:
+    """What the post is responsible for, "" when none (or an unknown code) is set."""
+    known = _known_post(post)
+    return POST_DUTIES[known] if known is not None else ""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -80,6 +80,24 @@ ASSISTANCE_KIND_LABELS: dict[AssistanceKind, str] = {
 }
 
 
+def assistance_kind_label(kind: str) -> str:
+    """The Chinese name of a stored kind of help (an unknown code shown as stored)."""
+    try:
+        return AssistanceKind(kind).label
+    except ValueError:
+        return kind
+
+
+def target_group_label(group: str) -> str:
+    """The Chinese name of a stored target group, with its 五彩连心卡 colour if it has one."""
+    try:
+        target = TargetGroup(group)
+    except ValueError:
+        return group
+    colour = target.colour
+    return f"{target.label}（{colour}卡）" if colour else target.label
+
+
 class ServicePost(StrEnum):
     """设岗定责: the post a party member takes on."""
 

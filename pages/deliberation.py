@@ -9,14 +9,16 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
-from db.queries.dashboard import case_link
+from db.queries.cases import assignable_users, find_case_id
+from db.queries.deliberation import deliberation_view
 from domain.deliberation import DECIDING_STAGE, MeetingDraft
 from domain.roles import Actor, PageKey
 from domain.workflow import TransitionError
 from services import deliberation as deliberation_service
-from services.cases import CaseError, ValidationFailed, assignable_users, find_case_id
+from services.cases import CaseError, ValidationFailed
 from ui.context import get_sessions, require_page
 from ui.forms import field_errors, show_field_error
+from ui.links import case_url as case_link
 
 FORM = "deliberation"
 KEYS = ("dl_date", "dl_attendees", "dl_minutes", "dl_decision", "dl_responsible", "dl_due")
@@ -75,7 +77,7 @@ def render() -> None:
             return
     try:
         with get_sessions()() as session:
-            view = deliberation_service.deliberation_view(session, case_id=case_id, actor=actor)
+            view = deliberation_view(session, case_id=case_id, actor=actor)
             users = dict(assignable_users(session))
     except CaseError as exc:
         st.error(str(exc))

@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries import people as people_queries
+from db.queries import points as point_queries
 from db.queries.territory import grid_cell_choices
 from db.queries.visits import household_choices
 from domain.kpis import Period
@@ -49,7 +51,7 @@ def _add_link(actor: Actor) -> None:
 
 def _coverage(actor: Actor, year: Period) -> None:
     with get_sessions()() as session:
-        cells = people_service.liaison_by_cell(session, actor=actor, period=year)
+        cells = people_queries.liaison_by_cell(session, actor=actor, period=year)
     if not cells:
         st.info("您没有负责的网格。")
         return
@@ -87,7 +89,7 @@ def _coverage(actor: Actor, year: Period) -> None:
     if chosen is None:
         return
     with get_sessions()() as session:
-        rows = people_service.cell_households(
+        rows = people_queries.cell_households(
             session, grid_cell_id=chosen, actor=actor, period=year
         )
     only = st.segmented_control(
@@ -116,7 +118,7 @@ def _link_form(actor: Actor) -> None:
     if st.session_state.get(f"{LINK_FORM}_saved"):
         st.success("联户关系已保存。")
     with get_sessions()() as session:
-        people = people_service.liaison_people_choices(session)
+        people = people_queries.liaison_people_choices(session)
         cells = grid_cell_choices(session, only=actor.grid_cell_ids)
         cell_id = st.session_state.get("li_cell")
         households = (
@@ -154,7 +156,7 @@ def _link_form(actor: Actor) -> None:
 
 def _members(actor: Actor, year: Period) -> None:
     with get_sessions()() as session:
-        rows = people_service.members(session)
+        rows = people_queries.members(session)
     st.dataframe(
         pd.DataFrame(
             {
@@ -182,7 +184,7 @@ def _members(actor: Actor, year: Period) -> None:
     if chosen is None:
         return
     with get_sessions()() as session:
-        profile = people_service.member_profile(session, person_id=chosen, actor=actor, period=year)
+        profile = people_queries.member_profile(session, person_id=chosen, actor=actor, period=year)
     st.markdown(f"**{profile.name}** · {profile.kind} · {profile.branch or '—'}")
     st.markdown(f"服务岗位：{profile.post or '未设岗'}　职责：{profile.duties or '—'}")
     st.markdown(
@@ -235,8 +237,8 @@ def _settle(period: Period, actor: Actor) -> None:
 def _points(actor: Actor, month: Period) -> None:
     with get_sessions()() as session:
         people_service.ensure_point_rules(session)
-        rules = people_service.point_rules(session)
-        table = people_service.monthly_points(session, period=month, actor=actor)
+        rules = point_queries.point_rules(session)
+        table = point_queries.monthly_points(session, period=month, actor=actor)
     st.caption(f"{month.start:%Y年%m月} 积分（按规则由走访、帮扶、按期办结、回访满意记录结算）")
     if actor.role in (Role.ADMIN, Role.SECRETARY):
         st.button("按现行规则结算本月积分", on_click=_settle, args=(month, actor), key="pt_settle")

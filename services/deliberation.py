@@ -3,40 +3,32 @@
 Each meeting appends a 「三议：会议审议」 event to the case; the 党员大会's decision appends a
 「三议：议定责任人和时限」 event that sets the case's assignee and deadline (both shown on the
 timeline as changes). The case keeps its state (``domain.workflow.TRANSITIONS``). One
-transaction per meeting; nothing here imports streamlit.
+transaction per meeting; the 三议 so far is read in ``db.queries.deliberation``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.dashboard_cache import clear_dashboard_cache
-from db.models import Case, Deliberation, User
+from db.models import Case, Deliberation
 from domain.deadlines import end_of
 from domain.deliberation import (
     DECIDING_STAGE,
     MeetingDraft,
     Stage,
-    next_stage,
     validate_meeting,
 )
 from domain.roles import Actor, PageKey, can_open
-from domain.workflow import STATUS_LABELS, Action, CaseStatus, allowed_actions, next_status
+from domain.workflow import Action, next_status
 from services.case_events import assignee_error, check_scope, new_event, record_change
 from services.cases import CaseNotFound, PermissionDenied, StaleCase, ValidationFailed
 
-__all__ = [
-    "DeliberationView",
-    "MeetingDraft",
-    "MeetingView",
-    "deliberation_view",
-    "record_meeting",
-]
+__all__ = ["MeetingDraft", "record_meeting"]
 
 
 def _case(session: Session, case_id: int, actor: Actor) -> Case:
@@ -138,66 +130,3 @@ def record_meeting(
         raise
     clear_dashboard_cache()
     return meeting
-
-
-@dataclass(frozen=True)
-class MeetingView:
-    """One 三议 meeting as the page lists it."""
-
-    stage: str
-    meeting_date: dt.date
-    attendees: int
-    minutes: str
-    decision: str
-    responsible: str
-    due_date: dt.date | None
-
-
-@dataclass(frozen=True)
-class DeliberationView:
-    """A case's 三议 so far and the meeting due next (None when all three were held)."""
-
-    case_id: int
-    case_no: str
-    version: int
-    status: str
-    is_open: bool
-    description: str
-    meetings: list[MeetingView]
-    next_stage: Stage | None
-
-
-def deliberation_view(session: Session, *, case_id: int, actor: Actor) -> DeliberationView:
-    """The 三议 of one case the actor may see."""
-    case = _case(session, case_id, actor)
-    meetings = session.scalars(
-        select(Deliberation).where(Deliberation.case_id == case.id).order_by(Deliberation.id)
-    ).all()
-    wanted = {m.responsible_id for m in meetings if m.responsible_id is not None}
-    names = (
-        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all())
-        if wanted
-        else {}
-    )
-    status = CaseStatus(case.status)
-    return DeliberationView(
-        case_id=case.id,
-        case_no=case.case_no,
-        version=case.version,
-        status=STATUS_LABELS[status],
-        is_open=Action.DELIBERATE in allowed_actions(status),
-        description=case.description,
-        meetings=[
-            MeetingView(
-                stage=Stage(m.stage).label,
-                meeting_date=m.meeting_date,
-                attendees=m.attendees,
-                minutes=m.minutes,
-                decision=m.decision or "",
-                responsible=names.get(m.responsible_id, "") if m.responsible_id else "",
-                due_date=m.due_date,
-            )
-            for m in meetings
-        ],
-        next_stage=next_stage([m.stage for m in meetings]),
-    )

@@ -30,17 +30,23 @@ from db.models import (
     ReceptionSession,
     Visit,
 )
+from db.queries import people as people_queries
+from db.queries import points as point_queries
+from db.queries import reception as reception_queries
+from db.queries.cases import case_detail
+from db.queries.deliberation import deliberation_view
 from domain.deadlines import ClockRules
 from domain.deliberation import MeetingDraft
 from domain.kpis import Period, Ratio
 from domain.roles import Actor, Role
+from domain.validation import CaseDraft as ReceptionConcernDraft
 from domain.validation import mask_name
 from domain.workflow import Action, TransitionError
 from services import deliberation as deliberation_service
 from services import people as people_service
 from services import reception as reception_service
-from services.cases import PermissionDenied, ValidationFailed, case_detail
-from services.reception import ReceptionConcernDraft, ReceptionDraft
+from services.cases import PermissionDenied, ValidationFailed
+from services.reception import ReceptionDraft
 from tests.factories import NOW, make_case, make_world
 
 RULES = ClockRules()
@@ -151,7 +157,7 @@ def people_world(session):
 def test_liaison_coverage_per_cell_matches_the_hand_computed_fixture(session, people_world):
     w = people_world
     h = [x.id for x in w.households]
-    cells = people_service.liaison_by_cell(session, actor=actor_for(w, "staff"), period=YEAR)
+    cells = people_queries.liaison_by_cell(session, actor=actor_for(w, "staff"), period=YEAR)
     assert [c.cell for c in cells] == ["第1网格", "第2网格"]
     first, second = cells
     assert first.coverage.covered == Ratio(2, 3)
@@ -162,13 +168,13 @@ def test_liaison_coverage_per_cell_matches_the_hand_computed_fixture(session, pe
     assert second.coverage.uncovered == (h[4], h[5])
     assert second.coverage.not_visited == (h[3], h[5])
     # A grid worker sees only their own cell.
-    mine = people_service.liaison_by_cell(session, actor=actor_for(w, "gridworker"), period=YEAR)
+    mine = people_queries.liaison_by_cell(session, actor=actor_for(w, "gridworker"), period=YEAR)
     assert [c.cell for c in mine] == ["第1网格"]
 
 
 def test_cell_households_mask_heads_for_the_viewer_role_and_respect_scope(session, people_world):
     w = people_world
-    rows = people_service.cell_households(
+    rows = people_queries.cell_households(
         session, grid_cell_id=w.cells[0].id, actor=actor_for(w, "staff"), period=YEAR
     )
     assert [(r.liaisons, r.visited) for r in rows] == [
@@ -178,12 +184,12 @@ def test_cell_households_mask_heads_for_the_viewer_role_and_respect_scope(sessio
     ]
     assert rows[0].place == f"1栋（{w.households[0].head_name}）"
     viewer = Actor(w.users["viewer"].id, "viewer", Role.VIEWER)
-    masked = people_service.cell_households(
+    masked = people_queries.cell_households(
         session, grid_cell_id=w.cells[0].id, actor=viewer, period=YEAR
     )
     assert masked[0].place == f"1栋（{mask_name(w.households[0].head_name)}）"
     with pytest.raises(PermissionDenied):
-        people_service.cell_households(
+        people_queries.cell_households(
             session, grid_cell_id=w.cells[1].id, actor=actor_for(w, "gridworker"), period=YEAR
         )
 
@@ -231,7 +237,7 @@ def test_add_liaison_covers_the_household(session, people_world):
         actor=actor_for(w, "gridworker"),
         now=NOW,
     )
-    first = people_service.liaison_by_cell(session, actor=actor_for(w, "staff"), period=YEAR)[0]
+    first = people_queries.liaison_by_cell(session, actor=actor_for(w, "staff"), period=YEAR)[0]
     assert first.coverage.covered == Ratio(3, 3) and first.coverage.uncovered == ()
     with pytest.raises(ValidationFailed) as refused:
         people_service.add_liaison(
@@ -248,7 +254,7 @@ def test_add_liaison_covers_the_household(session, people_world):
 def test_member_profile_lists_post_duties_and_work(session, people_world):
     w = people_world
     staff = actor_for(w, "staff")
-    zhao = people_service.member_profile(
+    zhao = people_queries.member_profile(
         session, person_id=w.people["zhao"].id, actor=staff, period=YEAR
     )
     assert (zhao.post, zhao.branch, zhao.groups) == ("帮扶助困", "第一党支部", ("一组",))
@@ -256,7 +262,7 @@ def test_member_profile_lists_post_duties_and_work(session, people_world):
     assert [v[0] for v in zhao.visits] == [at(3)]
     assert [a[2] for a in zhao.assistance] == ["爱心盒饭"]
     assert len(zhao.households) == 2
-    qian = people_service.member_profile(
+    qian = people_queries.member_profile(
         session, person_id=w.people["qian"].id, actor=staff, period=YEAR
     )
     assert [v[0] for v in qian.visits] == [at(5)]
@@ -267,7 +273,7 @@ def test_member_profile_lists_post_duties_and_work(session, people_world):
 
 
 def monthly_totals(session, actor) -> dict[str, int]:
-    table = people_service.monthly_points(session, period=NOVEMBER, actor=actor)
+    table = point_queries.monthly_points(session, period=NOVEMBER, actor=actor)
     return {m.name: m.total for m in table.members}
 
 
@@ -276,7 +282,7 @@ def test_points_settle_by_the_rules_and_follow_an_edited_rule(session, people_wo
     admin, staff = actor_for(w, "admin"), actor_for(w, "staff")
     assert people_service.settle_points(session, period=NOVEMBER, actor=admin, now=NOW) == 5
     assert monthly_totals(session, staff) == {"钱网格": 9, "赵党员": 5}
-    table = people_service.monthly_points(session, period=NOVEMBER, actor=staff)
+    table = point_queries.monthly_points(session, period=NOVEMBER, actor=staff)
     assert table.branches == {"第二党支部": 9, "第一党支部": 5}
     assert sum(r.points for r in table.records if r.person == "赵党员") == 5
     sources = sorted((r.person, r.source, r.points) for r in table.records)
@@ -332,7 +338,7 @@ def test_points_scope_and_permissions(session, people_world):
             actor=actor_for(w, "admin"), now=NOW,
         )  # fmt: skip
     assert refused.value.errors == {"label": "请填写规则名称", "points": "分值须为整数"}
-    assert [r.points for r in people_service.point_rules(session)] == [2, 3, 5, 2]
+    assert [r.points for r in point_queries.point_rules(session)] == [2, 3, 5, 2]
 
 
 # --- 接待日 ------------------------------------------------------------------------------------
@@ -380,11 +386,11 @@ def test_reception_concern_becomes_a_linked_case_with_channel_reception_day(sess
     assert link is not None and link.session_id == held.id
     event = session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id))
     assert event.action == "accept" and event.note == "接待日（2026-11-20 社区党群服务中心）受理"
-    rows = reception_service.list_sessions(session, actor=staff)
+    rows = reception_queries.list_sessions(session, actor=staff)
     assert [(r.deputies, r.cases, r.open_cases, r.resolved) for r in rows] == [
         ("孙代表（人大代表）", 1, 1, Ratio(0, 1))
     ]
-    listed = reception_service.session_cases(session, session_id=held.id, actor=staff)
+    listed = reception_queries.session_cases(session, session_id=held.id, actor=staff)
     assert [(c.case_no, c.reporter, c.status) for c in listed] == [
         ("MQ-2026-000001", "周**", "已受理")
     ]
@@ -507,7 +513,7 @@ def test_deliberation_steps_show_on_the_case_timeline(session, people_world):
         ),
     ]
     assert Action.DELIBERATE not in detail.actions  # recorded on the 三议 page, not as a form
-    view = deliberation_service.deliberation_view(session, case_id=case.id, actor=staff)
+    view = deliberation_view(session, case_id=case.id, actor=staff)
     assert view.next_stage is None
     assert [m.stage for m in view.meetings] == ["党小组会", "支委会", "党员大会"]
     assert view.meetings[-1].responsible == "网格员甲"

@@ -14,29 +14,13 @@ from db.models import Assistance, Community, GridCell
 from db.queries.predicates import in_period
 from domain.kpis import Period
 from domain.reference import (
-    ASSISTANCE_KIND_LABELS,
-    TARGET_GROUP_LABELS,
     AssistanceKind,
     TargetGroup,
+    assistance_kind_label,
+    target_group_label,
 )
 from domain.roles import Actor
 from domain.validation import mask_name
-
-
-def _kind_label(kind: str) -> str:
-    try:
-        return ASSISTANCE_KIND_LABELS[AssistanceKind(kind)]
-    except ValueError:
-        return kind
-
-
-def _group_label(group: str) -> str:
-    try:
-        target = TargetGroup(group)
-    except ValueError:
-        return group
-    colour = target.colour
-    return f"{TARGET_GROUP_LABELS[target]}（{colour}卡）" if colour else TARGET_GROUP_LABELS[target]
 
 
 @dataclass(frozen=True)
@@ -85,8 +69,8 @@ def list_assistance(
             community=community,
             cell=cell,
             beneficiary=mask_name(a.beneficiary) if masked else a.beneficiary,
-            target_group=_group_label(a.target_group),
-            kind=_kind_label(a.kind),
+            target_group=target_group_label(a.target_group),
+            kind=assistance_kind_label(a.kind),
             persons_helped=a.persons_helped,
             value_yuan=None if a.value_yuan is None else Decimal(str(a.value_yuan)),
             helpers=a.helpers,
@@ -139,13 +123,18 @@ def assistance_totals(
     """Totals in the period by kind and by target group, over the records the actor may see."""
     return (
         _totals(
-            session, Assistance.kind, [k.value for k in AssistanceKind], _kind_label, period, actor
+            session,
+            Assistance.kind,
+            [k.value for k in AssistanceKind],
+            assistance_kind_label,
+            period,
+            actor,
         ),
         _totals(
             session,
             Assistance.target_group,
             [g.value for g in TargetGroup],
-            _group_label,
+            target_group_label,
             period,
             actor,
         ),
