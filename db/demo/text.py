@@ -1,7 +1,7 @@
 """Chinese text for the demo data: names, places, and case descriptions per category.
 
 Templates take ``{estate}``, ``{road}``, ``{factory}``, ``{b}`` (building), ``{u}`` (unit),
-``{f}`` (floor), ``{n}``, ``{h}`` (households), ``{k}`` and ``{name}``; ``db.demo`` fills them.
+``{f}`` (floor), ``{n}``, ``{h}`` (households), ``{k}`` and ``{name}``; ``db.demo.cases`` fills them.
 """
 
 from __future__ import annotations
