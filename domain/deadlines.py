@@ -7,10 +7,12 @@ is the last second of its day (a case due on a day is on time until that day end
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from domain.calendar import WorkCalendar, china_calendar
-from domain.workflow import OPEN_STATUSES, PAUSED_STATUSES, CaseStatus, HandlingType
+from domain.validation import CaseDraft
+from domain.workflow import OPEN_STATUSES, PAUSED_STATUSES, Action, CaseStatus, HandlingType
 
 END_OF_DAY = dt.time(23, 59, 59)
 
@@ -126,9 +128,88 @@ def is_due_soon(
     return now <= deadline_at <= due_soon_cutoff(now, rules=rules, calendar=calendar)
 
 
-def handling_working_days(
-    accepted_at: dt.datetime, finished_at: dt.datetime, *, calendar: WorkCalendar | None = None
-) -> int:
-    """办理时长 in working days, from acceptance to finish (same day → 0)."""
+def deadline_preview(draft: CaseDraft, *, rules: ClockRules) -> dt.datetime | None:
+    """The deadline an intake draft would get, or None while type/date are not yet valid."""
+    if draft.accepted_at is None:
+        return None
+    if not draft.handling_type or draft.handling_type not in HandlingType.__members__.values():
+        return None
+    try:
+        return compute_deadline(
+            draft.handling_type,
+            draft.accepted_at,
+            promised_date=draft.promised_date,
+            urgent=draft.urgent,
+            rules=rules,
+        )
+    except ValueError:
+        return None
+
+
+def default_promised_date(
+    accepted_at: dt.datetime,
+    *,
+    rules: ClockRules = DEFAULT_RULES,
+    calendar: WorkCalendar | None = None,
+) -> dt.date:
+    """A 承诺件 without a recorded promise is promised within the standard limit."""
     cal = calendar or china_calendar()
-    return cal.working_days_between(accepted_at.date(), finished_at.date())
+    return cal.add_working_days(accepted_at.date(), rules.standard_limit_days)
+
+
+def reopened_deadline(
+    now: dt.datetime,
+    *,
+    urgent: bool,
+    rules: ClockRules = DEFAULT_RULES,
+    calendar: WorkCalendar | None = None,
+) -> dt.datetime:
+    """A case reopened by 不满意 gets a fresh standard limit from now (urgent: the same day)."""
+    if urgent:
+        return end_of(now.date())
+    cal = calendar or china_calendar()
+    return end_of(cal.add_working_days(now.date(), rules.standard_limit_days))
+
+
+Pause = tuple[dt.datetime, dt.datetime]
+"""A 补办 wait: from the request for materials to their arrival."""
+
+
+def pauses_of(steps: Iterable[tuple[Action | str, dt.datetime]]) -> list[Pause]:
+    """The closed 补办 waits in a case's (action, at) history, oldest first.
+
+    Each 补办：通知补材料 opens a wait that the next 材料已补齐 closes; a wait still open (or
+    ended by 退回) is not a pause of the handling time.
+    """
+    pauses: list[Pause] = []
+    opened: dt.datetime | None = None
+    for action, at in steps:
+        act = Action(action)
+        if act is Action.REQUEST_MATERIALS:
+            opened = at
+        elif act is Action.MATERIALS_RECEIVED and opened is not None:
+            pauses.append((opened, at))
+            opened = None
+    return pauses
+
+
+def paused_working_days(pauses: Iterable[Pause], *, calendar: WorkCalendar | None = None) -> int:
+    """Working days spent waiting for materials (counted as ``extend_after_pause`` counts them)."""
+    cal = calendar or china_calendar()
+    return sum(cal.working_days_between(start.date(), end.date()) for start, end in pauses)
+
+
+def handling_working_days(
+    accepted_at: dt.datetime,
+    finished_at: dt.datetime,
+    *,
+    pauses: Sequence[Pause] = (),
+    calendar: WorkCalendar | None = None,
+) -> int:
+    """办理时长 in working days, acceptance to finish, without the 补办 waits (same day → 0).
+
+    Like an SLA clock, the days a 补办件 waited for the resident's materials do not count.
+    """
+    cal = calendar or china_calendar()
+    total = cal.working_days_between(accepted_at.date(), finished_at.date())
+    return max(0, total - paused_working_days(pauses, calendar=cal))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain.reference import AssistanceKind, TargetGroup
 from domain.workflow import Channel, HandlingType
@@ -60,16 +60,41 @@ def mask_name(name: str | None) -> str:
     return name[0] + "*" * (len(name) - 1 if len(name) > 1 else 1)
 
 
-@dataclass
-class CaseDraft:
-    """What an intake form submits, before it becomes a case."""
+def reporter_label(name: str | None, *, anonymous: bool, shown: bool = False) -> str:
+    """How a resident reporter is shown: 「匿名」, the full name (``shown``), or 张*."""
+    if anonymous and not name:
+        return "匿名"
+    return (name or "") if shown else mask_name(name)
 
-    channel: str | None
-    category_id: int | None
-    handling_type: str | None
-    grid_cell_id: int | None
-    description: str
-    accepted_at: dt.datetime
+
+CORRECTABLE_FIELDS: dict[str, str] = {
+    "channel": "来源渠道",
+    "category_id": "类别",
+    "grid_cell_id": "所属网格",
+    "description": "诉求内容",
+    "reporter_name": "反映人",
+    "reporter_phone": "联系电话",
+}
+"""Fields a 更正 event may change, with their Chinese labels."""
+
+PERSONAL_FIELDS = frozenset({"reporter_name", "reporter_phone"})
+"""Fields holding a resident's personal data (masked for roles that may not see it)."""
+
+
+@dataclass(kw_only=True)
+class CaseDraft:
+    """A resident's concern before it becomes a case: from intake, a visit or a 接待日.
+
+    Intake fills every field; a visit's or a reception day's form fills the concern and
+    ``as_case`` adds the channel, the time and (for a visit) the grid cell.
+    """
+
+    channel: str | None = None
+    category_id: int | None = None
+    handling_type: str | None = None
+    grid_cell_id: int | None = None
+    description: str = ""
+    accepted_at: dt.datetime | None = None
     reporter_name: str = ""
     reporter_phone: str = ""
     anonymous: bool = False
@@ -79,6 +104,22 @@ class CaseDraft:
     repeat_of_id: int | None = None
     latitude: float | None = None
     longitude: float | None = None
+
+
+def as_case(
+    concern: CaseDraft,
+    *,
+    channel: Channel,
+    accepted_at: dt.datetime,
+    grid_cell_id: int | None = None,
+) -> CaseDraft:
+    """A concern raised on a visit or at a 接待日 as the case it becomes (its channel and time)."""
+    return replace(
+        concern,
+        channel=channel.value,
+        accepted_at=accepted_at,
+        grid_cell_id=concern.grid_cell_id if grid_cell_id is None else grid_cell_id,
+    )
 
 
 def validate_case(draft: CaseDraft, now: dt.datetime) -> dict[str, str]:
@@ -114,12 +155,14 @@ def validate_case(draft: CaseDraft, now: dt.datetime) -> dict[str, str]:
             errors["reporter_phone"] = message
     elif not draft.anonymous:
         errors["reporter_phone"] = "请填写联系电话，或勾选「匿名」"
-    if draft.accepted_at > now:
+    if draft.accepted_at is None:
+        errors["accepted_at"] = "请填写受理日期和时间"
+    elif draft.accepted_at > now:
         errors["accepted_at"] = "受理时间不能晚于现在"
     if draft.handling_type == HandlingType.PROMISED:
         if draft.promised_date is None:
             errors["promised_date"] = "承诺件须填写承诺办结日期"
-        elif draft.promised_date < draft.accepted_at.date():
+        elif draft.accepted_at is not None and draft.promised_date < draft.accepted_at.date():
             errors["promised_date"] = "承诺办结日期不能早于受理日期"
     if (draft.latitude is None) != (draft.longitude is None):
         errors["point"] = "位置须同时填写经度和纬度"

@@ -328,3 +328,60 @@ def next_status(
         if Satisfaction(satisfaction) is Satisfaction.DISSATISFIED:
             target = S.IN_PROGRESS
     return Transition(act, current, target if target is not None else current)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a page asks for before an action, and the level a finished case is recorded at
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    """The inputs an action asks for (field names) and which of them are required."""
+
+    action: Action
+    inputs: tuple[str, ...]
+    required: frozenset[str]
+
+
+_FORMS: dict[Action, tuple[tuple[str, ...], frozenset[str]]] = {
+    Action.START: (("note",), frozenset()),
+    Action.REQUEST_MATERIALS: (("materials",), frozenset({"materials"})),
+    Action.MATERIALS_RECEIVED: (("note",), frozenset()),
+    Action.ESCALATE: (
+        ("level", "department", "expected_date", "note"),
+        frozenset({"level", "expected_date"}),
+    ),
+    Action.ESCALATION_ANSWERED: (("answer",), frozenset({"answer"})),
+    Action.RETURN: (("reason",), frozenset({"reason"})),
+    # The level is required unless the case was escalated (see ``finish_level``).
+    Action.FINISH_RESOLVED: (("result", "level"), frozenset({"result"})),
+    Action.FINISH_ANSWERED: (("result", "level"), frozenset({"result"})),
+    Action.NOTIFY: (("method", "note"), frozenset({"method"})),
+    Action.FOLLOW_UP: (("satisfaction", "note"), frozenset({"satisfaction"})),
+    Action.ARCHIVE: (("note",), frozenset()),
+    Action.MERGE: (("target_case_no", "note"), frozenset({"target_case_no"})),
+    Action.REMIND: (("note",), frozenset({"note"})),
+    Action.REASSIGN: (("assignee_id", "note"), frozenset({"assignee_id"})),
+    Action.NOTE: (("note",), frozenset({"note"})),
+    Action.CORRECT: (("field", "value", "note"), frozenset({"field", "value", "note"})),
+}
+
+
+def action_form(action: Action | str) -> ActionForm:
+    """The inputs a page must ask for before applying ``action``."""
+    act = Action(action)
+    inputs, required = _FORMS[act]
+    return ActionForm(act, inputs, required)
+
+
+FINISH_LEVEL_REQUIRED = "请选择化解层级（社区、街道、区或上级部门）"
+"""The refusal when a case that was never escalated is finished without a level."""
+
+
+def finish_level(chosen: Level | None, escalated: Level | None) -> Level | None:
+    """The 化解层级 a finished case is recorded at: the one chosen, else where it was escalated.
+
+    None when neither is known: the level must then be asked for (no silent 社区, which
+    would inflate 社区化解率).
+    """
+    return chosen if chosen is not None else escalated

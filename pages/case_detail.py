@@ -14,10 +14,17 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries.cases import (
+    CaseDetail,
+    CaseView,
+    assignable_users,
+    category_choices,
+    find_case_id,
+)
 from db.queries.territory import grid_cell_choices
 from domain.deadlines import ClockRules
-from domain.roles import Actor, PageKey, can_open
-from domain.validation import MAX_DESCRIPTION, MAX_NOTE
+from domain.roles import Actor, PageKey
+from domain.validation import CORRECTABLE_FIELDS, MAX_DESCRIPTION, MAX_NOTE
 from domain.workflow import (
     Action,
     Channel,
@@ -25,27 +32,21 @@ from domain.workflow import (
     NotifyMethod,
     Satisfaction,
     TransitionError,
+    action_form,
 )
-from pages.todo import clear_todo_badge
 from services.cases import (
-    CORRECTABLE_FIELDS,
-    CaseDetail,
     CaseError,
     CaseNotFound,
-    CaseView,
     StaleCase,
     ValidationFailed,
-    action_form,
     apply_action,
-    assignable_users,
-    case_detail,
-    category_choices,
-    find_case_id,
+    open_case,
 )
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import show_field_error
-from ui.navigation import PAGES
+from ui.links import deliberation_link
 from ui.text import plain_frame
+from ui.todo_badge import clear_todo_badge
 
 TITLE = "案件详情"
 
@@ -59,6 +60,7 @@ INPUT_LABELS: dict[str, str] = {
     "note": "说明（可选）",
     "materials": "需补充的材料清单（告知居民）",
     "level": "层级",
+    "finish_level": "化解层级（上报件默认为上报层级）",
     "department": "部门名称（上级部门必填，如 区住建局）",
     "expected_date": "预计答复日期",
     "answer": "上级答复内容",
@@ -70,35 +72,6 @@ INPUT_LABELS: dict[str, str] = {
     "assignee_id": "新承办人",
     "value": "更正为",
 }
-
-
-def case_page() -> st.Page:
-    """This page as an ``st.Page`` (same callable and URL path as in ``app.py``) for links."""
-    return st.Page(render, title=TITLE, icon=":material/description:", url_path=PageKey.CASE.value)
-
-
-def case_link(case_id: int, label: str) -> None:
-    """A link that opens the case page on ``case_id``."""
-    st.page_link(case_page(), label=label, query_params={"id": str(case_id)})
-
-
-def deliberation_page() -> st.Page:
-    """The 三议 page as an ``st.Page`` (same callable, title and URL path as in ``app.py``)."""
-    from pages.deliberation import render as deliberation_render
-
-    spec = next(p for p in PAGES if p.key is PageKey.DELIBERATION)
-    return st.Page(deliberation_render, title=spec.title, icon=spec.icon, url_path=spec.key.value)
-
-
-def deliberation_link(actor: Actor, case_id: int) -> None:
-    """A link to the case's 三议 (党小组会 → 支委会 → 党员大会), for roles that may open it."""
-    if can_open(actor.role, PageKey.DELIBERATION):
-        st.page_link(
-            deliberation_page(),
-            label="三议 · 民情会诊（党小组会 → 支委会 → 党员大会）",
-            icon=":material/groups:",
-            query_params={"id": str(case_id)},
-        )
 
 
 def _time(value: dt.datetime | dt.date | None) -> str:
@@ -213,23 +186,34 @@ def _flash(case_id: int) -> None:
 
 
 def _input(
-    case_id: int,
+    view: CaseView,
     action: Action,
     name: str,
     errors: dict[str, str],
     choices: dict[str, dict[Any, str]],
 ) -> None:
     """One input of an action form."""
+    case_id = view.id
     key = _key(case_id, action, name)
     label = NOTE_LABELS.get(action, INPUT_LABELS["note"]) if name == "note" else INPUT_LABELS[name]
     if name in ("note", "materials", "answer", "reason"):
         st.text_area(label, max_chars=MAX_NOTE, height=80, key=key)
     elif name == "result":
         st.text_area(label, max_chars=MAX_DESCRIPTION, height=100, key=key)
+    elif name == "level" and action is Action.ESCALATE:
+        levels = [lv.value for lv in Level if lv is not Level.COMMUNITY]
+        st.selectbox(label, levels, format_func=lambda v: Level(v).label, key=key)
     elif name == "level":
-        levels = [lv for lv in Level if not (action is Action.ESCALATE and lv is Level.COMMUNITY)]
+        # No silent 社区: an escalated case defaults to where it went, any other is asked.
+        levels = [lv.value for lv in Level]
+        default = view.escalated_level
         st.selectbox(
-            label, [lv.value for lv in levels], format_func=lambda v: Level(v).label, key=key
+            INPUT_LABELS["finish_level"],
+            levels,
+            format_func=lambda v: Level(v).label,
+            index=levels.index(default.value) if default is not None else None,
+            placeholder="请选择化解层级",
+            key=key,
         )
     elif name in ("department", "target_case_no"):
         st.text_input(label, max_chars=50, key=key)
@@ -321,7 +305,7 @@ def _actions(detail: CaseDetail, actor: Actor, rules: ClockRules) -> None:
                 field = st.session_state.get(f"act_{view.id}_correct_field") or "description"
                 _correct_value(view.id, field, errors, choices)
                 continue
-            _input(view.id, action, name, errors, choices)
+            _input(view, action, name, errors, choices)
         st.form_submit_button(
             f"确认{action.label}",
             type="primary",
@@ -362,7 +346,7 @@ def render() -> None:
         )
     try:
         with get_sessions()() as session:
-            detail = case_detail(
+            detail = open_case(
                 session, case_id=case_id, actor=actor, now=local_now(), rules=rules,
                 reveal_personal=reveal,
             )  # fmt: skip

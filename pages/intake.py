@@ -12,22 +12,18 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries.cases import assignable_users, category_choices
+from db.queries.repeats import repeat_candidates
 from db.queries.territory import grid_cell_choices
-from domain.deadlines import ClockRules, response_due
+from domain.deadlines import ClockRules, deadline_preview, response_due
 from domain.roles import Actor, PageKey
 from domain.validation import MAX_DESCRIPTION, MAX_NAME, CaseDraft
 from domain.workflow import Channel, HandlingType
-from pages.todo import clear_todo_badge
-from services.cases import (
-    ValidationFailed,
-    accept_case,
-    assignable_users,
-    category_choices,
-    deadline_preview,
-    repeat_candidates,
-)
+from services.cases import ValidationFailed, accept_case
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import field_errors, show_field_error
+from ui.links import case_link
+from ui.todo_badge import clear_todo_badge
 
 FORM = "intake"
 KEYS = (
@@ -132,8 +128,6 @@ def _saved_banner() -> None:
     saved = st.session_state.get(f"{FORM}_saved")
     if not saved:
         return
-    from pages.case_detail import case_link
-
     st.success(f"已受理。办结期限：{_fmt_deadline(saved['deadline'])}。案件编号（可复制）：")
     st.code(saved["case_no"], language=None)
     case_link(saved["id"], f"打开案件 {saved['case_no']}")

@@ -6,33 +6,27 @@ A row picked in the table (or the only match of a search) opens in 案件详情.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
-import pandas as pd
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from config import local_now
-from db.queries.territory import grid_cell_choices
-from domain.roles import Actor, PageKey
-from domain.workflow import Channel, HandlingType
-from services.cases import assignable_users, category_choices
-from services.ledger import (
+from db.queries.cases import assignable_users, category_choices
+from db.queries.ledger import (
     EXPORT_LIMIT,
-    EXPORT_MIME,
     PAGE_SIZE,
     SORT_LABELS,
     TEXT_COUNT_CAP,
-    ExportFormat,
     LedgerFilters,
-    LedgerRow,
     LedgerSort,
-    export_filename,
-    ledger_export,
+    export_rows,
     ledger_page,
-    row_record,
     total_is_capped,
 )
+from db.queries.territory import grid_cell_choices
+from domain.roles import Actor, PageKey
+from domain.workflow import Channel, HandlingType
+from services.ledger import EXPORT_MIME, ExportFormat, export_filename, render_ledger
+from ui.case_table import case_table
 from ui.context import get_sessions, get_settings, require_page
 
 STATUS_OPTIONS = {
@@ -48,44 +42,6 @@ STATUS_OPTIONS = {
     "returned": "已退回",
     "merged": "已合并",
 }
-HIGHLIGHT = {"逾期": "background-color: #fde2e1", "临期": "background-color: #fff4ce"}
-SHOWN_DESCRIPTION = 40
-
-
-def _styled(frame: pd.DataFrame) -> Styler:
-    """Overdue rows red, due-soon rows yellow (by the 提示 column)."""
-
-    def colour(row: pd.Series) -> list[str]:
-        return [HIGHLIGHT.get(row["提示"], "")] * len(row)
-
-    return frame.style.apply(colour, axis=1)
-
-
-def case_table(rows: Sequence[LedgerRow], *, key: str) -> None:
-    """A table of cases with highlighted rows; the picked row (or a single row) gets a link."""
-    from pages.case_detail import case_link
-
-    if not rows:
-        st.info("没有符合条件的案件。")
-        return
-    frame = pd.DataFrame([row_record(r) for r in rows])
-    frame["诉求内容"] = frame["诉求内容"].str.slice(0, SHOWN_DESCRIPTION)
-    event = st.dataframe(
-        _styled(frame),
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key=key,
-    )
-    picked = list(event.selection.rows) if event is not None else []
-    if len(rows) == 1:
-        picked = [0]
-    if picked and picked[0] < len(rows):
-        row = rows[picked[0]]
-        case_link(row.id, f"打开案件 {row.case_no}")
-    else:
-        st.caption("点选表格左侧的方框即可打开该案件。")
 
 
 def _filters(actor: Actor) -> tuple[LedgerFilters, LedgerSort]:
@@ -204,15 +160,10 @@ def render() -> None:
 
     def export(fmt: ExportFormat) -> bytes:
         with sessions() as export_session:
-            return ledger_export(
-                export_session,
-                filters=filters,
-                sort=sort,
-                now=now,
-                actor=actor,
-                fmt=fmt,
-                rules=rules,
+            rows = export_rows(
+                export_session, filters=filters, sort=sort, now=now, actor=actor, rules=rules
             )
+            return render_ledger(rows, fmt)
 
     mid.download_button(
         "导出 Excel",

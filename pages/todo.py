@@ -1,52 +1,19 @@
 """我的待办: my open cases, due within one working day, overdue, awaiting follow-up (待回访).
 
-``todo_badge(actor)`` draws the four counts in the sidebar; ``app.py`` calls it on every page.
+The sidebar counts are ``ui.todo_badge``'s; ``app.py`` draws them on every page.
 """
 
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
 from config import local_now
-from domain.roles import Actor, PageKey, can_open
-from pages.ledger import case_table
-from services.ledger import TodoCounts, TodoKind, todo_counts, todo_lists
+from db.queries.todo import TodoKind, todo_counts, todo_lists
+from domain.roles import PageKey
+from ui.case_table import case_table
 from ui.context import get_sessions, get_settings, require_page
 
 LIST_LIMIT = 200
-
-
-BADGE_SECONDS = 15
-
-
-@st.cache_data(ttl=BADGE_SECONDS, show_spinner=False)
-def _badge_counts(actor: Actor) -> TodoCounts:
-    with get_sessions()() as session:
-        return todo_counts(session, actor=actor, now=local_now(), rules=get_settings().clock)
-
-
-def clear_todo_badge() -> None:
-    """Forget the cached sidebar counts (after a case was saved or acted on)."""
-    _badge_counts.clear()
-
-
-def todo_badge(actor: Actor) -> None:
-    """Sidebar counts of 我的待办 (drawn into the current container, e.g. ``st.sidebar``).
-
-    The counts run on every page of every user, so they are cached for ``BADGE_SECONDS``;
-    saving or acting on a case clears them.
-    """
-    if not can_open(actor.role, PageKey.TODO):
-        return
-    try:
-        counts = _badge_counts(actor)
-    except SQLAlchemyError:
-        return  # the badge must never break a page
-    st.caption(
-        f"我的待办：在办 {counts.mine} · 临期 {counts.due_soon} · "
-        f"逾期 {counts.overdue} · 待回访 {counts.follow_up}"
-    )
 
 
 def render() -> None:

@@ -15,7 +15,6 @@ import streamlit as st
 from config import local_now
 from db.queries import visits as visit_queries
 from db.queries.cases import category_choices
-from db.queries.dashboard import case_link
 from db.queries.territory import grid_cell_choices
 from domain.deadlines import ClockRules
 from domain.kpis import Period
@@ -27,6 +26,7 @@ from services.cases import ValidationFailed
 from services.visits import concern_field
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import cell_with_households, field_errors, household_picker, show_field_error
+from ui.links import case_url as case_link
 
 FORM = "visit"
 CONCERN_SLOTS = 3

@@ -8,37 +8,40 @@ Time (``now``) and the clock rules are parameters; nothing here imports streamli
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from db.models import AuditEntry, Case, CaseEvent, CaseNumberCounter, Category, GridCell, User
-from domain.calendar import china_calendar
+from db.models import Case, CaseEvent, Category, GridCell, User
+from db.queries.cases import CaseDetail, case_detail, escalation_level
 from domain.deadlines import (
     ClockRules,
     compute_deadline,
     end_of,
     extend_after_pause,
     handling_working_days,
-    is_due_soon,
-    is_overdue,
+    pauses_of,
+    reopened_deadline,
     response_due,
 )
-from domain.roles import Actor, PageKey, Role, can_act, can_open
+from domain.errors import (
+    CaseError,
+    CaseNotFound,
+    PermissionDenied,
+    StaleCase,
+    ValidationFailed,
+)
+from domain.roles import Actor, PageKey, can_act, can_open
 from domain.validation import (
+    CORRECTABLE_FIELDS,
     MAX_DESCRIPTION,
     MAX_NAME,
     MAX_NOTE,
     CaseDraft,
-    mask_name,
-    mask_phone,
     normalize_phone,
     phone_error,
     text_error,
@@ -46,11 +49,7 @@ from domain.validation import (
 )
 from domain.workflow import (
     CHANNEL_LABELS,
-    HANDLING_LABELS,
-    LEVEL_LABELS,
-    OPEN_STATUSES,
-    SATISFACTION_LABELS,
-    STATUS_LABELS,
+    FINISH_LEVEL_REQUIRED,
     Action,
     CaseStatus,
     Channel,
@@ -59,70 +58,32 @@ from domain.workflow import (
     NotifyMethod,
     Satisfaction,
     TransitionError,
-    allowed_actions,
+    finish_level,
     next_status,
 )
+from services.case_events import (
+    assignee_error,
+    check_scope,
+    new_event,
+    record_audit,
+    record_change,
+)
+from services.case_numbers import allocate_case_seq, case_number, ensure_counter_row
 
 __all__ = [
-    "CORRECTABLE_FIELDS",
     "FIRST_RESPONSE_ACTIONS",
-    "ActionForm",
-    "CaseDetail",
     "CaseError",
     "CaseNotFound",
-    "CaseView",
-    "EventView",
     "PermissionDenied",
-    "RepeatCandidate",
     "StaleCase",
     "TransitionError",
     "ValidationFailed",
     "accept_case",
-    "action_form",
-    "allocate_case_seq",
-    "allocate_case_seqs",
+    "add_accepted_case",
     "apply_action",
-    "assignable_users",
-    "case_detail",
-    "case_number",
-    "category_choices",
-    "deadline_preview",
     "draft_reference_errors",
-    "ensure_counter_row",
-    "find_case_id",
-    "reopened_deadline",
-    "repeat_candidates",
-    "text_similarity",
+    "open_case",
 ]
-
-
-class CaseError(Exception):
-    """A refusal the user should read; ``str(exc)`` is the Chinese message."""
-
-
-class ValidationFailed(CaseError):
-    """Input that cannot be saved: ``errors`` maps each field to its Chinese message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("；".join(errors.values()))
-        self.errors = dict(errors)
-
-
-class PermissionDenied(CaseError):
-    """The actor's role or grid scope does not allow this."""
-
-
-class CaseNotFound(CaseError):
-    """No such case (or not visible to this actor)."""
-
-
-class StaleCase(CaseError):
-    """Someone else changed the case since the user loaded it (optimistic locking)."""
-
-    def __init__(self, message: str, current_version: int | None = None) -> None:
-        super().__init__(message)
-        self.current_version = current_version
-
 
 FIRST_RESPONSE_ACTIONS: frozenset[Action] = frozenset(
     {
@@ -137,143 +98,8 @@ FIRST_RESPONSE_ACTIONS: frozenset[Action] = frozenset(
 )
 """Actions that count as the first contact or handling (响应) and set ``first_response_at``."""
 
-CORRECTABLE_FIELDS: dict[str, str] = {
-    "channel": "来源渠道",
-    "category_id": "类别",
-    "grid_cell_id": "所属网格",
-    "description": "诉求内容",
-    "reporter_name": "反映人",
-    "reporter_phone": "联系电话",
-}
-"""Fields a 更正 event may change, with their Chinese labels."""
-
-PERSONAL_FIELDS = frozenset({"reporter_name", "reporter_phone"})
-
-CASE_NO_PATTERN = re.compile(r"^MQ-(\d{4})-(\d{6})$")
-REPEAT_WINDOW_DAYS = 30
-SIMILAR_WINDOW_DAYS = 90
-SIMILAR_POOL = 300
-SIMILARITY_THRESHOLD = 0.5
-_COUNTER_ATTEMPTS = 5
-
-
-def case_number(year: int, seq: int) -> str:
-    """The printed case number: ``MQ-2026-000123``."""
-    return f"MQ-{year:04d}-{seq:06d}"
-
-
-def _json(data: dict[str, Any]) -> str | None:
-    if not data:
-        return None
-    return json.dumps(data, ensure_ascii=False, default=str, sort_keys=True)
-
-
-def _event(
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    action: Action,
-    from_status: str | None,
-    to_status: str | None,
-    note: str | None,
-    data: dict[str, Any],
-) -> CaseEvent:
-    return CaseEvent(
-        case_id=case.id,
-        actor_id=actor.user_id,
-        at=now,
-        action=action.value,
-        from_status=from_status,
-        to_status=to_status,
-        note=note or None,
-        data=_json(data),
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # 受理: accept a case
-
-
-def deadline_preview(draft: CaseDraft, *, rules: ClockRules) -> dt.datetime | None:
-    """The deadline the draft would get, or None while type/date are not yet valid."""
-    if not draft.handling_type or draft.handling_type not in HandlingType.__members__.values():
-        return None
-    try:
-        return compute_deadline(
-            draft.handling_type,
-            draft.accepted_at,
-            promised_date=draft.promised_date,
-            urgent=draft.urgent,
-            rules=rules,
-        )
-    except ValueError:
-        return None
-
-
-def allocate_case_seq(session: Session, year: int) -> int:
-    """Take the next number of ``year`` inside the caller's transaction (row-locked, gap-free)."""
-    return allocate_case_seqs(session, year, 1).start
-
-
-def allocate_case_seqs(session: Session, year: int, count: int) -> range:
-    """Take the next ``count`` numbers of ``year`` at once, inside the caller's transaction.
-
-    The UPDATE comes first so that it takes the write lock (SQLite) or the row lock
-    (PostgreSQL/MySQL) before anything is read; a rollback of the caller gives the numbers
-    back. A block costs one UPDATE whatever its size (the ledger import numbers a chunk so).
-    """
-    bump = (
-        update(CaseNumberCounter)
-        .where(CaseNumberCounter.year == year)
-        .values(last_seq=CaseNumberCounter.last_seq + count)
-        .execution_options(synchronize_session=False)
-    )
-    for _ in range(_COUNTER_ATTEMPTS):
-        if session.execute(bump).rowcount == 1:
-            last = int(
-                session.scalar(
-                    select(CaseNumberCounter.last_seq).where(CaseNumberCounter.year == year)
-                )
-            )
-            return range(last - count + 1, last + 1)
-        # First case of the year: create the row (last_seq 0 uses no number) and retry; a
-        # concurrent creator makes our INSERT fail, which is fine: the row is there now.
-        try:
-            with session.begin_nested():
-                session.add(CaseNumberCounter(year=year, last_seq=0))
-        except IntegrityError:
-            pass
-    raise RuntimeError(f"无法分配 {year} 年的案件编号")
-
-
-def ensure_counter_row(session: Session, year: int) -> None:
-    """Create ``year``'s counter row in its own short transaction if it is missing.
-
-    Doing this before the numbering transaction keeps MySQL's gap locks out of it (two
-    writers that both find no row would otherwise deadlock on the INSERT).
-    """
-    found = session.scalar(select(CaseNumberCounter.year).where(CaseNumberCounter.year == year))
-    if found is not None:
-        return
-    try:
-        session.add(CaseNumberCounter(year=year, last_seq=0))
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-
-
-def _check_scope(actor: Actor, grid_cell_id: int) -> None:
-    if not actor.sees_cell(grid_cell_id):
-        raise PermissionDenied("该案件不在您负责的网格内，不能查看或办理")
-
-
-def _assignee_error(session: Session, assignee_id: int | None) -> str | None:
-    if assignee_id is None:
-        return None
-    user = session.get(User, assignee_id)
-    if user is None or not user.is_active or user.role == Role.VIEWER:
-        return "请选择有效的承办人"
-    return None
 
 
 def add_accepted_case(
@@ -296,7 +122,7 @@ def add_accepted_case(
     visit's concerns and a reception day's concerns all build their cases here. Call
     ``ensure_counter_row`` for the year before the caller's transaction starts.
     """
-    assert draft.channel and draft.handling_type  # validated by the caller
+    assert draft.channel and draft.handling_type and draft.accepted_at  # validated by the caller
     deadline = compute_deadline(
         draft.handling_type,
         draft.accepted_at,
@@ -344,7 +170,7 @@ def add_accepted_case(
         data["repeat_of"] = repeat_of.case_no
     data.update(extra_data or {})
     session.add(
-        _event(case, actor, now, Action.ACCEPT, None, CaseStatus.ACCEPTED.value, note, data)
+        new_event(case, actor, now, Action.ACCEPT, None, CaseStatus.ACCEPTED.value, note, data)
     )
     return case
 
@@ -367,7 +193,7 @@ def draft_reference_errors(
         category = session.get(Category, draft.category_id)
         if category is None or not category.is_active:
             errors["category_id"] = "所选类别不存在或已停用"
-    assignee_message = _assignee_error(session, draft.assignee_id)
+    assignee_message = assignee_error(session, draft.assignee_id)
     if assignee_message:
         errors["assignee_id"] = assignee_message
     return cell, errors
@@ -395,7 +221,7 @@ def accept_case(
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
-    assert cell is not None and draft.channel and draft.handling_type  # validated above
+    assert cell is not None and draft.accepted_at is not None  # validated above
 
     ensure_counter_row(session, draft.accepted_at.year)
     try:
@@ -458,13 +284,6 @@ def _choice(fields: dict[str, Any], key: str, label: str, enum: type[Any]) -> An
         raise ValidationFailed({key: f"请选择{label}"}) from None
 
 
-def _change(case: Case, name: str, value: Any, data: dict[str, Any]) -> None:
-    old = getattr(case, name)
-    if old != value:
-        data.setdefault("changes", {})[name] = {"old": old, "new": value}
-    setattr(case, name, value)
-
-
 def _start(
     session: Session,
     case: Case,
@@ -486,7 +305,7 @@ def _request_materials(
 ) -> _Step:
     materials = _text(fields, "materials", "需补充的材料", required=True, limit=MAX_NOTE)
     step = _Step(materials, {"materials": materials})
-    _change(case, "paused_at", now, step.data)
+    record_change(case, "paused_at", now, step.data)
     return step
 
 
@@ -500,14 +319,14 @@ def _materials_received(
 ) -> _Step:
     step = _Step(_note(fields))
     if case.paused_at is not None and case.deadline_at is not None:
-        _change(
+        record_change(
             case,
             "deadline_at",
             extend_after_pause(case.deadline_at, case.paused_at, now),
             step.data,
         )
     step.data["paused_from"] = case.paused_at
-    _change(case, "paused_at", None, step.data)
+    record_change(case, "paused_at", None, step.data)
     return step
 
 
@@ -532,11 +351,11 @@ def _escalate(
         raise ValidationFailed({"expected_date": "预计答复日期不能早于今天"})
     target = f"{level.label}·{department}" if department else level.label
     step = _Step(_note(fields), {"level": level.value, "department": department or None})
-    _change(case, "escalated_to", target, step.data)
-    _change(case, "escalation_due_at", end_of(expected), step.data)
+    record_change(case, "escalated_to", target, step.data)
+    record_change(case, "escalation_due_at", end_of(expected), step.data)
     # A 上报件 follows the higher level's answer date when that is later than its own deadline.
     if case.deadline_at is None or case.deadline_at < end_of(expected):
-        _change(case, "deadline_at", end_of(expected), step.data)
+        record_change(case, "deadline_at", end_of(expected), step.data)
     return step
 
 
@@ -562,8 +381,8 @@ def _return(
 ) -> _Step:
     reason = _text(fields, "reason", "退回理由", required=True, limit=MAX_NOTE)
     step = _Step(reason)
-    _change(case, "return_reason", reason, step.data)
-    _change(case, "paused_at", None, step.data)
+    record_change(case, "return_reason", reason, step.data)
+    record_change(case, "paused_at", None, step.data)
     return step
 
 
@@ -576,18 +395,31 @@ def _finish(
     fields: dict[str, Any],
 ) -> _Step:
     result = _text(fields, "result", "办理结果", required=True, limit=MAX_DESCRIPTION)
-    level = _choice(fields, "level", "化解层级", Level) if fields.get("level") else Level.COMMUNITY
+    chosen = _choice(fields, "level", "化解层级", Level) if fields.get("level") else None
+    level = finish_level(chosen, escalation_level(session, case.id))
+    if level is None:
+        raise ValidationFailed({"level": FINISH_LEVEL_REQUIRED})
+    # Read before changing anything: a query would flush the changes (one version bump each).
+    days = handling_working_days(case.accepted_at, now, pauses=_pauses(session, case.id))
     step = _Step(result)
-    _change(case, "result", result, step.data)
-    _change(case, "resolved_level", level.value, step.data)
-    _change(case, "finished_at", now, step.data)
-    _change(
-        case,
-        "handling_working_days",
-        handling_working_days(case.accepted_at, now),
-        step.data,
-    )
+    record_change(case, "result", result, step.data)
+    record_change(case, "resolved_level", level.value, step.data)
+    record_change(case, "finished_at", now, step.data)
+    record_change(case, "handling_working_days", days, step.data)
     return step
+
+
+def _pauses(session: Session, case_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The case's closed 补办 waits, from its timeline."""
+    steps = session.execute(
+        select(CaseEvent.action, CaseEvent.at)
+        .where(
+            CaseEvent.case_id == case_id,
+            CaseEvent.action.in_([Action.REQUEST_MATERIALS.value, Action.MATERIALS_RECEIVED.value]),
+        )
+        .order_by(CaseEvent.id)
+    ).tuples()
+    return pauses_of(steps)
 
 
 def _notify(
@@ -600,8 +432,8 @@ def _notify(
 ) -> _Step:
     method = _choice(fields, "method", "反馈方式", NotifyMethod)
     step = _Step(_note(fields), {"method": method.value})
-    _change(case, "notify_method", method.value, step.data)
-    _change(case, "notified_at", now, step.data)
+    record_change(case, "notify_method", method.value, step.data)
+    record_change(case, "notified_at", now, step.data)
     return step
 
 
@@ -617,27 +449,20 @@ def _follow_up(
     required = satisfaction is Satisfaction.DISSATISFIED
     note = _note(fields, required=required, label="不满意的原因")
     step = _Step(note, {"satisfaction": satisfaction.value})
-    _change(case, "satisfaction", satisfaction.value, step.data)
-    _change(case, "followed_up_at", now, step.data)
+    record_change(case, "satisfaction", satisfaction.value, step.data)
+    record_change(case, "followed_up_at", now, step.data)
     if required:
         # 不满意 reopens the case: it is no longer finished and gets a fresh standard limit.
-        _change(case, "finished_at", None, step.data)
-        _change(case, "handling_working_days", None, step.data)
-        _change(case, "resolved_level", None, step.data)
-        _change(
+        record_change(case, "finished_at", None, step.data)
+        record_change(case, "handling_working_days", None, step.data)
+        record_change(case, "resolved_level", None, step.data)
+        record_change(
             case,
             "deadline_at",
             reopened_deadline(now, urgent=case.is_urgent, rules=rules),
             step.data,
         )
     return step
-
-
-def reopened_deadline(now: dt.datetime, *, urgent: bool, rules: ClockRules) -> dt.datetime:
-    """A case reopened by 不满意 gets a fresh standard limit from now (urgent: the same day)."""
-    if urgent:
-        return end_of(now.date())
-    return end_of(china_calendar().add_working_days(now.date(), rules.standard_limit_days))
 
 
 def _archive(
@@ -687,13 +512,13 @@ def _reassign(
 ) -> _Step:
     raw = fields.get("assignee_id")
     assignee_id = int(raw) if raw not in (None, "") else None
-    message = "请选择新的承办人" if assignee_id is None else _assignee_error(session, assignee_id)
+    message = "请选择新的承办人" if assignee_id is None else assignee_error(session, assignee_id)
     if message:
         raise ValidationFailed({"assignee_id": message})
     if assignee_id == case.assignee_id:
         raise ValidationFailed({"assignee_id": "新承办人与当前承办人相同"})
     step = _Step(_note(fields))
-    _change(case, "assignee_id", assignee_id, step.data)
+    record_change(case, "assignee_id", assignee_id, step.data)
     return step
 
 
@@ -838,7 +663,7 @@ def apply_action(
             raise PermissionDenied(f"您的角色（{actor.role.label}）不能执行「{act.label}」")
         if not actor.sees_cell(case.grid_cell_id):
             session.rollback()
-            _audit(
+            record_audit(
                 session,
                 actor,
                 "scope.refused",
@@ -846,7 +671,7 @@ def apply_action(
                 f"试图对网格范围外的案件执行「{act.label}」",
                 now,
             )
-        _check_scope(actor, case.grid_cell_id)
+        check_scope(actor, case.grid_cell_id)
         if case.version != expected_version:
             message, version = _stale_message(session, case.id)
             raise StaleCase(message, version)
@@ -858,7 +683,7 @@ def apply_action(
             case.first_response_at = now
         case.updated_at = now
         session.add(
-            _event(
+            new_event(
                 case,
                 actor,
                 now,
@@ -882,279 +707,7 @@ def apply_action(
     return case
 
 
-# ---------------------------------------------------------------------------------------------
-# What a page needs to draw an action: its inputs
-
-
-@dataclass(frozen=True)
-class ActionForm:
-    """The inputs an action asks for: field name → Chinese label (required ones listed)."""
-
-    action: Action
-    inputs: tuple[str, ...]
-    required: frozenset[str]
-
-
-_FORMS: dict[Action, tuple[tuple[str, ...], frozenset[str]]] = {
-    Action.START: (("note",), frozenset()),
-    Action.REQUEST_MATERIALS: (("materials",), frozenset({"materials"})),
-    Action.MATERIALS_RECEIVED: (("note",), frozenset()),
-    Action.ESCALATE: (
-        ("level", "department", "expected_date", "note"),
-        frozenset({"level", "expected_date"}),
-    ),
-    Action.ESCALATION_ANSWERED: (("answer",), frozenset({"answer"})),
-    Action.RETURN: (("reason",), frozenset({"reason"})),
-    Action.FINISH_RESOLVED: (("result", "level"), frozenset({"result"})),
-    Action.FINISH_ANSWERED: (("result", "level"), frozenset({"result"})),
-    Action.NOTIFY: (("method", "note"), frozenset({"method"})),
-    Action.FOLLOW_UP: (("satisfaction", "note"), frozenset({"satisfaction"})),
-    Action.ARCHIVE: (("note",), frozenset()),
-    Action.MERGE: (("target_case_no", "note"), frozenset({"target_case_no"})),
-    Action.REMIND: (("note",), frozenset({"note"})),
-    Action.REASSIGN: (("assignee_id", "note"), frozenset({"assignee_id"})),
-    Action.NOTE: (("note",), frozenset({"note"})),
-    Action.CORRECT: (("field", "value", "note"), frozenset({"field", "value", "note"})),
-}
-
-
-def action_form(action: Action | str) -> ActionForm:
-    """The inputs a page must ask for before calling ``apply_action`` with ``action``."""
-    act = Action(action)
-    inputs, required = _FORMS[act]
-    return ActionForm(act, inputs, required)
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading: detail view, timeline, assignable users, repeat candidates
-
-
-@dataclass(frozen=True)
-class EventView:
-    """One timeline entry, ready to print (personal data already masked for the viewer)."""
-
-    at: dt.datetime
-    actor_name: str
-    action: str
-    action_label: str
-    from_label: str
-    to_label: str
-    note: str
-    details: str
-
-
-@dataclass(frozen=True)
-class CaseView:
-    """A case's fields for display; names and phones masked unless the actor may see them."""
-
-    id: int
-    case_no: str
-    version: int
-    status: str
-    status_label: str
-    handling_label: str
-    channel_label: str
-    category: str
-    community: str
-    grid_cell: str
-    grid_cell_id: int
-    description: str
-    reporter_name: str
-    reporter_phone: str
-    is_anonymous: bool
-    is_urgent: bool
-    first_handler: str
-    assignee: str
-    assignee_id: int | None
-    accepted_at: dt.datetime
-    deadline_at: dt.datetime | None
-    promised_date: dt.date | None
-    response_due_at: dt.datetime | None
-    first_response_at: dt.datetime | None
-    paused_at: dt.datetime | None
-    escalated_to: str | None
-    escalation_due_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    handling_working_days: int | None
-    resolved_level: str | None
-    result: str | None
-    return_reason: str | None
-    notified_at: dt.datetime | None
-    notify_method: str | None
-    followed_up_at: dt.datetime | None
-    satisfaction: str | None
-    repeat_of: str | None
-    repeat_of_id: int | None
-    is_overdue: bool
-    is_due_soon: bool
-    latitude: float | None
-    longitude: float | None
-
-
-@dataclass(frozen=True)
-class CaseDetail:
-    """A case, its timeline (oldest first) and the actions this actor may take now."""
-
-    case: CaseView
-    timeline: list[EventView]
-    actions: list[Action]
-
-
-def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
-    return {uid: name for uid, name in rows}
-
-
-def _fmt(value: Any) -> str:
-    if value is None or value == "":
-        return "（空）"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
-
-
-def _details(action: str, data: dict[str, Any], names: dict[int, str], masked: bool) -> str:
-    """A one-line Chinese summary of an event's ``data`` (masked for roles without PII)."""
-    parts: list[str] = []
-    if action == Action.CORRECT and "field" in data:
-        name = data["field"]
-        old, new = data.get("old_label", data.get("old")), data.get("new_label", data.get("new"))
-        if masked and name in PERSONAL_FIELDS:
-            mask = mask_phone if name == "reporter_phone" else mask_name
-            old, new = mask(old), mask(new)
-        label = CORRECTABLE_FIELDS.get(name, name)
-        return f"{label}：{_fmt(old)} → {_fmt(new)}"
-    if "case_no" in data:
-        parts.append(f"编号 {data['case_no']}")
-    if "deadline_at" in data and action == Action.ACCEPT:
-        parts.append(f"办结期限 {str(data['deadline_at'])[:10]}")
-    if "repeat_of" in data:
-        parts.append(f"重信，关联 {data['repeat_of']}")
-    if "level" in data and action == Action.ESCALATE:
-        target = LEVEL_LABELS[Level(data["level"])]
-        parts.append(
-            f"上报至 {target}{('·' + data['department']) if data.get('department') else ''}"
-        )
-    if "method" in data:
-        parts.append(f"方式：{NotifyMethod(data['method']).label}")
-    if "satisfaction" in data:
-        parts.append(f"满意度：{SATISFACTION_LABELS[Satisfaction(data['satisfaction'])]}")
-    if "merged_into" in data:
-        parts.append(f"合并至 {data['merged_into']}")
-    changes = data.get("changes", {})
-    if "assignee_id" in changes:
-        old, new = changes["assignee_id"]["old"], changes["assignee_id"]["new"]
-        parts.append(f"承办人：{names.get(old, '（无）')} → {names.get(new, '（无）')}")
-    if "deadline_at" in changes:
-        old, new = changes["deadline_at"]["old"], changes["deadline_at"]["new"]
-        parts.append(f"办结期限：{str(old)[:10]} → {str(new)[:10]}")
-    if "resolved_level" in changes and changes["resolved_level"]["new"]:
-        parts.append(f"化解层级：{LEVEL_LABELS[Level(changes['resolved_level']['new'])]}")
-    return "；".join(parts)
-
-
-def _event_views(session: Session, case_id: int, masked: bool) -> list[EventView]:
-    events = session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-    ).all()
-    mentioned: set[int | None] = {e.actor_id for e in events}
-    parsed = []
-    for e in events:
-        data = json.loads(e.data) if e.data else {}
-        change = data.get("changes", {}).get("assignee_id")
-        if change:
-            mentioned.update({change["old"], change["new"]})
-        parsed.append((e, data))
-    names = _names(session, mentioned)
-    views = []
-    for e, data in parsed:
-        act = Action(e.action)
-        views.append(
-            EventView(
-                at=e.at,
-                actor_name=names.get(e.actor_id, "系统") if e.actor_id else "系统",
-                action=e.action,
-                action_label=act.label,
-                from_label=STATUS_LABELS[CaseStatus(e.from_status)] if e.from_status else "",
-                to_label=STATUS_LABELS[CaseStatus(e.to_status)] if e.to_status else "",
-                note=e.note or "",
-                details=_details(e.action, data, names, masked),
-            )
-        )
-    return views
-
-
-def _case_view(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    *,
-    shown: bool,
-) -> CaseView:
-    names = _names(session, [case.first_handler_id, case.assignee_id])
-    cell = session.get(GridCell, case.grid_cell_id)
-    category = session.get(Category, case.category_id)
-    repeat_no = (
-        session.scalar(select(Case.case_no).where(Case.id == case.repeat_of_id))
-        if case.repeat_of_id
-        else None
-    )
-    name = case.reporter_name if shown else mask_name(case.reporter_name)
-    phone = case.reporter_phone if shown else mask_phone(case.reporter_phone)
-    return CaseView(
-        id=case.id,
-        case_no=case.case_no,
-        version=case.version,
-        status=case.status,
-        status_label=STATUS_LABELS[CaseStatus(case.status)],
-        handling_label=HANDLING_LABELS[HandlingType(case.handling_type)],
-        channel_label=CHANNEL_LABELS[Channel(case.channel)],
-        category=category.name if category else "",
-        community=cell.community.name if cell else "",
-        grid_cell=cell.name if cell else "",
-        grid_cell_id=case.grid_cell_id,
-        description=case.description,
-        reporter_name="匿名" if case.is_anonymous and not case.reporter_name else (name or ""),
-        reporter_phone=phone or "",
-        is_anonymous=case.is_anonymous,
-        is_urgent=case.is_urgent,
-        first_handler=names.get(case.first_handler_id, ""),
-        assignee=names.get(case.assignee_id, "") if case.assignee_id else "",
-        assignee_id=case.assignee_id,
-        accepted_at=case.accepted_at,
-        deadline_at=case.deadline_at,
-        promised_date=case.promised_date,
-        response_due_at=case.response_due_at,
-        first_response_at=case.first_response_at,
-        paused_at=case.paused_at,
-        escalated_to=case.escalated_to,
-        escalation_due_at=case.escalation_due_at,
-        finished_at=case.finished_at,
-        handling_working_days=case.handling_working_days,
-        resolved_level=LEVEL_LABELS[Level(case.resolved_level)] if case.resolved_level else None,
-        result=case.result,
-        return_reason=case.return_reason,
-        notified_at=case.notified_at,
-        notify_method=NotifyMethod(case.notify_method).label if case.notify_method else None,
-        followed_up_at=case.followed_up_at,
-        satisfaction=SATISFACTION_LABELS[Satisfaction(case.satisfaction)]
-        if case.satisfaction
-        else None,
-        repeat_of=repeat_no,
-        repeat_of_id=case.repeat_of_id,
-        is_overdue=is_overdue(case.status, case.deadline_at, now),
-        is_due_soon=is_due_soon(case.status, case.deadline_at, now, rules=rules),
-        latitude=case.latitude,
-        longitude=case.longitude,
-    )
-
-
-def case_detail(
+def open_case(
     session: Session,
     *,
     case_id: int,
@@ -1163,180 +716,26 @@ def case_detail(
     rules: ClockRules,
     reveal_personal: bool = False,
 ) -> CaseDetail:
-    """A case with its timeline and the actions ``actor`` may take now (scope-checked).
+    """Open the case page: ``db.queries.cases.case_detail`` with its requests audited.
 
-    Residents' names and phones are masked unless ``reveal_personal`` is asked for by a role
-    that may see them; such a view is recorded in the audit log, and so is a refused request
-    for a case outside the actor's grid cells.
+    A request for a case outside the actor's grid cells is recorded and refused; a role that
+    may see personal data and asks to (``reveal_personal``) has the full view recorded.
     """
     case = session.get(Case, case_id)
     if case is None:
         raise CaseNotFound("案件不存在")
     if not actor.sees_cell(case.grid_cell_id):
-        _audit(session, actor, "scope.refused", case.case_no, "请求查看网格范围外的案件", now)
-    _check_scope(actor, case.grid_cell_id)
-    shown = reveal_personal and actor.sees_personal_data
-    if shown:
-        _audit(session, actor, "personal_data.view", case.case_no, "查看反映人完整姓名和电话", now)
-    view = _case_view(session, case, actor, now, rules, shown=shown)
-    timeline = _event_views(session, case.id, masked=not shown)
-    actions = [a for a in allowed_actions(case.status) if can_act(actor.role, a)]
-    return CaseDetail(view, timeline, actions)
-
-
-def _audit(
-    session: Session, actor: Actor, action: str, target: str, detail: str, now: dt.datetime
-) -> None:
-    """Record a security-relevant read or refusal in its own small transaction."""
-    session.add(
-        AuditEntry(at=now, username=actor.username, action=action, target=target, detail=detail)
-    )
-    session.commit()
-
-
-def assignable_users(session: Session) -> list[tuple[int, str]]:
-    """Active users who can handle cases, as (id, 「name（role）」) for an assignee picker."""
-    rows = session.execute(
-        select(User.id, User.display_name, User.role)
-        .where(User.is_active.is_(True), User.role != Role.VIEWER.value)
-        .order_by(User.display_name)
-    )
-    return [(uid, f"{name}（{Role(role).label}）") for uid, name, role in rows]
-
-
-@dataclass(frozen=True)
-class RepeatCandidate:
-    """A possibly related earlier case (初信/重信 hint) and why it was found."""
-
-    id: int
-    case_no: str
-    accepted_at: dt.datetime
-    status_label: str
-    description: str
-    reasons: tuple[str, ...]
-    similarity: float
-
-
-def _bigrams(text: str) -> set[str]:
-    chars = re.sub(r"[\W_]+", "", text.lower())
-    return {chars[i : i + 2] for i in range(len(chars) - 1)}
-
-
-def text_similarity(a: str, b: str) -> float:
-    """Dice coefficient of the character bigrams of two texts (0 … 1)."""
-    x, y = _bigrams(a), _bigrams(b)
-    if not x or not y:
-        return 0.0
-    return 2 * len(x & y) / (len(x) + len(y))
-
-
-def repeat_candidates(
-    session: Session,
-    *,
-    phone: str | None,
-    grid_cell_id: int | None,
-    category_id: int | None,
-    description: str | None,
-    now: dt.datetime,
-    limit: int = 10,
-    actor: Actor | None = None,
-) -> list[RepeatCandidate]:
-    """重信 hints: same phone (recent or open), same cell + category (30 days), similar text.
-
-    Each rule reads a bounded, indexed slice of cases; text similarity is computed in Python
-    over at most ``SIMILAR_POOL`` recent cases of the same grid cell.
-    """
-    since = now - dt.timedelta(days=REPEAT_WINDOW_DAYS)
-    open_values = [s.value for s in OPEN_STATUSES]
-    found: dict[int, tuple[Case, list[str], float]] = {}
-
-    def take(cases: Iterable[Case], reason: str, score: float = 0.0) -> None:
-        for case in cases:
-            if actor is not None and not actor.sees_cell(case.grid_cell_id):
-                continue
-            entry = found.setdefault(case.id, (case, [], 0.0))
-            if reason not in entry[1]:
-                entry[1].append(reason)
-            found[case.id] = (entry[0], entry[1], max(entry[2], score))
-
-    number = normalize_phone(phone) if phone else ""
-    if phone_error(number) is not None:
-        number = number.replace("-", "")  # 138-1234-5678 while typing: still the same mobile
-    if number and phone_error(number) is None:
-        take(
-            session.scalars(
-                select(Case)
-                .where(
-                    Case.reporter_phone == number,
-                    or_(Case.accepted_at >= since, Case.status.in_(open_values)),
-                )
-                .order_by(Case.accepted_at.desc())
-                .limit(limit)
-            ),
-            "同一电话",
+        record_audit(session, actor, "scope.refused", case.case_no, "请求查看网格范围外的案件", now)
+        check_scope(actor, case.grid_cell_id)
+    if reveal_personal and actor.sees_personal_data:
+        record_audit(
+            session, actor, "personal_data.view", case.case_no, "查看反映人完整姓名和电话", now
         )
-    if grid_cell_id is not None and category_id is not None:
-        take(
-            session.scalars(
-                select(Case)
-                .where(
-                    Case.grid_cell_id == grid_cell_id,
-                    Case.accepted_at >= since,
-                    Case.category_id == category_id,
-                )
-                .order_by(Case.accepted_at.desc())
-                .limit(limit)
-            ),
-            "同网格同类别",
-        )
-    text = (description or "").strip()
-    if grid_cell_id is not None and len(text) >= 5:
-        pool = session.scalars(
-            select(Case)
-            .where(
-                Case.grid_cell_id == grid_cell_id,
-                Case.accepted_at >= now - dt.timedelta(days=SIMILAR_WINDOW_DAYS),
-            )
-            .order_by(Case.accepted_at.desc())
-            .limit(SIMILAR_POOL)
-        ).all()
-        for case in pool:
-            score = text_similarity(text, case.description)
-            if score >= SIMILARITY_THRESHOLD:
-                take([case], f"内容相似 {score:.0%}", score)
-    ranked = sorted(
-        found.values(), key=lambda e: (-len(e[1]), -e[2], -e[0].accepted_at.timestamp())
+    return case_detail(
+        session,
+        case_id=case_id,
+        actor=actor,
+        now=now,
+        rules=rules,
+        reveal_personal=reveal_personal,
     )
-    return [
-        RepeatCandidate(
-            id=case.id,
-            case_no=case.case_no,
-            accepted_at=case.accepted_at,
-            status_label=STATUS_LABELS[CaseStatus(case.status)],
-            description=case.description,
-            reasons=tuple(reasons),
-            similarity=score,
-        )
-        for case, reasons, score in ranked[:limit]
-    ]
-
-
-def category_choices(session: Session) -> dict[int, str]:
-    """Active categories, id → name, in their display order."""
-    rows = session.execute(
-        select(Category.id, Category.name)
-        .where(Category.is_active.is_(True))
-        .order_by(Category.sort_order, Category.id)
-    ).tuples()
-    return {cid: name for cid, name in rows}
-
-
-def find_case_id(session: Session, *, case_no: str, actor: Actor) -> int | None:
-    """The id of the case numbered ``case_no`` (any case, spaces ignored) if ``actor`` sees it."""
-    number = re.sub(r"\s+", "", case_no or "").upper()
-    if not number:
-        return None
-    row = session.execute(select(Case.id, Case.grid_cell_id).where(Case.case_no == number)).first()
-    if row is None or not actor.sees_cell(row.grid_cell_id):
-        return None
-    return int(row.id)

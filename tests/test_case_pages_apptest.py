@@ -109,6 +109,43 @@ def test_case_detail_missing_input_keeps_form(app_db):
     assert at.subheader[0].value == "MQ-2026-000001 · 办理中"
 
 
+def _escalate(engine, world, case_id: int, level: str) -> None:
+    """上报 ``case_id`` (in progress, version 1) to ``level`` and record the answer."""
+    staff, now = actor_of(world, "staff"), local_now()
+    expected = now.date() + dt.timedelta(days=7)
+    with session_factory(engine)() as session:
+        for version, action, fields in (
+            (1, Action.ESCALATE, {"level": level, "expected_date": expected}),
+            (2, Action.ESCALATION_ANSWERED, {"answer": "区里已安排"}),
+        ):
+            apply_action(
+                session, case_id=case_id, expected_version=version, action=action, actor=staff,
+                now=now, rules=ClockRules(), **fields,
+            )  # fmt: skip
+
+
+def test_finish_form_defaults_to_the_escalation_level_and_asks_otherwise(app_db):
+    engine, world, ids = app_db
+    _escalate(engine, world, ids[0], "district")
+    at = open_page("case_detail", case_id=ids[0])
+    at.selectbox(key=f"act_choice_{ids[0]}").set_value("finish_resolved").run()
+    assert at.selectbox(key=f"act_{ids[0]}_finish_resolved_level").value == "district"
+    at.text_area(key=f"act_{ids[0]}_finish_resolved_result").input("区住建局已修复路灯")
+    at.button(key=f"FormSubmitter:act_form_{ids[0]}_finish_resolved-确认办结").click().run()
+    assert [s.value for s in at.success] == ["已完成「办结」。"]
+    with session_factory(engine)() as session:
+        assert session.get(Case, ids[0]).resolved_level == "district"
+    # Never escalated: no level is preselected, and finishing without one is refused.
+    other = open_page("case_detail", case_id=ids[1])
+    other.selectbox(key=f"act_choice_{ids[1]}").set_value("finish_resolved").run()
+    assert other.selectbox(key=f"act_{ids[1]}_finish_resolved_level").value is None
+    other.text_area(key=f"act_{ids[1]}_finish_resolved_result").input("已清理楼道")
+    other.button(key=f"FormSubmitter:act_form_{ids[1]}_finish_resolved-确认办结").click().run()
+    assert "请选择化解层级（社区、街道、区或上级部门）" in [e.value for e in other.error]
+    with session_factory(engine)() as session:
+        assert session.get(Case, ids[1]).resolved_level is None
+
+
 def test_case_detail_reports_a_concurrent_change_and_shows_fresh_state(app_db):
     engine, world, ids = app_db
     at = open_page("case_detail", case_id=ids[1])
@@ -170,7 +207,7 @@ def test_todo_page_and_badge_counts(app_db):
         ("待回访", "1"),
     ]
     badge = AppTest.from_string(
-        "from pages.todo import todo_badge\n"
+        "from ui.todo_badge import todo_badge\n"
         "from ui.context import current_actor\n"
         "todo_badge(current_actor())\n",
         default_timeout=60,

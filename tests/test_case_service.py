@@ -1,40 +1,24 @@
-"""Case use cases on SQLite, PostgreSQL and MariaDB: intake, every action, locking, ledger, to-do."""
+"""Case use cases on SQLite, PostgreSQL and MariaDB: intake, every action, the case view, locking."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from db.models import AuditEntry, Case, CaseEvent, CaseNumberCounter
 from domain.roles import Actor
 from domain.workflow import Action, CaseStatus, TransitionError
+from services.case_numbers import allocate_case_seq, allocate_case_seqs, ensure_counter_row
 from services.cases import (
     PermissionDenied,
     StaleCase,
     ValidationFailed,
     accept_case,
     apply_action,
-    case_detail,
-    repeat_candidates,
-    text_similarity,
-)
-from services.ledger import (
-    LEDGER_HEADERS,
-    ExportFormat,
-    LedgerFilters,
-    LedgerSort,
-    TodoCounts,
-    TodoKind,
-    ledger_export,
-    ledger_page,
-    todo_counts,
-    todo_list,
+    open_case,
 )
 from tests.factories import NOW, World, make_case, make_world
 from tests.helpers.cases import RULES, actor_of, draft
@@ -302,7 +286,7 @@ def test_return_requires_reason(session, world, staff):
 
 def test_dissatisfied_follow_up_reopens(session, world, staff):
     case = accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)
-    act(session, case, A.FINISH_RESOLVED, staff, result="已处理")
+    act(session, case, A.FINISH_RESOLVED, staff, result="已处理", level="community")
     act(session, case, A.NOTIFY, staff, method="home")
     later = dt.datetime(2026, 11, 23, 10, 0)
     with pytest.raises(ValidationFailed):
@@ -373,7 +357,7 @@ def test_remind_reassign_note_and_correct(session, world, staff):
         "new": world.users["gridworker"].id,
     }
     assert case.first_response_at is None  # reminders and notes are not handling
-    detail = case_detail(session, case_id=case.id, actor=staff, now=NOW, rules=RULES)
+    detail = open_case(session, case_id=case.id, actor=staff, now=NOW, rules=RULES)
     assert detail.timeline[4].details == "类别：环境卫生 → 社区事务"
     assert detail.timeline[2].details == "承办人：社区工作人员甲 → 网格员甲"
     assert [e.actor_name for e in detail.timeline[:3]] == [
@@ -430,16 +414,16 @@ def test_grid_worker_only_acts_in_own_cells(session, world):
     with pytest.raises(PermissionDenied, match="不在您负责的网格"):
         act(session, outside, A.START, worker)
     with pytest.raises(PermissionDenied):
-        case_detail(session, case_id=outside.id, actor=worker, now=NOW, rules=RULES)
+        open_case(session, case_id=outside.id, actor=worker, now=NOW, rules=RULES)
     act(session, inside, A.START, worker)
     assert inside.status == "in_progress" and events_of(session, outside.id) == []
-    detail = case_detail(session, case_id=inside.id, actor=worker, now=NOW, rules=RULES)
+    detail = open_case(session, case_id=inside.id, actor=worker, now=NOW, rules=RULES)
     assert A.ESCALATE not in detail.actions and A.FINISH_RESOLVED in detail.actions
 
 
 def test_case_detail_actions_and_masking(session, world, staff):
     case = accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)
-    detail = case_detail(session, case_id=case.id, actor=staff, now=NOW, rules=RULES)
+    detail = open_case(session, case_id=case.id, actor=staff, now=NOW, rules=RULES)
     assert detail.case.reporter_phone == "138****5678" and detail.case.category == "环境卫生"
     assert session.scalars(select(AuditEntry.action)).all() == []  # masked view: not recorded
     assert detail.actions == [
@@ -456,7 +440,7 @@ def test_case_detail_actions_and_masking(session, world, staff):
         A.CORRECT,
     ]
     assert [(e.action_label, e.to_label) for e in detail.timeline] == [("受理", "已受理")]
-    viewer = case_detail(
+    viewer = open_case(
         session, case_id=case.id, actor=actor_of(world, "viewer"), now=NOW, rules=RULES
     )
     assert (viewer.case.reporter_phone, viewer.case.reporter_name) == ("138****5678", "王*")
@@ -465,11 +449,11 @@ def test_case_detail_actions_and_masking(session, world, staff):
 
 def test_revealing_personal_data_is_recorded_and_refused_to_viewers(session, world, staff):
     case = accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)
-    full = case_detail(
+    full = open_case(
         session, case_id=case.id, actor=staff, now=NOW, rules=RULES, reveal_personal=True
     )
     assert (full.case.reporter_phone, full.case.reporter_name) == ("13812345678", "王五")
-    viewer = case_detail(
+    viewer = open_case(
         session, case_id=case.id, actor=actor_of(world, "viewer"), now=NOW, rules=RULES,
         reveal_personal=True,
     )  # fmt: skip
@@ -484,7 +468,7 @@ def test_out_of_scope_requests_are_recorded(session, world):
     worker = actor_of(world, "gridworker")
     outside = make_case(session, world, grid_cell_id=world.cells[1].id)
     with pytest.raises(PermissionDenied):
-        case_detail(session, case_id=outside.id, actor=worker, now=NOW, rules=RULES)
+        open_case(session, case_id=outside.id, actor=worker, now=NOW, rules=RULES)
     with pytest.raises(PermissionDenied):
         act(session, outside, A.START, worker)
     rows = session.execute(select(AuditEntry.username, AuditEntry.action, AuditEntry.target)).all()
@@ -502,8 +486,8 @@ def test_optimistic_locking_with_two_sessions(sessions, world):
         case_id = accept_case(setup, draft=draft(world), actor=staff, now=NOW, rules=RULES).id
     first, second = sessions(), sessions()
     try:
-        seen_first = case_detail(first, case_id=case_id, actor=staff, now=NOW, rules=RULES)
-        seen_second = case_detail(second, case_id=case_id, actor=secretary, now=NOW, rules=RULES)
+        seen_first = open_case(first, case_id=case_id, actor=staff, now=NOW, rules=RULES)
+        seen_second = open_case(second, case_id=case_id, actor=secretary, now=NOW, rules=RULES)
         assert seen_first.case.version == seen_second.case.version == 1
         apply_action(
             first,
@@ -530,7 +514,7 @@ def test_optimistic_locking_with_two_sessions(sessions, world):
             "该案件刚被 社区工作人员甲 于 2026-11-20 10:05 更新，已为您载入最新状态，请确认后重试"
         )
         assert caught.value.current_version == 2
-        fresh = case_detail(second, case_id=case_id, actor=secretary, now=NOW, rules=RULES)
+        fresh = open_case(second, case_id=case_id, actor=secretary, now=NOW, rules=RULES)
         assert (fresh.case.status, fresh.case.version) == ("in_progress", 2)
         # A stale version caught before any write, in a fresh session.
         with sessions() as third, pytest.raises(StaleCase):
@@ -556,267 +540,7 @@ def test_optimistic_locking_with_two_sessions(sessions, world):
         assert actions == ["accept", "start"]
 
 
-# ---------------------------------------------------------------------------------------------
-# 重信 hints
-
-
-def test_text_similarity():
-    assert text_similarity("小区东门路灯不亮", "小区东门路灯不亮了") > 0.9
-    assert text_similarity("小区东门路灯不亮", "邻居装修噪音扰民") == 0.0
-
-
-def test_repeat_candidates(session, world):
-    cell0, cell1 = world.cells[0].id, world.cells[1].id
-    cat = world.categories
-    same_phone = make_case(
-        session, world, case_no="P1", reporter_phone="13812345678", grid_cell_id=cell1,
-        category_id=cat[1].id, description="邻居装修噪音扰民", accepted_at=NOW - dt.timedelta(days=3),
-    )  # fmt: skip
-    make_case(
-        session,
-        world,
-        case_no="P2",
-        reporter_phone="13812345678",
-        status="archived",
-        grid_cell_id=cell1,
-        category_id=cat[1].id,
-        description="邻居装修噪音扰民",
-        accepted_at=NOW - dt.timedelta(days=60),
-    )  # fmt: skip  (old and closed: not a hint)
-    same_place = make_case(
-        session, world, case_no="P3", reporter_phone="13900000000", grid_cell_id=cell0,
-        category_id=cat[3].id, description="垃圾桶满了没人清理", accepted_at=NOW - dt.timedelta(days=10),
-    )  # fmt: skip
-    similar = make_case(
-        session, world, case_no="P4", reporter_phone="13900000001", grid_cell_id=cell0,
-        category_id=cat[0].id, description="东门路灯不亮，晚上出行不便", accepted_at=NOW - dt.timedelta(days=50),
-    )  # fmt: skip
-    make_case(
-        session,
-        world,
-        case_no="P5",
-        reporter_phone="13900000002",
-        grid_cell_id=cell0,
-        category_id=cat[3].id,
-        description="垃圾桶满了没人清理",
-        accepted_at=NOW - dt.timedelta(days=45),
-    )  # fmt: skip  (same place but too old, different wording from the draft)
-    found = repeat_candidates(
-        session,
-        phone="138-1234-5678",
-        grid_cell_id=cell0,
-        category_id=cat[3].id,
-        description="小区东门路灯不亮，晚上出行不便",
-        now=NOW,
-    )
-    by_no = {c.case_no: c.reasons for c in found}
-    assert by_no == {
-        "P1": ("同一电话",),
-        "P3": ("同网格同类别",),
-        "P4": (
-            f"内容相似 {text_similarity('小区东门路灯不亮，晚上出行不便', similar.description):.0%}",
-        ),
-    }
-    assert {c.id for c in found} == {same_phone.id, same_place.id, similar.id}
-    worker = actor_of(world, "gridworker")
-    scoped = repeat_candidates(
-        session, phone="13812345678", grid_cell_id=None, category_id=None, description="",
-        now=NOW, actor=worker,
-    )  # fmt: skip
-    assert scoped == []  # the phone match lies in a cell the grid worker does not see
-
-
-# ---------------------------------------------------------------------------------------------
-# 台账 and 我的待办
-
-
-@pytest.fixture
-def ledger_world(session, world):
-    """Six cases with known states, deadlines, cells and reporters (NOW is Fri 2026-11-20 10:00)."""
-    cells, cats, users = world.cells, world.categories, world.users
-    specs = [
-        # case_no, status, accepted (days ago), deadline (hours from NOW), cell, category, channel, assignee
-        ("MQ-2026-000001", "in_progress", 5, -20, 0, 0, "hotline", "staff", "路灯不亮，晚上出行不便", "张三", "13812345678"),
-        ("MQ-2026-000002", "accepted", 4, 2, 1, 1, "mailbox", "staff", "楼道堆放杂物，影响通行", "李四", "13900001111"),
-        ("MQ-2026-000003", "awaiting_materials", 3, -20, 0, 2, "hotline", "staff", "申请低保需要补材料", "王五", "13700002222"),
-        ("MQ-2026-000004", "resolved", 2, 30, 1, 0, "home_visit", "staff", "下水道堵塞，污水外溢", "赵六", "13600003333"),
-        ("MQ-2026-000005", "accepted", 1, 120, 0, 2, "hotline", "secretary", "小区垃圾桶不够用", "孙七", "13500004444"),
-        ("MQ-2026-000006", "notified", 6, -60, 1, 3, "chat_group", "staff", "广场舞噪音扰民", "周八", "13400005555"),
-    ]  # fmt: skip
-    made = {}
-    for no, status, ago, due, cell, cat, channel, who, text, name, phone in specs:
-        made[no] = make_case(
-            session,
-            world,
-            case_no=no,
-            status=status,
-            accepted_at=NOW - dt.timedelta(days=ago),
-            deadline_at=NOW + dt.timedelta(hours=due),
-            grid_cell_id=cells[cell].id,
-            category_id=cats[cat].id,
-            channel=channel,
-            assignee_id=users[who].id,
-            description=text,
-            reporter_name=name,
-            reporter_phone=phone,
-        )
-    return made
-
-
-def numbers(rows) -> list[str]:
-    return [r.case_no for r in rows]
-
-
-@pytest.mark.parametrize(
-    ("filters", "expected"),
-    [
-        (LedgerFilters(), ["05", "04", "03", "02", "01", "06"]),
-        (LedgerFilters(overdue=True), ["01"]),
-        (LedgerFilters(due_soon=True), ["02"]),
-        (LedgerFilters(statuses=("accepted",)), ["05", "02"]),
-        (LedgerFilters(channels=("hotline",), statuses=("in_progress", "accepted")), ["05", "01"]),
-        (LedgerFilters(handling_types=("promised",), category_ids=(-1,)), []),
-        (LedgerFilters(text="垃圾桶"), ["05"]),
-        (LedgerFilters(text="1390000"), ["02"]),
-        (LedgerFilters(text="王五"), ["03"]),
-        (LedgerFilters(text="mq-2026-000004"), ["04"]),
-        (LedgerFilters(text="50%"), []),
-        (
-            LedgerFilters(accepted_from=dt.date(2026, 11, 16), accepted_to=dt.date(2026, 11, 17)),
-            ["03", "02"],
-        ),
-    ],
-)
-def test_ledger_filters(session, world, ledger_world, staff, filters, expected):
-    rows, total = ledger_page(session, filters=filters, now=NOW, actor=staff, rules=RULES)
-    assert numbers(rows) == [f"MQ-2026-0000{n}" for n in expected]
-    assert total == len(expected)
-
-
-def test_ledger_cell_category_assignee_filters(session, world, ledger_world, staff):
-    cells = LedgerFilters(
-        grid_cell_ids=(world.cells[1].id,), category_ids=(world.categories[0].id,)
-    )
-    rows, total = ledger_page(session, filters=cells, now=NOW, actor=staff)
-    assert (numbers(rows), total) == (["MQ-2026-000004"], 1)
-    mine = LedgerFilters(assignee_id=world.users["secretary"].id)
-    assert numbers(ledger_page(session, filters=mine, now=NOW, actor=staff)[0]) == [
-        "MQ-2026-000005"
-    ]
-
-
-def test_ledger_paging_sorting_and_scope(session, world, ledger_world, staff):
-    page2, total = ledger_page(
-        session,
-        filters=LedgerFilters(),
-        sort=LedgerSort.DEADLINE_ASC,
-        page=2,
-        page_size=2,
-        now=NOW,
-        actor=staff,
-    )
-    # deadlines: 06 (-60h), 01/03 (-20h, by id), 02 (+2h), 04 (+30h), 05 (+120h)
-    assert (numbers(page2), total) == (["MQ-2026-000003", "MQ-2026-000002"], 6)
-    last, _ = ledger_page(
-        session,
-        filters=LedgerFilters(),
-        sort="case_no_asc",
-        page=3,
-        page_size=2,
-        now=NOW,
-        actor=staff,
-    )
-    assert numbers(last) == ["MQ-2026-000005", "MQ-2026-000006"]
-    rows, _ = ledger_page(session, filters=LedgerFilters(), now=NOW, actor=staff)
-    flags = {r.case_no[-2:]: r.marker for r in rows}
-    assert flags == {"01": "逾期", "02": "临期", "03": "", "04": "", "05": "", "06": ""}
-    worker_rows, worker_total = ledger_page(
-        session, filters=LedgerFilters(), now=NOW, actor=actor_of(world, "gridworker")
-    )
-    assert (numbers(worker_rows), worker_total) == (
-        ["MQ-2026-000005", "MQ-2026-000003", "MQ-2026-000001"],
-        3,
-    )
-    # Filtering for another cell cannot widen a grid worker's scope.
-    other = LedgerFilters(grid_cell_ids=(world.cells[1].id,))
-    assert ledger_page(session, filters=other, now=NOW, actor=actor_of(world, "gridworker"))[1] == 0
-
-
-def test_ledger_export_xlsx_and_csv(session, world, ledger_world, staff):
-    filters = LedgerFilters(channels=("hotline",))
-    data = ledger_export(session, filters=filters, now=NOW, actor=staff, fmt=ExportFormat.XLSX)
-    sheet = load_workbook(io.BytesIO(data)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == LEDGER_HEADERS and "联系电话" in rows[0] and "诉求内容" in rows[0]
-    assert [r[0] for r in rows[1:]] == ["MQ-2026-000005", "MQ-2026-000003", "MQ-2026-000001"]
-    phone_col = LEDGER_HEADERS.index("联系电话")
-    assert rows[3][phone_col] == "138****5678" and rows[3][1] == "逾期"
-    assert sheet.freeze_panes == "A2"
-    assert sheet.column_dimensions["L"].width == 62  # 诉求内容
-    viewer = actor_of(world, "viewer")
-    raw = ledger_export(session, filters=filters, now=NOW, actor=viewer, fmt="csv")
-    assert raw.startswith(b"\xef\xbb\xbf")
-    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert table[0] == list(LEDGER_HEADERS)
-    assert [(r[0], r[phone_col], r[LEDGER_HEADERS.index("反映人")]) for r in table[1:]] == [
-        ("MQ-2026-000005", "135****4444", "孙*"),
-        ("MQ-2026-000003", "137****2222", "王*"),
-        ("MQ-2026-000001", "138****5678", "张*"),
-    ]
-
-
-def test_todo_counts_and_lists(session, world, ledger_world, staff):
-    assert todo_counts(session, actor=staff, now=NOW, rules=RULES) == TodoCounts(
-        mine=3, due_soon=1, overdue=1, follow_up=1
-    )
-    worker = actor_of(world, "gridworker")
-    assert todo_counts(session, actor=worker, now=NOW, rules=RULES) == TodoCounts(
-        mine=3, due_soon=0, overdue=1, follow_up=0
-    )
-    mine = todo_list(session, kind=TodoKind.MINE, actor=staff, now=NOW, rules=RULES)
-    assert numbers(mine) == ["MQ-2026-000001", "MQ-2026-000003", "MQ-2026-000002"]
-    follow = todo_list(session, kind="follow_up", actor=staff, now=NOW, rules=RULES)
-    assert numbers(follow) == ["MQ-2026-000006"]
-
-
-def test_free_text_total_is_capped_but_pages_stay_exact(
-    session, world, ledger_world, staff, monkeypatch
-):
-    import services.ledger as ledger
-
-    monkeypatch.setattr(ledger, "TEXT_COUNT_CAP", 2)
-    filters = LedgerFilters(text="，")  # in three of the six descriptions: 04, 02, 01
-    rows, total = ledger_page(session, filters=filters, page_size=2, now=NOW, actor=staff)
-    assert (numbers(rows), total) == (["MQ-2026-000004", "MQ-2026-000002"], 3)
-    assert ledger.total_is_capped(filters, total)
-    rest, _ = ledger_page(session, filters=filters, page=2, page_size=2, now=NOW, actor=staff)
-    assert numbers(rest) == ["MQ-2026-000001"]
-    exact = LedgerFilters(text="垃圾桶")
-    assert not ledger.total_is_capped(
-        exact, ledger_page(session, filters=exact, now=NOW, actor=staff)[1]
-    )
-
-
-def test_overdue_pages_agree_in_every_order(session, world, ledger_world, staff):
-    """The 逾期 page walks another index for acceptance-time order; the rows must not change."""
-    make_case(
-        session, world, case_no="MQ-2026-000007", status="escalated",
-        accepted_at=NOW - dt.timedelta(days=9), deadline_at=NOW - dt.timedelta(days=2),
-    )  # fmt: skip
-    overdue = LedgerFilters(overdue=True)
-    newest, total = ledger_page(session, filters=overdue, now=NOW, actor=staff)
-    oldest, _ = ledger_page(session, filters=overdue, sort="accepted_asc", now=NOW, actor=staff)
-    by_deadline, _ = ledger_page(
-        session, filters=overdue, sort="deadline_asc", now=NOW, actor=staff
-    )
-    assert total == 2
-    assert numbers(newest) == ["MQ-2026-000001", "MQ-2026-000007"]
-    assert numbers(oldest) == numbers(by_deadline) == ["MQ-2026-000007", "MQ-2026-000001"]
-
-
 def test_number_blocks_are_contiguous_and_a_rollback_gives_them_back(session, world, staff):
-    from services.cases import allocate_case_seq, allocate_case_seqs, ensure_counter_row
-
     ensure_counter_row(session, 2026)
     assert allocate_case_seqs(session, 2026, 3) == range(1, 4)
     assert allocate_case_seq(session, 2026) == 4
@@ -827,3 +551,61 @@ def test_number_blocks_are_contiguous_and_a_rollback_gives_them_back(session, wo
     session.commit()
     case = accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)
     assert case.case_no == "MQ-2026-000007"
+
+
+# ---------------------------------------------------------------------------------------------
+# 化解层级 and 办理时长 at finish
+
+
+def _escalated(session, world, staff, level: str, **extra) -> Case:
+    case = accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)
+    act(session, case, A.ESCALATE, staff, level=level, expected_date=dt.date(2026, 12, 4), **extra)
+    act(session, case, A.ESCALATION_ANSWERED, staff, answer="区里已安排维修")
+    return case
+
+
+@pytest.mark.parametrize(
+    ("level", "extra", "recorded"),
+    [
+        ("district", {}, "district"),
+        ("subdistrict", {}, "subdistrict"),
+        ("department", {"department": "区住建局"}, "department"),
+    ],
+)
+def test_finish_without_a_level_takes_the_escalation_target(
+    session, world, staff, level, extra, recorded
+):
+    case = _escalated(session, world, staff, level, **extra)
+    act(session, case, A.FINISH_RESOLVED, staff, result="已修复")
+    assert (case.status, case.resolved_level) == ("resolved", recorded)
+
+
+def test_an_explicit_level_wins_over_the_escalation_target(session, world, staff):
+    case = _escalated(session, world, staff, "district")
+    act(session, case, A.FINISH_RESOLVED, staff, result="社区自行修复", level="community")
+    assert case.resolved_level == "community"
+
+
+def test_finish_without_escalation_or_level_is_refused(session, world, staff):
+    case = accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)
+    with pytest.raises(ValidationFailed) as caught:
+        act(session, case, A.FINISH_RESOLVED, staff, result="已处理")
+    assert caught.value.errors == {"level": "请选择化解层级（社区、街道、区或上级部门）"}
+    session.refresh(case)
+    assert (case.status, case.resolved_level, len(events_of(session, case.id))) == (
+        "accepted",
+        None,
+        1,
+    )
+
+
+def test_handling_days_leave_out_the_days_waiting_for_materials(session, world, staff):
+    case = accept_case(
+        session, draft=draft(world, handling_type="supplement"), actor=staff, now=NOW, rules=RULES
+    )
+    act(session, case, A.REQUEST_MATERIALS, staff, now=NOW, materials="户口簿复印件")
+    resumed = dt.datetime(2026, 11, 27, 10, 0)  # Fri 11-20 → Fri 11-27: 5 working days waiting
+    act(session, case, A.MATERIALS_RECEIVED, staff, now=resumed)
+    finished = dt.datetime(2026, 12, 1, 16, 0)  # Tue: 7 working days after acceptance
+    act(session, case, A.FINISH_RESOLVED, staff, now=finished, result="已办理", level="community")
+    assert case.handling_working_days == 2

@@ -13,8 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from config import ROOT
 from db.engine import make_engine, session_factory
+from db.queries.ledger import LEDGER_HEADERS, LedgerFilters
 from services.cases import accept_case, apply_action
-from services.ledger import LEDGER_HEADERS, ExportFormat, LedgerFilters, ledger_export
+from services.ledger import ExportFormat, ledger_export
 from services.spreadsheet import csv_safe
 from tests.factories import NOW, make_world, migrate
 from tests.helpers.cases import RULES, actor_of, draft

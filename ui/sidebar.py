@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from domain.roles import Actor
+from ui.todo_badge import todo_badge
 
 
 def render_sidebar(actor: Actor) -> None:
-    """Draw the per-user sidebar widgets; pages register theirs here."""
-    try:
-        from pages.todo import todo_badge
-    except ImportError:  # the to-do page is optional
-        return
+    """Draw the per-user sidebar widgets."""
     todo_badge(actor)

@@ -1,0 +1,83 @@
+"""What every write to a case shares: its event, a recorded field change, the scope check.
+
+``services.cases`` (受理, every action) and ``services.deliberation`` (三议) append their
+events and record their changes through these, so the timeline reads the same for both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db.models import AuditEntry, Case, CaseEvent, User
+from domain.errors import PermissionDenied
+from domain.roles import Actor, Role
+from domain.workflow import Action
+
+__all__ = ["assignee_error", "check_scope", "new_event", "record_audit", "record_change"]
+
+
+def _json(data: dict[str, Any]) -> str | None:
+    if not data:
+        return None
+    return json.dumps(data, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def new_event(
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    action: Action,
+    from_status: str | None,
+    to_status: str | None,
+    note: str | None,
+    data: dict[str, Any],
+) -> CaseEvent:
+    """The timeline entry of one action on ``case`` (``data`` stored as sorted JSON)."""
+    return CaseEvent(
+        case_id=case.id,
+        actor_id=actor.user_id,
+        at=now,
+        action=action.value,
+        from_status=from_status,
+        to_status=to_status,
+        note=note or None,
+        data=_json(data),
+    )
+
+
+def record_change(case: Case, name: str, value: Any, data: dict[str, Any]) -> None:
+    """Set ``case.<name>`` and note the old and new value in the event's ``data`` if it changed."""
+    old = getattr(case, name)
+    if old != value:
+        data.setdefault("changes", {})[name] = {"old": old, "new": value}
+    setattr(case, name, value)
+
+
+def check_scope(actor: Actor, grid_cell_id: int) -> None:
+    """Refuse a case outside the actor's grid cells."""
+    if not actor.sees_cell(grid_cell_id):
+        raise PermissionDenied("该案件不在您负责的网格内，不能查看或办理")
+
+
+def assignee_error(session: Session, assignee_id: int | None) -> str | None:
+    """Why ``assignee_id`` cannot take cases (inactive, unknown, a viewer), else None."""
+    if assignee_id is None:
+        return None
+    user = session.get(User, assignee_id)
+    if user is None or not user.is_active or user.role == Role.VIEWER:
+        return "请选择有效的承办人"
+    return None
+
+
+def record_audit(
+    session: Session, actor: Actor, action: str, target: str, detail: str, now: dt.datetime
+) -> None:
+    """Record a security-relevant read or refusal in its own small transaction."""
+    session.add(
+        AuditEntry(at=now, username=actor.username, action=action, target=target, detail=detail)
+    )
+    session.commit()
