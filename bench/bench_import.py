@@ -21,11 +21,12 @@ from sqlalchemy import func, insert, select
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade_to_head
 from db.models import Case
+from db.queries.imports import preview_import
 from domain.deadlines import ClockRules
 from domain.roles import Actor, Role
-from services.ledger_import import _case_values, preview_import, read_ledger, run_import
+from services.ledger_import import case_values, read_ledger, run_import
 from tests.factories import NOW, make_world
-from tests.ledger_fixtures import build_ledger
+from tests.helpers.ledger_fixtures import build_ledger
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -95,7 +96,7 @@ def main() -> None:
     rules = ClockRules()
     communities = {c.id: c.community_id for c in base_world.cells}
     values = [
-        {**_case_values(r, actor=actor, now=NOW, rules=rules, community_id=communities[r.grid_cell_id]),
+        {**case_values(r, actor=actor, now=NOW, rules=rules, community_id=communities[r.grid_cell_id]),
          "case_no": f"MQ-P-{i:07d}"}
         for i, r in enumerate(preview.new_rows, start=1)
     ]  # fmt: skip

@@ -286,7 +286,8 @@ def _from_serial(number: float, label: str, raw: object) -> ParsedDate:
 def _build(label: str, raw: object, *parts: str | None) -> dt.datetime:
     numbers = [int(p) if p else 0 for p in parts]
     try:
-        return dt.datetime(*numbers)  # type: ignore[misc]
+        year, month, day, hour, minute, second = (numbers + [0] * 6)[:6]
+        return dt.datetime(year, month, day, hour, minute, second)
     except ValueError:
         raise RowError(f"{label}「{raw}」不是存在的日期") from None
 
@@ -517,6 +518,17 @@ class RefusedRow:
     def reason(self) -> str:
         """All reasons in one line."""
         return "；".join(self.reasons)
+
+
+@dataclass
+class LedgerFile:
+    """A ledger as read: its header (sheet row number and cells) and its data rows."""
+
+    source_name: str
+    header_row: int
+    headers: list[str]
+    rows: list[tuple[int, list[object]]]
+    """(sheet row number, cell values) of every row below the header."""
 
 
 @dataclass

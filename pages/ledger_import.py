@@ -1,27 +1,21 @@
 """台账导入: upload an .xlsx/.csv ledger, map its columns, preview good and refused rows, import.
 
-The page only draws; reading, parsing and importing are ``services.ledger_import``.
+The page only draws: reading and importing are ``services.ledger_import``, the preview and
+the history ``db.queries.imports``, parsing ``domain.ledger_import``.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from config import local_now
-from domain.ledger_import import Field, ImportDefaults, guess_mapping
+from db.queries.imports import ImportPreview, import_batches, preview_import
+from domain.ledger_import import Field, ImportDefaults, LedgerFile, guess_mapping
 from domain.roles import PageKey
 from domain.workflow import Channel
-from services.ledger_import import (
-    ImportPreview,
-    LedgerFile,
-    LedgerFileError,
-    import_batches,
-    preview_import,
-    preview_tables,
-    read_ledger,
-    run_import,
-)
+from services.ledger_import import LedgerFileError, preview_tables, read_ledger, run_import
 from ui.context import get_sessions, require_page
 
 DEFAULT_CHANNELS = (Channel.LETTER_VISIT, Channel.FORWARDED)
@@ -29,10 +23,10 @@ SHOWN_GOOD_ROWS = 200
 STATE = "ledger_import"
 
 
-def _ledger(upload) -> LedgerFile | None:  # type: ignore[no-untyped-def]
+def _ledger(upload: UploadedFile) -> LedgerFile | None:
     """The uploaded file, read once per upload (kept in the session)."""
     cached = st.session_state.get(f"{STATE}_file")
-    if cached is not None and cached[0] == upload.file_id:
+    if cached is not None and cached[0] == upload.file_id and isinstance(cached[1], LedgerFile):
         return cached[1]
     try:
         ledger = read_ledger(upload.getvalue(), upload.name)

@@ -2,7 +2,8 @@
 
 Reading: .xlsx through openpyxl in read-only mode (merged cells take the merged value; the
 header row may be anywhere near the top); .csv as UTF-8 with or without BOM, else GBK/GB18030.
-Parsing and every rule about values lives in ``domain.ledger_import``.
+Parsing and every rule about values lives in ``domain.ledger_import``; the preview (what an
+import would do) and the history of import runs are read in ``db.queries.imports``.
 
 Importing: each chunk of rows is one transaction that allocates gap-free case numbers with
 the intake allocator (``services.cases``), inserts the cases, one ``import`` event each and one
@@ -24,27 +25,17 @@ from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Case, CaseEvent, Category, Community, GridCell, ImportRow
+from db.models import Case, CaseEvent, GridCell, ImportRow
+from db.queries.imports import ImportPreview, imported_fingerprints
 from db.rollups import record_new_cases
 from domain.calendar import china_calendar
 from domain.deadlines import ClockRules, compute_deadline, response_due
 from domain.deadlines import handling_working_days as working_days
-from domain.ledger_import import (
-    ColumnMapping,
-    ImportDefaults,
-    NameIndex,
-    ParsedRow,
-    RefusedRow,
-    clean_text,
-    find_header_row,
-    guess_mapping,
-    mapping_problems,
-    parse_rows,
-)
+from domain.ledger_import import LedgerFile, ParsedRow, clean_text, find_header_row
 from domain.roles import Actor, PageKey, can_open
 from domain.workflow import (
     CHANNEL_LABELS,
@@ -68,17 +59,6 @@ class LedgerFileError(ValueError):
     """A file that cannot be read as a ledger; the message is Chinese."""
 
 
-@dataclass
-class LedgerFile:
-    """A ledger as read: its header (sheet row number and cells) and its data rows."""
-
-    source_name: str
-    header_row: int
-    headers: list[str]
-    rows: list[tuple[int, list[object]]]
-    """(sheet row number, cell values) of every row below the header."""
-
-
 # ---------------------------------------------------------------------------------------------
 # Reading files
 
@@ -89,7 +69,7 @@ def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
     """(min_col, min_row, max_col, max_row) of every merged range of a read-only sheet."""
     with sheet._get_source() as source:  # read-only sheets do not expose merged cells
         xml = source.read()
-    return [range_boundaries(ref.decode()) for ref in _MERGE.findall(xml)]  # type: ignore[misc]
+    return [range_boundaries(ref.decode()) for ref in _MERGE.findall(xml)]
 
 
 def _xlsx_rows(data: bytes) -> list[list[object]]:
@@ -166,82 +146,6 @@ def read_ledger(data: bytes, filename: str) -> LedgerFile:
 
 
 # ---------------------------------------------------------------------------------------------
-# Preview
-
-
-def name_indexes(session: Session) -> tuple[NameIndex, NameIndex]:
-    """Known categories and grid cells by every name a ledger may use (name, code, 社区+name)."""
-    categories = {
-        name: ident
-        for ident, name in session.execute(
-            select(Category.id, Category.name).where(Category.is_active.is_(True))
-        )
-    }
-    cells: list[tuple[str, int]] = []  # a list: two 社区 may both have a 「第1网格」
-    for ident, code, name, community in session.execute(
-        select(GridCell.id, GridCell.code, GridCell.name, Community.name).join(
-            Community, Community.id == GridCell.community_id
-        )
-    ):
-        # the unique code first: it is the canonical name that fingerprints use
-        cells += [(code, ident), (name, ident), (f"{community}{name}", ident)]
-    return NameIndex(categories, "类别"), NameIndex(cells, "网格")
-
-
-@dataclass
-class ImportPreview:
-    """What an import would do: new rows, rows imported before, refused rows, blank rows."""
-
-    source_name: str
-    mapping: ColumnMapping
-    problems: list[str]
-    new_rows: list[ParsedRow] = field(default_factory=list)
-    already_imported: list[ParsedRow] = field(default_factory=list)
-    refused: list[RefusedRow] = field(default_factory=list)
-    blank_rows: list[int] = field(default_factory=list)
-
-    @property
-    def can_import(self) -> bool:
-        """True when the mapping is usable and there is at least one new good row."""
-        return not self.problems and bool(self.new_rows)
-
-
-def _existing(session: Session, prints: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(prints), 500):
-        part = list(prints[start : start + 500])
-        found.update(
-            session.scalars(select(ImportRow.fingerprint).where(ImportRow.fingerprint.in_(part)))
-        )
-    return found
-
-
-def preview_import(
-    session: Session,
-    *,
-    ledger: LedgerFile,
-    today: dt.date,
-    mapping: ColumnMapping | None = None,
-    defaults: ImportDefaults = ImportDefaults(),  # noqa: B008 (frozen dataclass)
-) -> ImportPreview:
-    """Parse every row against the known categories and grid cells; nothing is written."""
-    used = dict(mapping) if mapping is not None else guess_mapping(ledger.headers)
-    preview = ImportPreview(ledger.source_name, used, mapping_problems(used))
-    if preview.problems:
-        return preview
-    categories, cells = name_indexes(session)
-    parsed = parse_rows(
-        ledger.rows, used, categories=categories, grid_cells=cells, today=today, defaults=defaults
-    )
-    existing = _existing(session, [r.fingerprint for r in parsed.good])
-    preview.new_rows = [r for r in parsed.good if r.fingerprint not in existing]
-    preview.already_imported = [r for r in parsed.good if r.fingerprint in existing]
-    preview.refused = parsed.refused
-    preview.blank_rows = parsed.blank_rows
-    return preview
-
-
-# ---------------------------------------------------------------------------------------------
 # Import
 
 Progress = Callable[[int, int], None]
@@ -258,7 +162,7 @@ class ImportOutcome:
     case_numbers: list[str] = field(default_factory=list)
 
 
-def _case_values(
+def case_values(
     row: ParsedRow, *, actor: Actor, now: dt.datetime, rules: ClockRules, community_id: int
 ) -> dict[str, Any]:
     """The columns of the case a ledger row becomes (historical times as in the file)."""
@@ -308,10 +212,12 @@ def _insert_cases(session: Session, values: list[dict[str, Any]]) -> list[int]:
     if getattr(dialect, "insert_executemany_returning_sort_by_parameter_order", False):
         stmt = insert(Case).returning(Case.id, sort_by_parameter_order=True)
         return list(session.scalars(stmt, values))
-    return [
-        int(session.execute(insert(Case).values(**v)).inserted_primary_key[0])  # type: ignore[index]
-        for v in values
-    ]
+    return [int(_inserted_id(session.execute(insert(Case).values(**v)))) for v in values]
+
+
+def _inserted_id(result: Any) -> int:
+    """The primary key of a one-row INSERT (``CursorResult.inserted_primary_key``)."""
+    return int(result.inserted_primary_key[0])
 
 
 def _numbers(session: Session, years: Sequence[int]) -> list[str]:
@@ -356,12 +262,12 @@ def _import_chunk(
     for year in sorted({r.accepted_at.year for r in rows}):
         ensure_counter_row(session, year)  # commits on its own, before the numbering starts
     try:
-        existing = _existing(session, [r.fingerprint for r in rows])
+        existing = imported_fingerprints(session, [r.fingerprint for r in rows])
         fresh = [r for r in rows if r.fingerprint not in existing]
         numbers = _numbers(session, [r.accepted_at.year for r in fresh])
         values = [
             {
-                **_case_values(
+                **case_values(
                     r, actor=actor, now=now, rules=rules, community_id=communities[r.grid_cell_id]
                 ),
                 "case_no": number,
@@ -461,25 +367,6 @@ def run_import(
         if on_progress is not None:
             on_progress(min(start + chunk_size, total), total)
     return outcome
-
-
-def import_batches(session: Session, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest import runs: batch, file, when, how many rows (for the page's history)."""
-    rows = session.execute(
-        select(
-            ImportRow.batch,
-            ImportRow.source_name,
-            func.min(ImportRow.imported_at),
-            func.count(),
-        )
-        .group_by(ImportRow.batch, ImportRow.source_name)
-        .order_by(func.min(ImportRow.imported_at).desc())
-        .limit(limit)
-    )
-    return [
-        {"批次": batch, "文件": source, "导入时间": at, "导入件数": count}
-        for batch, source, at, count in rows
-    ]
 
 
 def preview_tables(preview: ImportPreview) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -12,18 +12,14 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine, session_factory
 from db.models import Case, CaseEvent, CaseNumberCounter, ImportRow
+from db.queries.imports import preview_import
 from db.queries.kpis import Scope, kpi_snapshot
 from domain.calendar import china_calendar
 from domain.kpis import Period, Ratio
 from domain.ledger_import import Field, ImportDefaults
 from domain.workflow import FINISHED_STATUSES, OPEN_STATUSES, CaseStatus, Channel
 from services.cases import PermissionDenied
-from services.ledger_import import (
-    LedgerFileError,
-    preview_import,
-    read_ledger,
-    run_import,
-)
+from services.ledger_import import LedgerFileError, read_ledger, run_import
 from tests.factories import NOW, World, make_world, migrate
 from tests.helpers.ledger import (
     import_ledger,

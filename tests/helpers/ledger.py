@@ -8,12 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Case, Category, GridCell, ImportRow
+from db.queries.imports import preview_import
 from domain.roles import Actor, Role
-from services.ledger_import import (
-    preview_import,
-    read_ledger,
-    run_import,
-)
+from services.ledger_import import read_ledger, run_import
 from tests.factories import NOW, World
 from tests.helpers.ledger_fixtures import MessyLedger, build_ledger
 

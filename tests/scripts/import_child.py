@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from db.engine import make_engine, session_factory
 from db.models import User
+from db.queries.imports import preview_import
 from domain.roles import Actor, Role
-from services.ledger_import import preview_import, read_ledger, run_import
+from services.ledger_import import read_ledger, run_import
 from tests.factories import NOW
 
 
