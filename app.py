@@ -52,11 +52,12 @@ if actor is None:
     only_page(lambda: login_page(authenticator, credentials, settings), "登录", "login")
     raise SystemExit  # unreachable: only_page stops the run
 
+username = actor.username
 with get_sessions()() as session:
-    if must_change_password(session, username=actor.username):
+    if must_change_password(session, username=username):
         with st.sidebar:
             logout_button(authenticator)
-        only_page(lambda: change_password_page(actor.username), "修改密码", "password")
+        only_page(lambda: change_password_page(username), "修改密码", "password")
 
 if actor.role is Role.VIEWER or st.query_params.get("mode") == "present":
     present = next((p for p in PAGES if p.key is PageKey.PRESENT), None)

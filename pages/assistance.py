@@ -22,7 +22,13 @@ from domain.validation import AssistanceDraft
 from services import assistance as assistance_service
 from services.cases import ValidationFailed
 from ui.context import get_sessions, require_page
-from ui.forms import cell_with_households, field_errors, household_picker, show_field_error
+from ui.forms import (
+    cell_with_households,
+    field_errors,
+    household_picker,
+    label_of,
+    show_field_error,
+)
 
 FORM = "assistance"
 CELL_KEY = "as_cell"
@@ -115,7 +121,7 @@ def _form(actor: Actor, cells: dict[int, str]) -> None:
             st.selectbox(
                 "帮扶对象类别（五彩连心卡）",
                 list(groups),
-                format_func=groups.get,
+                format_func=label_of(groups),
                 index=None,
                 key="as_group",
                 placeholder="请选择",
@@ -124,7 +130,7 @@ def _form(actor: Actor, cells: dict[int, str]) -> None:
             st.selectbox(
                 "帮扶方式",
                 list(kinds),
-                format_func=kinds.get,
+                format_func=label_of(kinds),
                 index=None,
                 key="as_kind",
                 placeholder="请选择",

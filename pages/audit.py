@@ -13,6 +13,7 @@ from db.queries.audit import KINDS, audit_log
 from domain.roles import PageKey
 from services.spreadsheet import csv_safe
 from ui.context import get_sessions, require_page
+from ui.forms import label_of
 
 COLUMNS = {
     "at": "时间",
@@ -36,7 +37,7 @@ def render() -> None:
         "类别",
         list(KINDS),
         default=list(KINDS),
-        format_func=KINDS.get,
+        format_func=label_of(KINDS),
         key="audit_kinds",
         placeholder="请选择",
     )

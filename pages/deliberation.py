@@ -17,7 +17,7 @@ from domain.workflow import TransitionError
 from services import deliberation as deliberation_service
 from services.cases import CaseError, ValidationFailed
 from ui.context import get_sessions, require_page
-from ui.forms import field_errors, show_field_error
+from ui.forms import field_errors, label_of, show_field_error
 from ui.links import case_url as case_link
 
 FORM = "deliberation"
@@ -131,7 +131,7 @@ def render() -> None:
             r.selectbox(
                 "责任人",
                 list(users),
-                format_func=users.get,
+                format_func=label_of(users),
                 index=None,
                 key="dl_responsible",
                 placeholder="请选择",

@@ -19,7 +19,7 @@ from domain.roles import POINT_RULE_EDITORS, Actor, PageKey, Role
 from services import people as people_service
 from services.cases import PermissionDenied, ValidationFailed
 from ui.context import get_sessions, require_page
-from ui.forms import field_errors, show_field_error
+from ui.forms import field_errors, label_of, show_field_error
 
 LINK_FORM = "liaison_link"
 LINK_KEYS = ("li_person", "li_cell", "li_household", "li_group")
@@ -81,7 +81,7 @@ def _coverage(actor: Actor, year: Period) -> None:
     chosen = st.selectbox(
         "查看网格内各户",
         list(labels),
-        format_func=labels.get,
+        format_func=label_of(labels),
         index=None,
         key="li_view_cell",
         placeholder="请选择",
@@ -125,14 +125,19 @@ def _link_form(actor: Actor) -> None:
             household_choices(session, grid_cell_id=cell_id, actor=actor) if cell_id else {}
         )
     st.selectbox(
-        "网格", list(cells), format_func=cells.get, index=None, key="li_cell", placeholder="请选择"
+        "网格",
+        list(cells),
+        format_func=label_of(cells),
+        index=None,
+        key="li_cell",
+        placeholder="请选择",
     )
     show_field_error(errors, "grid_cell_id")
     with st.form("liaison_link_form", enter_to_submit=False):
         st.selectbox(
             "联户人（党员/网格员）",
             list(people),
-            format_func=people.get,
+            format_func=label_of(people),
             index=None,
             key="li_person",
             placeholder="请选择",
@@ -141,7 +146,7 @@ def _link_form(actor: Actor) -> None:
         st.selectbox(
             "联系的住户",
             list(households),
-            format_func=households.get,
+            format_func=label_of(households),
             index=None,
             placeholder="先选择网格" if cell_id is None else "选择住户",
             key="li_household",
@@ -176,7 +181,7 @@ def _members(actor: Actor, year: Period) -> None:
     chosen = st.selectbox(
         "查看成员履职",
         list(labels),
-        format_func=labels.get,
+        format_func=label_of(labels),
         index=None,
         key="li_member",
         placeholder="请选择",

@@ -11,7 +11,7 @@ from db.queries.users import list_accounts
 from domain.roles import PageKey, Role
 from services.users import UserError, create_account, reset_password, update_account
 from ui.context import get_sessions, require_page
-from ui.forms import field_errors, show_field_error
+from ui.forms import field_errors, label_of, show_field_error
 
 ROLE_OPTIONS = [r.value for r in Role]
 
@@ -56,7 +56,7 @@ def render() -> None:
         scope = st.multiselect(
             "网格范围（网格员必填）",
             list(cells),
-            format_func=cells.get,
+            format_func=label_of(cells),
             key="nu_cells",
             placeholder="请选择",
         )
@@ -97,7 +97,7 @@ def render() -> None:
                 "网格范围",
                 list(cells),
                 default=current_cells,
-                format_func=cells.get,
+                format_func=label_of(cells),
                 placeholder="请选择",
             )
             if st.form_submit_button("保存修改"):

@@ -25,7 +25,13 @@ from services import visits as visit_service
 from services.cases import ValidationFailed
 from services.visits import concern_field
 from ui.context import get_sessions, get_settings, require_page
-from ui.forms import cell_with_households, field_errors, household_picker, show_field_error
+from ui.forms import (
+    cell_with_households,
+    field_errors,
+    household_picker,
+    label_of,
+    show_field_error,
+)
 from ui.links import case_url as case_link
 
 FORM = "visit"
@@ -182,7 +188,7 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
                 a.selectbox(
                     "类别",
                     list(categories),
-                    format_func=categories.get,
+                    format_func=label_of(categories),
                     index=None,
                     key=_ck(i, "category"),
                     placeholder="请选择",
@@ -192,7 +198,7 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
                 b.selectbox(
                     "五件制",
                     list(type_labels),
-                    format_func=type_labels.get,
+                    format_func=label_of(type_labels),
                     index=None,
                     key=_ck(i, "type"),
                     placeholder="请选择",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -20,7 +22,7 @@ LOGIN_FIELDS = {
 }
 
 
-def build_authenticator(settings: Settings) -> tuple[stauth.Authenticate, dict]:
+def build_authenticator(settings: Settings) -> tuple[stauth.Authenticate, dict[str, Any]]:
     """A fresh authenticator and the credentials dict it mutates (rebuilt every run)."""
     with get_sessions()() as session:
         credentials = login_credentials(session, now=local_now())
@@ -35,14 +37,16 @@ def build_authenticator(settings: Settings) -> tuple[stauth.Authenticate, dict]:
     return authenticator, credentials
 
 
-def _attempted_username(credentials: dict) -> str | None:
+def _attempted_username(credentials: dict[str, Any]) -> str | None:
     for username, entry in credentials["usernames"].items():
         if entry.get("failed_login_attempts", 0) > 0:
-            return username
+            return str(username)
     return None
 
 
-def login_page(authenticator: stauth.Authenticate, credentials: dict, settings: Settings) -> None:
+def login_page(
+    authenticator: stauth.Authenticate, credentials: dict[str, Any], settings: Settings
+) -> None:
     """The page shown to anyone not logged in: the form, outcome messages, demo accounts."""
     st.title("民情流水线")
     st.caption("访民情 · 议民事 · 解民难 —— 社区民情受理、办理、反馈、监督一体化平台")
@@ -107,7 +111,7 @@ def logout_button(authenticator: stauth.Authenticate) -> None:
     """The sidebar logout button; logs the logout."""
     username = str(st.session_state.get("username") or "")
 
-    def _on_logout(_details: dict) -> None:
+    def _on_logout(_details: dict[str, Any]) -> None:
         with get_sessions()() as session:
             accounts.record_logout(session, username=username, now=local_now())
         st.session_state.pop("_login_recorded", None)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Mapping
+from typing import TypeVar
+
 import streamlit as st
 
 from domain.roles import Actor
+
+K = TypeVar("K", bound=Hashable)
+
+
+def label_of(choices: Mapping[K, str]) -> Callable[[K], str]:
+    """A widget's ``format_func`` showing each option's label ("" for a value no longer offered)."""
+    return lambda key: choices.get(key, "")
 
 
 def field_errors(form: str) -> dict[str, str]:
@@ -27,7 +37,7 @@ def household_picker(
     st.selectbox(
         label,
         list(households),
-        format_func=households.get,
+        format_func=label_of(households),
         index=None,
         placeholder="先选择网格，再选择住户" if cell_id is None else "选择住户",
         key=key,
@@ -42,7 +52,12 @@ def cell_with_households(
     from ui.context import get_sessions
 
     st.selectbox(
-        label, list(cells), format_func=cells.get, index=None, placeholder="请选择网格", key=key
+        label,
+        list(cells),
+        format_func=label_of(cells),
+        index=None,
+        placeholder="请选择网格",
+        key=key,
     )
     show_field_error(errors, "grid_cell_id")
     cell_id = st.session_state.get(key)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Case, Community, GridCell, Household, Visit
-from db.queries.dashboard import cell_coverage
+from db.queries.dashboard_cells import cell_coverage
 from db.queries.predicates import in_period
 from db.queries.scope import Scope
 from db.queries.territory import cell_rows
