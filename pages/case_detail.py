@@ -236,18 +236,30 @@ def _input(
     elif name == "assignee_id":
         people = choices["assignee_id"]
         st.selectbox(
-            label, list(people), format_func=people.get, index=None, key=key, placeholder="请选择"
+            label,
+            list(people),
+            format_func=people.__getitem__,
+            index=None,
+            key=key,
+            placeholder="请选择",
         )
     show_field_error(errors, name)
 
 
-def _correct_value(case_id: int, field: str, errors: dict[str, str], choices: dict) -> None:
+def _correct_value(
+    case_id: int, field: str, errors: dict[str, str], choices: dict[str, dict[Any, str]]
+) -> None:
     key = _key(case_id, Action.CORRECT, f"value_{field}")
     label = f"{CORRECTABLE_FIELDS[field]}更正为"
     if field in ("channel", "category_id", "grid_cell_id"):
         options = choices[field]
         st.selectbox(
-            label, list(options), format_func=options.get, index=None, key=key, placeholder="请选择"
+            label,
+            list(options),
+            format_func=options.__getitem__,
+            index=None,
+            key=key,
+            placeholder="请选择",
         )
     elif field == "description":
         st.text_area(label, max_chars=MAX_DESCRIPTION, key=key)
@@ -269,7 +281,7 @@ def _actions(detail: CaseDetail, actor: Actor, rules: ClockRules) -> None:
     chosen = st.selectbox(
         "选择操作",
         list(labels),
-        format_func=labels.get,
+        format_func=labels.__getitem__,
         index=None,
         placeholder="请选择要执行的操作",
         key=choice_key,
@@ -292,7 +304,7 @@ def _actions(detail: CaseDetail, actor: Actor, rules: ClockRules) -> None:
         st.selectbox(
             "更正字段",
             list(CORRECTABLE_FIELDS),
-            format_func=CORRECTABLE_FIELDS.get,
+            format_func=CORRECTABLE_FIELDS.__getitem__,
             key=f"act_{view.id}_correct_field",
         )
         show_field_error(errors, "field")

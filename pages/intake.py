@@ -136,7 +136,7 @@ def _saved_banner() -> None:
 def _preview(draft: CaseDraft, rules: ClockRules) -> None:
     """The deadline the case will get, shown before saving."""
     deadline = deadline_preview(draft, rules=rules)
-    if deadline is None:
+    if deadline is None or draft.accepted_at is None:
         st.info("选择五件制类型（承诺件还须填写承诺日期）后，点「预览」即可看到办结期限。")
         return
     respond = response_due(draft.accepted_at, urgent=draft.urgent, rules=rules)
@@ -207,7 +207,7 @@ def render() -> None:
             st.selectbox(
                 "来源渠道",
                 list(channel_labels),
-                format_func=channel_labels.get,
+                format_func=channel_labels.__getitem__,
                 index=None,
                 placeholder="请选择渠道",
                 key="in_channel",
@@ -217,7 +217,7 @@ def render() -> None:
             st.selectbox(
                 "类别",
                 list(categories),
-                format_func=categories.get,
+                format_func=categories.__getitem__,
                 index=None,
                 placeholder="请选择类别",
                 key="in_category",
@@ -234,7 +234,7 @@ def render() -> None:
         st.selectbox(
             "所属网格",
             list(cells),
-            format_func=cells.get,
+            format_func=cells.__getitem__,
             index=None,
             placeholder="请选择网格（可输入名称搜索）",
             key="in_cell",
@@ -253,7 +253,7 @@ def render() -> None:
             st.selectbox(
                 "五件制类型",
                 list(type_labels),
-                format_func=type_labels.get,
+                format_func=type_labels.__getitem__,
                 index=None,
                 placeholder="请选择办理类型",
                 key="in_type",
@@ -269,7 +269,9 @@ def render() -> None:
         with right:
             st.time_input("受理时间", step=60, key="in_time")
         show_field_error(errors, "accepted_at")
-        st.selectbox("承办人", list(assignees), format_func=assignees.get, key="in_assignee")
+        st.selectbox(
+            "承办人", list(assignees), format_func=assignees.__getitem__, key="in_assignee"
+        )
         show_field_error(errors, "assignee_id")
         st.markdown("**办结期限与重信提示**")
         _preview(draft, rules)
@@ -279,7 +281,7 @@ def render() -> None:
         st.selectbox(
             "关联为重信（可选）",
             list(links),
-            format_func=links.get,
+            format_func=links.__getitem__,
             index=None,
             placeholder="不关联（初信）",
             key="in_repeat",

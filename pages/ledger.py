@@ -60,17 +60,17 @@ def _filters(actor: Actor) -> tuple[LedgerFilters, LedgerSort]:
         statuses = a.multiselect(
             "状态",
             list(STATUS_OPTIONS),
-            format_func=STATUS_OPTIONS.get,
+            format_func=STATUS_OPTIONS.__getitem__,
             key="lg_status",
             placeholder="请选择",
         )
         grid = b.multiselect(
-            "网格", list(cells), format_func=cells.get, key="lg_cells", placeholder="请选择"
+            "网格", list(cells), format_func=cells.__getitem__, key="lg_cells", placeholder="请选择"
         )
         cats = c.multiselect(
             "类别",
             list(categories),
-            format_func=categories.get,
+            format_func=categories.__getitem__,
             key="lg_cats",
             placeholder="请选择",
         )
@@ -78,17 +78,21 @@ def _filters(actor: Actor) -> tuple[LedgerFilters, LedgerSort]:
         chans = a.multiselect(
             "渠道",
             list(channels),
-            format_func=channels.get,
+            format_func=channels.__getitem__,
             key="lg_channels",
             placeholder="请选择",
         )
         kinds = b.multiselect(
-            "五件制", list(types), format_func=types.get, key="lg_types", placeholder="请选择"
+            "五件制",
+            list(types),
+            format_func=types.__getitem__,
+            key="lg_types",
+            placeholder="请选择",
         )
         assignee = c.selectbox(
             "承办人",
             list(people),
-            format_func=people.get,
+            format_func=people.__getitem__,
             index=None,
             key="lg_assignee",
             placeholder="请选择",

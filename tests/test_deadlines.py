@@ -13,15 +13,21 @@ import pytest
 from domain.deadlines import (
     ClockRules,
     compute_deadline,
+    deadline_preview,
+    default_promised_date,
     due_soon_cutoff,
     end_of,
     extend_after_pause,
     handling_working_days,
     is_due_soon,
     is_overdue,
+    paused_working_days,
+    pauses_of,
+    reopened_deadline,
     response_due,
 )
-from domain.workflow import CaseStatus, HandlingType
+from domain.validation import CaseDraft
+from domain.workflow import Action, CaseStatus, HandlingType
 
 T = dt.datetime.fromisoformat
 D = dt.date.fromisoformat
@@ -203,3 +209,100 @@ def test_due_soon_window_is_configuration():
 )
 def test_handling_working_days(accepted: str, finished: str, days: int):
     assert handling_working_days(T(accepted), T(finished)) == days
+
+
+@pytest.mark.parametrize(
+    ("accepted", "finished", "pauses", "days"),
+    [
+        # Fri 11-20 → Tue 12-01 is 7 working days; 5 of them waiting for materials.
+        ("2026-11-20 10:00", "2026-12-01 16:00", [("2026-11-20 10:00", "2026-11-27 10:00")], 2),
+        ("2026-11-20 10:00", "2026-12-01 16:00", [], 7),
+        # Two waits: Mon–Tue and Thu (3 working days) out of 7.
+        (
+            "2026-11-20 10:00",
+            "2026-12-01 16:00",
+            [("2026-11-20 11:00", "2026-11-24 09:00"), ("2026-11-25 09:00", "2026-11-26 15:00")],
+            4,
+        ),
+        # A wait over the National Day holiday costs only its working days (10-08, 10-09).
+        ("2026-09-30 10:00", "2026-10-12 16:00", [("2026-09-30 15:00", "2026-10-09 10:00")], 2),
+        # A wait inside one day costs nothing.
+        ("2026-11-20 10:00", "2026-11-23 09:00", [("2026-11-20 11:00", "2026-11-20 16:00")], 1),
+    ],
+)
+def test_handling_working_days_leave_out_pauses(
+    accepted: str, finished: str, pauses: list[tuple[str, str]], days: int
+):
+    waits = [(T(start), T(end)) for start, end in pauses]
+    assert handling_working_days(T(accepted), T(finished), pauses=waits) == days
+
+
+@pytest.mark.parametrize(
+    ("steps", "pauses"),
+    [
+        ([], []),
+        (
+            [("request_materials", "2026-11-20 10:00"), ("materials_received", "2026-11-24 09:00")],
+            [("2026-11-20 10:00", "2026-11-24 09:00")],
+        ),
+        # Still waiting (or returned while waiting): no closed pause.
+        ([("request_materials", "2026-11-20 10:00")], []),
+        (
+            [
+                ("request_materials", "2026-11-20 10:00"),
+                ("materials_received", "2026-11-23 10:00"),
+                ("request_materials", "2026-11-24 10:00"),
+                ("materials_received", "2026-11-26 10:00"),
+            ],
+            [("2026-11-20 10:00", "2026-11-23 10:00"), ("2026-11-24 10:00", "2026-11-26 10:00")],
+        ),
+        ([("materials_received", "2026-11-23 10:00")], []),
+    ],
+)
+def test_pauses_of_pairs_requests_with_arrivals(
+    steps: list[tuple[str, str]], pauses: list[tuple[str, str]]
+):
+    found = pauses_of((Action(action), T(at)) for action, at in steps)
+    assert found == [(T(start), T(end)) for start, end in pauses]
+    assert paused_working_days(found) >= 0
+
+
+@pytest.mark.parametrize(
+    ("now", "urgent", "deadline"),
+    [
+        ("2026-11-23 10:00", False, "2026-11-26 23:59:59"),
+        ("2026-11-23 10:00", True, "2026-11-23 23:59:59"),
+        ("2026-09-30 10:00", False, "2026-10-10 23:59:59"),
+    ],
+)
+def test_reopened_deadline(now: str, urgent: bool, deadline: str):
+    assert reopened_deadline(T(now), urgent=urgent, rules=ClockRules()) == T(deadline)
+
+
+@pytest.mark.parametrize(
+    ("accepted", "rules", "promised"),
+    [
+        ("2026-11-20 10:00", ClockRules(), "2026-11-25"),
+        ("2026-09-30 10:00", ClockRules(), "2026-10-10"),
+        ("2026-11-20 10:00", ClockRules(standard_limit_days=5), "2026-11-27"),
+    ],
+)
+def test_default_promised_date(accepted: str, rules: ClockRules, promised: str):
+    assert default_promised_date(T(accepted), rules=rules) == D(promised)
+
+
+@pytest.mark.parametrize(
+    ("fields", "deadline"),
+    [
+        ({"handling_type": "immediate"}, "2026-11-20 23:59:59"),
+        ({"handling_type": "escalate"}, "2026-11-25 23:59:59"),
+        ({"handling_type": None}, None),
+        ({"handling_type": "promised"}, None),  # no promised date yet
+        ({"handling_type": "escalate", "accepted_at": None}, None),
+    ],
+)
+def test_deadline_preview(fields: dict[str, object], deadline: str | None):
+    values: dict[str, object] = {"accepted_at": T("2026-11-20 10:00"), **fields}
+    draft = CaseDraft(**values)  # type: ignore[arg-type]
+    expected = T(deadline) if deadline else None
+    assert deadline_preview(draft, rules=ClockRules()) == expected

@@ -258,7 +258,7 @@ def _text_condition(text: str, actor: Actor) -> ColumnElement[bool]:
     return or_(*options)
 
 
-def _pairs(session: Session, query: Select[tuple[int, str]]) -> dict[int, str]:
+def _pairs(session: Session, query: Select[int, str]) -> dict[int, str]:
     return {key: value for key, value in session.execute(query).tuples()}
 
 
