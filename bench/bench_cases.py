@@ -28,13 +28,14 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade_to_head
 from db.models import Case, CaseEvent, CaseNumberCounter, Category, GridCell, User
+from db.queries.ledger import LedgerFilters, LedgerSort, ledger_page
+from db.queries.todo import todo_counts
 from db.rollups import forget_cases
 from domain.deadlines import ClockRules
 from domain.roles import Actor, Role
 from domain.validation import CaseDraft
 from domain.workflow import Action
 from services.cases import accept_case, apply_action
-from services.ledger import LedgerFilters, LedgerSort, ledger_page, todo_counts
 
 OUT = Path(__file__).resolve().parent / "out"
 BIG_URL = f"sqlite:///{OUT / 'cases-1m.db'}"
