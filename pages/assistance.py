@@ -26,7 +26,9 @@ from ui.forms import (
     cell_with_households,
     field_errors,
     household_picker,
+    keep_errors,
     label_of,
+    mark_saved,
     show_field_error,
 )
 
@@ -92,13 +94,9 @@ def _save(actor: Actor) -> None:
         errors = dict(exc.errors)
         if st.session_state.get("as_date") is None:
             errors["given_at"] = "请填写帮扶日期"
-        st.session_state[f"{FORM}_errors"] = errors
-        st.session_state.pop(f"{FORM}_saved", None)
+        keep_errors(FORM, errors)
         return
-    st.session_state.pop(f"{FORM}_errors", None)
-    st.session_state[f"{FORM}_saved"] = record.persons_helped
-    for key in KEYS:
-        st.session_state.pop(key, None)
+    mark_saved(FORM, KEYS, record.persons_helped)
 
 
 def _form(actor: Actor, cells: dict[int, str]) -> None:

@@ -17,7 +17,7 @@ from domain.workflow import TransitionError
 from services import deliberation as deliberation_service
 from services.cases import CaseError, ValidationFailed
 from ui.context import get_sessions, require_page
-from ui.forms import field_errors, label_of, show_field_error
+from ui.forms import field_errors, keep_errors, label_of, mark_saved, show_field_error
 from ui.links import case_url as case_link
 
 FORM = "deliberation"
@@ -47,16 +47,12 @@ def _record(case_id: int, version: int, stage: str, actor: Actor) -> None:
                 expected_version=version,
             )
     except ValidationFailed as exc:
-        state[f"{FORM}_errors"] = exc.errors
-        state.pop(f"{FORM}_saved", None)
+        keep_errors(FORM, exc.errors)
         return
     except (CaseError, TransitionError) as exc:
         state[f"{FORM}_errors"] = {"stage": str(exc)}
         return
-    state.pop(f"{FORM}_errors", None)
-    state[f"{FORM}_saved"] = True
-    for key in KEYS:
-        state.pop(key, None)
+    mark_saved(FORM, KEYS)
 
 
 def render() -> None:

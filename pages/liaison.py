@@ -19,7 +19,7 @@ from domain.roles import POINT_RULE_EDITORS, Actor, PageKey, Role
 from services import people as people_service
 from services.cases import PermissionDenied, ValidationFailed
 from ui.context import get_sessions, require_page
-from ui.forms import field_errors, label_of, show_field_error
+from ui.forms import field_errors, keep_errors, label_of, mark_saved, show_field_error
 
 LINK_FORM = "liaison_link"
 LINK_KEYS = ("li_person", "li_cell", "li_household", "li_group")
@@ -40,13 +40,9 @@ def _add_link(actor: Actor) -> None:
                 now=local_now(),
             )
     except ValidationFailed as exc:
-        state[f"{LINK_FORM}_errors"] = exc.errors
-        state.pop(f"{LINK_FORM}_saved", None)
+        keep_errors(LINK_FORM, exc.errors)
         return
-    state.pop(f"{LINK_FORM}_errors", None)
-    state[f"{LINK_FORM}_saved"] = True
-    for key in LINK_KEYS:
-        state.pop(key, None)
+    mark_saved(LINK_FORM, LINK_KEYS)
 
 
 def _coverage(actor: Actor, year: Period) -> None:

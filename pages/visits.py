@@ -29,7 +29,9 @@ from ui.forms import (
     cell_with_households,
     field_errors,
     household_picker,
+    keep_errors,
     label_of,
+    mark_saved,
     show_field_error,
 )
 from ui.links import case_url as case_link
@@ -124,19 +126,14 @@ def _save(actor: Actor, rules: ClockRules) -> None:
             errors[key] = message
         if _visited_at() is None:
             errors["visited_at"] = "请填写走访日期和时间"
-        st.session_state[f"{FORM}_errors"] = errors
-        st.session_state.pop(f"{FORM}_saved", None)
+        keep_errors(FORM, errors)
         return
-    st.session_state.pop(f"{FORM}_errors", None)
-    st.session_state[f"{FORM}_saved"] = {
-        "visit_id": saved.id,
-        "cases": [(c.id, c.case_no) for c in cases],
-    }
-    for key in VISIT_KEYS:
-        st.session_state.pop(key, None)
-    for i in range(CONCERN_SLOTS):
-        for name in CONCERN_KEYS:
-            st.session_state.pop(_ck(i, name), None)
+    concern_keys = [_ck(i, name) for i in range(CONCERN_SLOTS) for name in CONCERN_KEYS]
+    mark_saved(
+        FORM,
+        [*VISIT_KEYS, *concern_keys],
+        {"visit_id": saved.id, "cases": [(c.id, c.case_no) for c in cases]},
+    )
 
 
 def _saved_banner() -> None:

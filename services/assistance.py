@@ -13,10 +13,11 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from db.dashboard_cache import clear_dashboard_cache
-from db.models import Assistance, GridCell, Household
+from db.models import Assistance
 from domain.roles import Actor, PageKey, can_open
 from domain.validation import AssistanceDraft, validate_assistance
 from services.cases import PermissionDenied, ValidationFailed
+from services.territory import check_place
 
 __all__ = ["PermissionDenied", "ValidationFailed", "record_assistance"]
 
@@ -31,17 +32,15 @@ def record_assistance(
     """
     if not can_open(actor.role, PageKey.ASSISTANCE):
         raise PermissionDenied("您的角色不能记录帮扶")
-    errors = validate_assistance(draft, now)
-    cell = session.get(GridCell, draft.grid_cell_id) if draft.grid_cell_id is not None else None
-    if draft.grid_cell_id is not None and cell is None:
-        errors["grid_cell_id"] = "所选网格不存在"
-    elif cell is not None and not actor.sees_cell(cell.id):
-        errors["grid_cell_id"] = "只能记录您负责网格内的帮扶"
-    household = session.get(Household, draft.household_id) if draft.household_id else None
-    if draft.household_id is not None and (
-        household is None or (cell is not None and household.grid_cell_id != cell.id)
-    ):
-        errors["household_id"] = "所选住户不在该网格内"
+    place = check_place(
+        session,
+        grid_cell_id=draft.grid_cell_id,
+        household_id=draft.household_id,
+        actor=actor,
+        out_of_scope="只能记录您负责网格内的帮扶",
+    )
+    errors = {**validate_assistance(draft, now), **place.errors}
+    cell, household = place.cell, place.household
     if errors:
         session.rollback()
         raise ValidationFailed(errors)

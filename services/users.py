@@ -66,6 +66,19 @@ def _cells(session: Session, ids: list[int] | None) -> list[GridCell]:
     return list(session.scalars(select(GridCell).where(GridCell.id.in_(ids))).all())
 
 
+def _account_errors(username: str, display_name: str, password: str) -> dict[str, str]:
+    """What is wrong with a new account's username, name and password (field → message)."""
+    errors: dict[str, str] = {}
+    if not _USERNAME.match(username):
+        errors["username"] = "用户名须为 3–40 位小写字母、数字或 _ . -，以字母开头"
+    if not display_name.strip():
+        errors["display_name"] = "请填写姓名"
+    problem = password_problems(password, username=username)
+    if problem:
+        errors["password"] = problem
+    return errors
+
+
 def create_account(
     session: Session,
     *,
@@ -80,18 +93,13 @@ def create_account(
     """Create a user who must change the given initial password at first login."""
     _require_admin(actor)
     username = username.strip().lower()
-    errors: dict[str, str] = {}
-    if not _USERNAME.match(username):
-        errors["username"] = "用户名须为 3–40 位小写字母、数字或 _ . -，以字母开头"
-    elif session.scalar(select(func.count()).select_from(User).where(User.username == username)):
-        errors["username"] = f"用户名「{username}」已存在"
-    if not display_name.strip():
-        errors["display_name"] = "请填写姓名"
+    errors = _account_errors(username, display_name, password)
+    if "username" not in errors and session.scalar(
+        select(func.count()).select_from(User).where(User.username == username)
+    ):
+        errors = {"username": f"用户名「{username}」已存在", **errors}
     if role not in Role.__members__.values():
         errors["role"] = "请选择角色"
-    problem = password_problems(password, username=username)
-    if problem:
-        errors["password"] = problem
     if role == Role.GRIDWORKER and not grid_cell_ids:
         errors["grid_cell_ids"] = "网格员须至少分配一个网格"
     if errors:
@@ -204,17 +212,10 @@ def create_first_admin(
 ) -> User:
     """Create the first administrator, once, on a database with no users."""
     username = username.strip().lower()
-    errors: dict[str, str] = {}
     if not needs_first_admin(session):
         raise UserError({"username": "已存在用户，不能再次初始化管理员"})
-    if not _USERNAME.match(username):
-        errors["username"] = "用户名须为 3–40 位小写字母、数字或 _ . -，以字母开头"
-    if not display_name.strip():
-        errors["display_name"] = "请填写姓名"
-    problem = password_problems(password, username=username)
-    if problem:
-        errors["password"] = problem
-    elif password != repeat:
+    errors = _account_errors(username, display_name, password)
+    if "password" not in errors and password != repeat:
         errors["repeat"] = "两次输入的密码不一致"
     if errors:
         raise UserError(errors)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.dashboard_cache import clear_dashboard_cache
-from db.models import Case, Category, GridCell, Household, Visit
+from db.models import Case, Category, GridCell, Visit
 from domain.deadlines import ClockRules
 from domain.roles import Actor, PageKey, can_open
 from domain.validation import (
@@ -28,6 +28,7 @@ from domain.workflow import Channel
 from services.case_events import assignee_error
 from services.case_numbers import ensure_counter_row
 from services.cases import PermissionDenied, ValidationFailed, add_accepted_case
+from services.territory import check_place
 
 __all__ = [
     "PermissionDenied",
@@ -61,16 +62,14 @@ def _visit_errors(
     actor: Actor,
     now: dt.datetime,
 ) -> dict[str, str]:
-    errors = validate_visit(draft, now)
-    cell = session.get(GridCell, draft.grid_cell_id) if draft.grid_cell_id is not None else None
-    if draft.grid_cell_id is not None and cell is None:
-        errors["grid_cell_id"] = "所选网格不存在"
-    elif cell is not None and not actor.sees_cell(cell.id):
-        errors["grid_cell_id"] = "只能记录您负责网格内的走访"
-    if draft.household_id is not None:
-        household = session.get(Household, draft.household_id)
-        if household is None or (cell is not None and household.grid_cell_id != cell.id):
-            errors["household_id"] = "所选住户不在该网格内"
+    place = check_place(
+        session,
+        grid_cell_id=draft.grid_cell_id,
+        household_id=draft.household_id,
+        actor=actor,
+        out_of_scope="只能记录您负责网格内的走访",
+    )
+    errors = {**validate_visit(draft, now), **place.errors}
     if len(concerns) > MAX_CONCERNS:
         errors["concerns"] = f"一次走访最多登记 {MAX_CONCERNS} 条问题"
     categories = {

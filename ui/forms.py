@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TypeVar
 
 import streamlit as st
@@ -20,6 +20,20 @@ def label_of(choices: Mapping[K, str]) -> Callable[[K], str]:
 def field_errors(form: str) -> dict[str, str]:
     """The errors stored for ``form`` by the last submit (field → Chinese message)."""
     return dict(st.session_state.get(f"{form}_errors", {}))
+
+
+def keep_errors(form: str, errors: dict[str, str]) -> None:
+    """A refused submit: keep the messages for the rerun and drop an earlier success note."""
+    st.session_state[f"{form}_errors"] = errors
+    st.session_state.pop(f"{form}_saved", None)
+
+
+def mark_saved(form: str, keys: Iterable[str], note: object = True) -> None:
+    """A saved submit: drop the errors, keep ``note`` for the success message, clear ``keys``."""
+    st.session_state.pop(f"{form}_errors", None)
+    st.session_state[f"{form}_saved"] = note
+    for key in keys:
+        st.session_state.pop(key, None)
 
 
 def show_field_error(errors: dict[str, str], field: str) -> None:

@@ -62,20 +62,25 @@ def activity_facts(session: Session, *, period: Period) -> list[Fact]:
         return list(dict.fromkeys(found))
 
     facts: list[Fact] = []
-    for vid, at, visitors, recorder in session.execute(
-        select(Visit.id, Visit.visited_at, Visit.visitors, Visit.recorded_by_id)
-        .where(in_period(Visit.visited_at, period))
-        .order_by(Visit.visited_at, Visit.id)
-    ).tuples():
-        for pid in people_of(visitors, recorder):
-            facts.append(Fact(pid, at.date(), FactKind.VISIT.value, "visit", vid))
-    for aid, at, helpers, recorder in session.execute(
-        select(Assistance.id, Assistance.given_at, Assistance.helpers, Assistance.recorded_by_id)
-        .where(in_period(Assistance.given_at, period))
-        .order_by(Assistance.given_at, Assistance.id)
-    ).tuples():
-        for pid in people_of(helpers, recorder):
-            facts.append(Fact(pid, at.date(), FactKind.ASSISTANCE.value, "assistance", aid))
+    taking_part = (
+        (FactKind.VISIT, "visit", Visit.id, Visit.visited_at, Visit.visitors, Visit.recorded_by_id),
+        (
+            FactKind.ASSISTANCE,
+            "assistance",
+            Assistance.id,
+            Assistance.given_at,
+            Assistance.helpers,
+            Assistance.recorded_by_id,
+        ),
+    )
+    for kind, source, ident, when, names, recorded_by in taking_part:
+        for rid, at, text, recorder in session.execute(
+            select(ident, when, names, recorded_by)
+            .where(in_period(when, period))
+            .order_by(when, ident)
+        ).tuples():
+            for pid in people_of(text, recorder):
+                facts.append(Fact(pid, at.date(), kind.value, source, rid))
     for cid, assignee, finished, deadline in session.execute(
         select(Case.id, Case.assignee_id, Case.finished_at, Case.deadline_at)
         .where(in_period(Case.finished_at, period))
@@ -91,8 +96,8 @@ def activity_facts(session: Session, *, period: Period) -> list[Fact]:
     ).tuples():
         person = user_person.get(assignee) if assignee is not None else None
         if person is not None and followed is not None:
-            kind = FactKind.SATISFIED_FOLLOW_UP.value
-            facts.append(Fact(person, followed.date(), kind, "case", cid))
+            satisfied = FactKind.SATISFIED_FOLLOW_UP.value
+            facts.append(Fact(person, followed.date(), satisfied, "case", cid))
     return facts
 
 
