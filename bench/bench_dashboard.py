@@ -126,7 +126,7 @@ def _check(at: Any) -> None:
 def _scanned_aggregates(session: Any, period: Period, now: dt.datetime) -> None:
     """The case aggregates of both views computed by scanning ``cases`` (no rollups)."""
     scope = Scope()
-    for p in (period, period.previous()):
+    for p in (period, period.previous_same_length()):
         kpi_snapshot(session, period=p, now=now, scope=scope, use_rollups=False)
     dq.cell_figures(session, period=period, now=now, scope=scope, use_rollups=False)
     dq.open_case_count(session, scope=scope, use_rollups=False)

@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -80,7 +80,12 @@ def data_fingerprint(session: Session) -> Fingerprint:
         )
     ).one()
     # The database's address keeps two databases with equal ids apart (tests, benches).
-    return (session.get_bind().url.render_as_string(hide_password=True), *row)
+    return (_address(session), *row)
+
+
+def _address(session: Session) -> str:
+    """The database's address without its password (an engine or a connection's engine)."""
+    return session.get_bind().engine.url.render_as_string(hide_password=True)
 
 
 def territory_fingerprint(session: Session) -> Fingerprint:
@@ -96,7 +101,7 @@ def territory_fingerprint(session: Session) -> Fingerprint:
             select(func.max(GridCell.id)).scalar_subquery(),
         )
     ).one()
-    return (session.get_bind().url.render_as_string(hide_password=True), *row)
+    return (_address(session), *row)
 
 
 def cached(
@@ -123,7 +128,7 @@ def cached(
         ):
             _entries.move_to_end(key)
             _stats["hits"] += 1
-            return entry.value
+            return cast(T, entry.value)
         _stats["misses"] += 1
     value, valid_until = compute()
     with _lock:

@@ -359,7 +359,7 @@ def _for_ids(conn: Connection, source: _Source, ids: Iterable[int]) -> Figures:
     """What the given records contribute (in chunks of ``ID_CHUNK`` ids)."""
     wanted = sorted(set(ids))
     found = _empty()
-    id_column = source.model.__table__.c.id  # type: ignore[attr-defined]
+    id_column = source.model.__table__.c.id
     for k in range(0, len(wanted), ID_CHUNK):
         _collect(found, conn, source, [id_column.in_(wanted[k : k + ID_CHUNK])])
     return found
@@ -478,21 +478,21 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: Any) -
     stored: dict[_Source, list[int]] = defaultdict(list)
     for obj in session.dirty:
         source = _SOURCE_OF.get(type(obj))
-        if source and obj.id is not None and _figures_changed(obj, source):  # type: ignore[attr-defined]
-            stored[source].append(obj.id)  # type: ignore[attr-defined]
+        if source and obj.id is not None and _figures_changed(obj, source):
+            stored[source].append(obj.id)
     for obj in session.deleted:
         source = _SOURCE_OF.get(type(obj))
-        if source and obj.id is not None:  # type: ignore[attr-defined]
-            stored[source].append(obj.id)  # type: ignore[attr-defined]
+        if source and obj.id is not None:
+            stored[source].append(obj.id)
     for obj in session.dirty:
         if isinstance(obj, GridCell) and inspect(obj).attrs.community_id.history.has_changes():
             # Visits and assistance take their 社区 from their cell: they move with it.
             for source in (_SOURCE_OF[Visit], _SOURCE_OF[Assistance]):
-                cell_of = source.model.__table__.c.grid_cell_id  # type: ignore[attr-defined]
-                ids = session.connection().scalars(
-                    select(source.model.__table__.c.id).where(cell_of == obj.id)  # type: ignore[attr-defined]
+                cell_of = source.model.__table__.c.grid_cell_id
+                moved = session.connection().scalars(
+                    select(source.model.__table__.c.id).where(cell_of == obj.id)
                 )
-                stored[source].extend(ids)
+                stored[source].extend(moved)
     for obj in (*session.new, *session.dirty, *session.deleted):
         # A case linked to (or unlinked from) a 接待日 session moves in kpi_reception; a case
         # that is new in this flush has no id yet and is counted with the new cases.

@@ -57,3 +57,11 @@ def scrub_text(text: str | None, names: Iterable[str | None] = ()) -> str:
     for name in known:
         out = out.replace(name, mask_name(name))
     return out
+
+
+def public_result(result: str | None, names: Iterable[str | None] = ()) -> str:
+    """What was done, as a public notice (大屏 and printed 公示) shows it: one line, scrubbed.
+
+    ``names``: the case's reporter and household head, masked wherever staff typed them.
+    """
+    return scrub_text(" ".join((result or "").split()), names) or "已办结"

@@ -56,14 +56,30 @@ class Period:
         """The calendar year that contains ``day``."""
         return cls(dt.datetime(day.year, 1, 1), dt.datetime(day.year + 1, 1, 1))
 
-    def previous(self) -> Period:
-        """The period of the same kind just before this one (month, quarter, year or span)."""
-        at_midnight = self.start.time() == self.end.time() == dt.time(0)
-        if self.start.day == self.end.day == 1 and at_midnight:
-            months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
-            year, month = divmod(self.start.year * 12 + self.start.month - 1 - months, 12)
-            return Period(dt.datetime(year, month + 1, 1), self.start)
-        return Period(self.start - (self.end - self.start), self.start)
+    @property
+    def length(self) -> dt.timedelta:
+        """How long the period lasts."""
+        return self.end - self.start
+
+    def up_to(self, today: dt.date) -> Period:
+        """The part of the period up to the end of ``today`` (本月 on 10 December: 1–10 December).
+
+        A period that ended before ``today`` is returned whole; one not yet begun is empty.
+        """
+        tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time())
+        return Period(self.start, max(self.start, min(self.end, tomorrow)))
+
+    def previous_same_length(self) -> Period:
+        """The period of the same length just before this one (DOMAIN.md §6 "Comparing periods").
+
+        1–10 December is compared with 21–30 November, not with all of November, so that on
+        the 1st of a month one day is compared with one day.
+        """
+        return Period(self.start - self.length, self.start)
+
+    def month_before(self) -> Period:
+        """The calendar month before the month this period starts in (for monthly trends)."""
+        return Period.month_of(self.start.date().replace(day=1) - dt.timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,81 @@ class Ratio:
         """The rate as a percentage string, e.g. ``85.3%``; ``—`` when undefined."""
         rate = self.rate
         return "—" if rate is None else f"{rate * 100:.{digits}f}%"
+
+
+@dataclass(frozen=True)
+class KpiDefinition:
+    """A KPI as people read it: its Chinese label, its unit and what it counts (DOMAIN.md §6)."""
+
+    key: str
+    """The field of ``db.queries.kpis.KpiSnapshot`` that holds it."""
+    label: str
+    unit: str
+    definition: str
+    higher_is_better: bool = True
+
+
+KPI_DEFINITIONS: tuple[KpiDefinition, ...] = (
+    KpiDefinition("visits", "走访次数", "次", "本期走访记录条数；走访人次 = 见面人数之和"),
+    KpiDefinition("visit_coverage", "走访覆盖率", "户", "本期至少走访一次的户数 ÷ 总户数"),
+    KpiDefinition("accepted", "受理件数", "件", "本期受理的民情件数"),
+    KpiDefinition(
+        "resolution",
+        "解决率",
+        "件",
+        "本期受理且已办结或已答复 ÷ 本期受理（不含退回件和合并的重复件）",
+    ),
+    KpiDefinition("on_time", "按期办结率", "件", "本期办结且未超期限 ÷ 本期办结"),
+    KpiDefinition(
+        "response", "响应率", "件", "本期受理且在响应时限内首次联系或办理 ÷ 本期受理"
+    ),
+    KpiDefinition(
+        "satisfaction", "满意率", "次回访", "（满意 + 基本满意）÷ 本期有效回访（不含未评价）"
+    ),
+    KpiDefinition("assistance_persons", "帮扶人次", "人次", "本期帮扶记录的受助人数之和"),
+    KpiDefinition(
+        "open_cases",
+        "在办件数",
+        "件",
+        "当前处于已受理、办理中、待补材料或已上报状态的件数",
+        higher_is_better=False,
+    ),
+    KpiDefinition(
+        "overdue",
+        "逾期件数",
+        "件",
+        "当前仍在办理、未暂停计时且已超过办结期限的件数",
+        higher_is_better=False,
+    ),
+    KpiDefinition(
+        "mean_handling_days",
+        "平均办理时长",
+        "工作日",
+        "本期办结案件从受理到办结的平均工作日数，不含补办件等待居民补齐材料的天数",
+        higher_is_better=False,
+    ),
+    KpiDefinition(
+        "repeat",
+        "重复信访率",
+        "件",
+        "本期受理中标记为重信的件数 ÷ 本期受理",
+        higher_is_better=False,
+    ),
+    KpiDefinition(
+        "community_resolution",
+        "社区化解率",
+        "件",
+        "本期已解决案件中在社区层面化解的件数 ÷ 本期已解决件数",
+    ),
+)
+"""Every KPI's label, unit and definition: the landing page, the dashboard's help and the
+reports all show these texts (one copy; DOMAIN.md §6)."""
+
+KPIS: dict[str, KpiDefinition] = {k.key: k for k in KPI_DEFINITIONS}
+"""``KPI_DEFINITIONS`` by key."""
+
+COMPARISON_NOTE = "与上一期（之前同样天数的时段，如 12月1日–10日 对比 11月21日–30日）相比"
+"""How a period is compared (``Period.previous_same_length``), as the pages say it."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +262,9 @@ def on_time_rate(cases: Iterable[CaseFacts], period: Period) -> Ratio:
     """按期办结率: finished in the period on or before the deadline / finished in the period."""
     finished = [c for c in cases if c.finished_at is not None and c.finished_at in period]
     on_time = sum(
-        1 for c in finished if c.deadline_at is not None and c.finished_at <= c.deadline_at
+        1
+        for c in finished
+        if c.finished_at is not None and c.deadline_at is not None and c.finished_at <= c.deadline_at
     )
     return Ratio(on_time, len(finished))
 
@@ -222,7 +315,10 @@ def overdue_count(cases: Iterable[CaseFacts], now: dt.datetime) -> int:
 
 
 def mean_handling_days(cases: Iterable[CaseFacts], period: Period) -> float | None:
-    """平均办理时长: mean working days from acceptance to finish, over cases finished in the period."""
+    """平均办理时长: mean working days from acceptance to finish, over cases finished in the period.
+
+    ``handling_working_days`` leaves out the days a 补办件 waited for the resident's materials.
+    """
     days = [
         c.handling_working_days
         for c in cases

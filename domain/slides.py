@@ -25,7 +25,7 @@ class SlideKind(StrEnum):
     NOTICES = "notices"
 
     @property
-    def title(self) -> str:
+    def heading(self) -> str:
         """The slide's Chinese heading."""
         return SLIDE_TITLES[self]
 

@@ -17,11 +17,12 @@ import streamlit as st
 
 from config import Settings, local_now
 from db.queries import dashboard as dq
-from db.queries.kpis import Scope
-from domain.kpis import Period
+from db.queries.scope import Scope
+from domain.kpis import COMPARISON_NOTE, Period
 from domain.roles import PageKey
 from ui import dashboard_charts as charts
 from ui.context import get_sessions, get_settings, require_page
+from ui.links import case_url
 from ui.text import escape_markdown
 
 PERIOD_CHOICES = ("本月", "本季度", "本年", "自定义")
@@ -89,7 +90,7 @@ def draw(source: DashboardSource, settings: Settings, fixed_now: dt.datetime | N
         f"{selection.scope_label} · {selection.period_label}"
         f"（{selection.period.start:%Y-%m-%d} 至 "
         f"{selection.period.end - dt.timedelta(days=1):%Y-%m-%d}），"
-        f"与上一期比较；每 {settings.refresh_seconds} 秒自动刷新。"
+        f"{COMPARISON_NOTE}；每 {settings.refresh_seconds} 秒自动刷新。"
     )
     live = st.fragment(_live_section, run_every=settings.refresh_seconds)
     live(source, selection, settings, fixed_now)
@@ -97,13 +98,14 @@ def draw(source: DashboardSource, settings: Settings, fixed_now: dt.datetime | N
 
 
 def _period(choice: str, now: dt.datetime) -> tuple[Period, str]:
+    """The chosen period up to today: compared with as many days before it."""
     today = now.date()
     if choice == "本季度":
-        return Period.quarter_of(today), "本季度"
+        return Period.quarter_of(today).up_to(today), "本季度"
     if choice == "本年":
-        return Period.year_of(today), "本年"
+        return Period.year_of(today).up_to(today), "本年"
     if choice == "自定义":
-        picked = st.session_state.get("dashboard_range") or ()
+        picked: tuple[dt.date, ...] = tuple(st.session_state.get("dashboard_range") or ())
         if len(picked) == 2:
             start, end = picked
             return (
@@ -111,7 +113,7 @@ def _period(choice: str, now: dt.datetime) -> tuple[Period, str]:
                        + dt.timedelta(days=1)),
                 "自定义时段",
             )  # fmt: skip
-    return Period.month_of(today), "本月"
+    return Period.month_of(today).up_to(today), "本月"
 
 
 def _selectors(choices: dq.ScopeChoices, now: dt.datetime) -> Selection:
@@ -239,7 +241,7 @@ def _tiles(view: dq.LiveView) -> None:
                 )
                 st.caption(tile.detail)
     st.caption(
-        f"数据时间：{view.now:%Y-%m-%d %H:%M:%S}；箭头为与上一期（同长度时段）相比的变化，"
+        f"数据时间：{view.now:%Y-%m-%d %H:%M:%S}；箭头为{COMPARISON_NOTE}的变化，"
         "比率的变化以百分点计，平均办理时长以工作日计。"
     )
 
@@ -297,7 +299,7 @@ def _ranking(cells: list[dq.CellFigures], min_cases: int) -> None:
 def _case_table(links: list[dq.CaseLink], *, key: str) -> None:
     frame = pd.DataFrame(
         {
-            "案件编号": [f"{c.url}#{c.case_no}" for c in links],
+            "案件编号": [f"{case_url(c.case_id)}#{c.case_no}" for c in links],
             "类别": [c.category for c in links],
             "网格": [c.cell for c in links],
             "状态": [c.status for c in links],

@@ -1,12 +1,13 @@
-"""首页: this month's headline KPIs (走访次数, 解决率, 帮扶人次) for the user's community."""
+"""首页: this month's headline KPIs (走访次数, 解决率, 帮扶人次) for the whole 街道."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from config import local_now
-from db.queries.kpis import Scope, headline_kpis
-from domain.kpis import Period
+from db.queries.kpis import headline_kpis
+from db.queries.scope import Scope
+from domain.kpis import COMPARISON_NOTE, KPIS, Period
 from domain.roles import PageKey
 from ui.context import get_sessions, require_page
 
@@ -15,25 +16,42 @@ def render() -> None:
     """Draw the landing page."""
     actor = require_page(PageKey.HOME)
     now = local_now()
-    period = Period.month_of(now.date())
+    period = Period.month_of(now.date()).up_to(now.date())
     with get_sessions()() as session:
         visits, resolution, persons = headline_kpis(session, period=period, scope=Scope())
-        previous = headline_kpis(session, period=period.previous(), scope=Scope())
+        before = headline_kpis(session, period=period.previous_same_length(), scope=Scope())
     st.title("民情流水线")
     st.caption(
         f"{actor.display_name}，您好。以下为 {now:%Y年%-m月} 全街道数据（截至 {now:%Y-%m-%d %H:%M}）。"
     )
-    c1, c2, c3 = st.columns(3)
-    c1.metric("走访次数", f"{visits:,}", delta=f"上月 {previous[0]:,}", delta_color="off")
-    c2.metric(
-        "解决率",
-        resolution.percent(),
-        delta=f"{resolution.numerator:,} / {resolution.denominator:,} 件",
-        delta_color="off",
+    visits_kpi, resolution_kpi, persons_kpi = (
+        KPIS[k] for k in ("visits", "resolution", "assistance_persons")
     )
-    c3.metric("帮扶人次", f"{persons:,}", delta=f"上月 {previous[2]:,}", delta_color="off")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(
+        visits_kpi.label,
+        f"{visits:,}",
+        delta=f"此前同期 {before[0]:,}",
+        delta_color="off",
+        help=visits_kpi.definition,
+    )
+    c2.metric(
+        resolution_kpi.label,
+        resolution.percent(),
+        delta=f"{resolution.numerator:,} / {resolution.denominator:,} {resolution_kpi.unit}",
+        delta_color="off",
+        help=resolution_kpi.definition,
+    )
+    c3.metric(
+        persons_kpi.label,
+        f"{persons:,}",
+        delta=f"此前同期 {before[2]:,}",
+        delta_color="off",
+        help=persons_kpi.definition,
+    )
     st.caption(
-        "解决率 = 本月受理且已办结或已答复的件数 ÷ 本月受理件数（不含退回件和合并的重复件）。"
+        "；".join(f"{k.label}：{k.definition}" for k in (visits_kpi, resolution_kpi, persons_kpi))
+        + f"。变化为{COMPARISON_NOTE}。"
     )
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 from config import local_now
 from db.queries.dashboard import scope_choices
 from db.queries.present import Deck, present_deck
+from domain.kpis import KPIS
 from domain.roles import PageKey, Role
 from domain.slides import SLIDE_ORDER, SlideKind, SlideShow, deck_title, tick_seconds
 from ui.context import get_sessions, get_settings, require_page
@@ -101,7 +102,7 @@ def _draw_deck(interval: int, min_cases: int) -> None:
     index = show.current(now)
     kind = SLIDE_ORDER[index]
     with st.container(key="present-heading"):
-        st.header(f"{kind.title}", anchor=False)
+        st.header(f"{kind.heading}", anchor=False)
         st.caption(slide_subtitle(kind, deck))
     with st.container(key=f"present-slide-{kind.value}", height=CHART_HEIGHT + 20, border=False):
         SLIDE_DRAWERS[kind](deck)
@@ -152,40 +153,46 @@ def _headline(deck: Deck) -> None:
     cur, prev = deck.headline, deck.previous
     with st.container(key="present-headline"):
         c1, c2, c3 = st.columns(3, gap="large")
-        c1.metric("走访次数", f"{cur.visits:,}", delta=f"{cur.visits - prev.visits:+,} 较上月")
+        c1.metric(
+            KPIS["visits"].label,
+            f"{cur.visits:,}",
+            delta=f"{cur.visits - prev.visits:+,} 较此前同期",
+        )
         c2.metric(
-            "解决率",
+            KPIS["resolution"].label,
             cur.resolution.percent(),
             delta=f"{cur.resolution.numerator:,} / {cur.resolution.denominator:,} 件",
             delta_color="off",
         )
         c3.metric(
-            "帮扶人次",
+            KPIS["assistance_persons"].label,
             f"{cur.assistance_persons:,}",
-            delta=f"{cur.assistance_persons - prev.assistance_persons:+,} 较上月",
+            delta=f"{cur.assistance_persons - prev.assistance_persons:+,} 较此前同期",
         )
     st.space("medium")
     with st.container(key="present-more"):
         d1, d2, d3, d4 = st.columns(4, gap="large")
         d1.metric(
-            "受理件数",
+            KPIS["accepted"].label,
             f"{cur.accepted:,}",
-            delta=f"{cur.accepted - prev.accepted:+,} 较上月",
+            delta=f"{cur.accepted - prev.accepted:+,} 较此前同期",
             delta_color="off",
         )
         d2.metric(
-            "满意率",
+            KPIS["satisfaction"].label,
             cur.satisfaction.percent(),
             delta=f"{cur.satisfaction.numerator:,} / {cur.satisfaction.denominator:,} 次回访",
             delta_color="off",
         )
         d3.metric(
-            "社区化解率",
+            KPIS["community_resolution"].label,
             cur.community_resolution.percent(),
             delta=f"{cur.community_resolution.numerator:,} / {cur.community_resolution.denominator:,} 件",
             delta_color="off",
         )
-        d4.metric("逾期件数", f"{cur.overdue:,}", delta="当前在办且已超期", delta_color="off")
+        d4.metric(
+            KPIS["overdue"].label, f"{cur.overdue:,}", delta="当前在办且已超期", delta_color="off"
+        )
 
 
 def _map(deck: Deck) -> None:

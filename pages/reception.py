@@ -14,16 +14,19 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
-from db.queries.dashboard import case_link
-from db.queries.territory import grid_cell_choices
+from db.queries import reception as reception_queries
+from db.queries.cases import category_choices
+from db.queries.territory import community_choices, grid_cell_choices
 from domain.deadlines import ClockRules
 from domain.roles import Actor, PageKey
+from domain.validation import CaseDraft
 from domain.workflow import HandlingType
 from services import reception as reception_service
-from services.cases import ValidationFailed, category_choices
-from services.reception import ReceptionConcernDraft, ReceptionDraft
+from services.cases import ValidationFailed
+from services.reception import ReceptionDraft
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import field_errors, show_field_error
+from ui.links import case_url as case_link
 
 SCHEDULE = "reception_schedule"
 CONCERN = "reception_concern"
@@ -80,7 +83,7 @@ def _schedule(actor: Actor) -> None:
 def _record(actor: Actor, rules: ClockRules) -> None:
     """Submit callback: register the concern as a 接待日 case, or keep the form and its errors."""
     state = st.session_state
-    draft = ReceptionConcernDraft(
+    draft = CaseDraft(
         grid_cell_id=state.get("rc_cell"),
         category_id=state.get("rc_category"),
         handling_type=state.get("rc_type"),
@@ -120,13 +123,13 @@ def _schedule_form(actor: Actor) -> None:
     if saved:
         st.success(f"接待日已安排：{saved}")
     with get_sessions()() as session:
-        communities = reception_service.community_choices(session)
-        deputies = reception_service.deputy_choices(session)
+        communities = community_choices(session)
+        deputies = reception_queries.deputy_choices(session)
     with st.form("reception_schedule_form", enter_to_submit=False):
         st.selectbox(
             "社区",
             list(communities),
-            format_func=communities.get,
+            format_func=communities.__getitem__,
             index=None,
             key="rs_community",
             placeholder="请选择",
@@ -141,7 +144,7 @@ def _schedule_form(actor: Actor) -> None:
         st.multiselect(
             "接待的代表委员（人大代表/政协委员/党代表）",
             list(deputies),
-            format_func=deputies.get,
+            format_func=deputies.__getitem__,
             key="rs_deputies",
             placeholder="请选择",
         )
@@ -161,7 +164,7 @@ def _concern_form(actor: Actor, rules: ClockRules) -> None:
         st.success(f"诉求已受理为案件：{case_no}（渠道：接待日）")
         st.markdown(f"打开案件：[{case_no}]({case_link(case_id)})")
     with get_sessions()() as session:
-        sessions = reception_service.session_choices(session)
+        sessions = reception_queries.session_choices(session)
         cells = grid_cell_choices(session, only=actor.grid_cell_ids)
         categories = category_choices(session)
     if not sessions:
@@ -171,7 +174,7 @@ def _concern_form(actor: Actor, rules: ClockRules) -> None:
     st.selectbox(
         "选择接待日",
         list(sessions),
-        format_func=sessions.get,
+        format_func=sessions.__getitem__,
         index=None,
         key="rc_session",
         placeholder="请选择",
@@ -182,7 +185,7 @@ def _concern_form(actor: Actor, rules: ClockRules) -> None:
         a.selectbox(
             "所属网格",
             list(cells),
-            format_func=cells.get,
+            format_func=cells.__getitem__,
             index=None,
             key="rc_cell",
             placeholder="请选择",
@@ -192,7 +195,7 @@ def _concern_form(actor: Actor, rules: ClockRules) -> None:
         b.selectbox(
             "类别",
             list(categories),
-            format_func=categories.get,
+            format_func=categories.__getitem__,
             index=None,
             key="rc_category",
             placeholder="请选择",
@@ -202,7 +205,7 @@ def _concern_form(actor: Actor, rules: ClockRules) -> None:
         c.selectbox(
             "五件制",
             list(types),
-            format_func=types.get,
+            format_func=types.__getitem__,
             index=None,
             key="rc_type",
             placeholder="请选择",
@@ -231,7 +234,7 @@ def _concern_form(actor: Actor, rules: ClockRules) -> None:
 
 def _sessions(actor: Actor) -> None:
     with get_sessions()() as session:
-        rows = reception_service.list_sessions(session, actor=actor)
+        rows = reception_queries.list_sessions(session, actor=actor)
     if not rows:
         st.info("暂无接待日。")
         return
@@ -258,7 +261,7 @@ def _sessions(actor: Actor) -> None:
     chosen = st.selectbox(
         "查看接待日的诉求",
         list(labels),
-        format_func=labels.get,
+        format_func=labels.__getitem__,
         index=None,
         key="rs_view",
         placeholder="请选择",
@@ -266,7 +269,7 @@ def _sessions(actor: Actor) -> None:
     if chosen is None:
         return
     with get_sessions()() as session:
-        cases = reception_service.session_cases(session, session_id=chosen, actor=actor)
+        cases = reception_queries.session_cases(session, session_id=chosen, actor=actor)
     if not cases:
         st.caption("该接待日暂无登记的诉求。")
         return

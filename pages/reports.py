@@ -1,6 +1,7 @@
 """报表: the 月报 (.xlsx and PDF), the 公示 notice (PDF) and the ledger export, as downloads.
 
-The page only draws; figures and files come from ``services.reports`` and ``services.ledger``.
+The page only draws; rows come from the read layer (``db.queries.reports``, ``notices``) and the
+files from ``services.reports`` and ``services.ledger``.
 """
 
 from __future__ import annotations
@@ -10,19 +11,15 @@ import datetime as dt
 import streamlit as st
 
 from config import local_now
-from db.queries.territory import grid_cell_choices
+from db.queries.ledger import LedgerFilters
+from db.queries.notices import notices
+from db.queries.reports import monthly_report
+from db.queries.scope import Scope
+from db.queries.territory import community_choices, grid_cell_choices
 from domain.kpis import Period
 from domain.roles import PageKey
-from services.ledger import EXPORT_MIME, ExportFormat, LedgerFilters, export_filename, ledger_export
-from services.reports import (
-    ReportError,
-    community_choices,
-    monthly_report,
-    monthly_report_pdf,
-    monthly_report_xlsx,
-    publicity_items,
-    publicity_pdf,
-)
+from services.ledger import EXPORT_MIME, ExportFormat, export_filename, ledger_export
+from services.reports import ReportError, monthly_report_pdf, monthly_report_xlsx, publicity_pdf
 from ui.context import get_sessions, require_page
 
 XLSX = EXPORT_MIME[ExportFormat.XLSX]
@@ -73,6 +70,8 @@ def render() -> None:
                     report = monthly_report(
                         session, community_id=community_id, month=month, now=now
                     )
+                    if report is None:
+                        raise ReportError("社区不存在")
                     stem = f"{community}_月报_{month:%Y%m}"
                     _keep("monthly_xlsx", monthly_report_xlsx(report), f"{stem}.xlsx")
                     _keep("monthly_pdf", monthly_report_pdf(report), f"{stem}.pdf")
@@ -83,10 +82,11 @@ def render() -> None:
     with notice:
         st.caption("本月办结的民情：类别、网格、办理情况、办理时长；不含姓名、电话、地址。")
         if st.button("生成公示", key=f"{STATE}_notice"):
-            period = Period.month_of(month)
+            period = Period.month_of(month).up_to(now.date())
             try:
                 with st.spinner("正在生成公示…"), get_sessions()() as session:
-                    items = publicity_items(session, community_id=community_id, period=period)
+                    scope = Scope(community_id=community_id)
+                    items = notices(session, period=period, scope=scope, limit=500)
                     data = publicity_pdf(community, period, items)
                 _keep("notice_pdf", data, f"{community}_公示_{month:%Y%m}.pdf")
             except ReportError as exc:

@@ -1,10 +1,11 @@
-"""Reports a community hands upward: the 月报 (.xlsx with charts, PDF) and the 公示 notice (PDF).
+"""Reports a community hands upward, rendered from rows: the 月报 (.xlsx with charts, PDF) and
+the 公示 notice (PDF). Nothing here queries.
 
-The KPI figures come from ``db.queries.kpis.kpi_snapshot`` (one definition of every KPI); this
-module only lays them out. The filtered ledger export is ``services.ledger.ledger_export``
-(not repeated here). The 公示 notice is anonymised: category, grid cell, what was done and how
-long it took — never names, phones or addresses; numbers typed into free text are masked by
-``domain.anonymise.scrub_text``. Chinese text in PDFs uses Noto Sans CJK SC (fonts-noto-cjk).
+The 月报's rows are ``db.queries.reports.monthly_report`` (``kpi_snapshot``: one definition of
+every KPI); its headers and the 指标说明 are ``domain.kpis.KPI_DEFINITIONS``. The 公示 rows are
+``db.queries.notices.notices``, the projector's selection and masking. The filtered ledger
+export is ``services.ledger.ledger_export``. Chinese text in PDFs uses Noto Sans CJK SC
+(fonts-noto-cjk).
 """
 
 from __future__ import annotations
@@ -21,14 +22,11 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from db.models import Case, Category, Community, GridCell
-from db.queries.kpis import KpiSnapshot, Scope, kpi_snapshot
-from domain.anonymise import scrub_text
-from domain.kpis import Period, Ratio
-from domain.workflow import FINISHED_STATUSES
+from db.queries.kpis import KpiSnapshot
+from db.queries.notices import Notice
+from db.queries.reports import MonthlyReport
+from domain.kpis import KPI_DEFINITIONS, KPIS, Period, Ratio
 
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/truetype/noto"))
 FONT_FILE = "NotoSansCJK-Regular.ttc"
@@ -43,31 +41,6 @@ class ReportError(RuntimeError):
 # 月报: the KPI table per 社区 and grid cell
 
 
-@dataclass(frozen=True)
-class ReportLine:
-    """One line of the 月报: a unit (the 社区 or one grid cell) and its KPI snapshot."""
-
-    unit: str
-    is_total: bool
-    kpis: KpiSnapshot
-
-
-@dataclass(frozen=True)
-class MonthlyReport:
-    """The 月报 of one 社区 for one month."""
-
-    community: str
-    period: Period
-    generated_at: dt.datetime
-    lines: list[ReportLine]
-
-    @property
-    def title(self) -> str:
-        """「测试社区 2026年3月 民情工作月报」."""
-        start = self.period.start
-        return f"{self.community} {start.year}年{start.month}月 民情工作月报"
-
-
 def _ratio_text(ratio: Ratio) -> str:
     """「85.3%（1594/1869）」: the rate with its count, as DOMAIN.md asks."""
     return f"{ratio.percent()}（{ratio.numerator}/{ratio.denominator}）"
@@ -77,47 +50,51 @@ def _days(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-# (Chinese header, text for the PDF, number for the workbook, Excel number format, width)
-KPI_COLUMNS: tuple[
-    tuple[str, Callable[[KpiSnapshot], str], Callable[[KpiSnapshot], Any], str, int], ...
-] = (
-    ("受理件数", lambda k: str(k.accepted), lambda k: k.accepted, "0", 9),
-    ("解决率", lambda k: _ratio_text(k.resolution), lambda k: k.resolution.rate, "0.0%", 9),
-    ("已解决", lambda k: str(k.resolution.numerator), lambda k: k.resolution.numerator, "0", 8),
-    ("按期办结率", lambda k: _ratio_text(k.on_time), lambda k: k.on_time.rate, "0.0%", 11),
-    ("响应率", lambda k: _ratio_text(k.response), lambda k: k.response.rate, "0.0%", 9),
-    ("满意率", lambda k: _ratio_text(k.satisfaction), lambda k: k.satisfaction.rate, "0.0%", 9),
-    ("逾期件数", lambda k: str(k.overdue), lambda k: k.overdue, "0", 9),
-    ("平均办理时长(工作日)", lambda k: _days(k.mean_handling_days), lambda k: k.mean_handling_days, "0.0", 12),
-    ("重复信访率", lambda k: _ratio_text(k.repeat), lambda k: k.repeat.rate, "0.0%", 11),
-    ("社区化解率", lambda k: _ratio_text(k.community_resolution), lambda k: k.community_resolution.rate, "0.0%", 11),
-    ("走访次数", lambda k: str(k.visits), lambda k: k.visits, "0", 9),
-    ("走访覆盖率", lambda k: _ratio_text(k.visit_coverage), lambda k: k.visit_coverage.rate, "0.0%", 11),
-    ("帮扶人次", lambda k: str(k.assistance_persons), lambda k: k.assistance_persons, "0", 9),
+@dataclass(frozen=True)
+class KpiColumn:
+    """A column of the 月报: its header, its text (PDF), its number (workbook) and format."""
+
+    key: str
+    """A ``domain.kpis.KPIS`` key, or ``resolved`` (解决率's numerator, beside it)."""
+    text: Callable[[KpiSnapshot], str]
+    number: Callable[[KpiSnapshot], Any]
+    number_format: str
+    width: int
+
+    @property
+    def header(self) -> str:
+        """The KPI's label (``domain.kpis.KPIS``), with the unit of a duration."""
+        if self.key == "resolved":
+            return "已解决"
+        kpi = KPIS[self.key]
+        return f"{kpi.label}({kpi.unit})" if self.key == "mean_handling_days" else kpi.label
+
+
+KPI_COLUMNS: tuple[KpiColumn, ...] = (
+    KpiColumn("accepted", lambda k: str(k.accepted), lambda k: k.accepted, "0", 9),
+    KpiColumn("resolution", lambda k: _ratio_text(k.resolution), lambda k: k.resolution.rate, "0.0%", 9),
+    KpiColumn("resolved", lambda k: str(k.resolution.numerator), lambda k: k.resolution.numerator, "0", 8),
+    KpiColumn("on_time", lambda k: _ratio_text(k.on_time), lambda k: k.on_time.rate, "0.0%", 11),
+    KpiColumn("response", lambda k: _ratio_text(k.response), lambda k: k.response.rate, "0.0%", 9),
+    KpiColumn("satisfaction", lambda k: _ratio_text(k.satisfaction), lambda k: k.satisfaction.rate, "0.0%", 9),
+    KpiColumn("overdue", lambda k: str(k.overdue), lambda k: k.overdue, "0", 9),
+    KpiColumn("mean_handling_days", lambda k: _days(k.mean_handling_days), lambda k: k.mean_handling_days, "0.0", 12),
+    KpiColumn("repeat", lambda k: _ratio_text(k.repeat), lambda k: k.repeat.rate, "0.0%", 11),
+    KpiColumn("community_resolution", lambda k: _ratio_text(k.community_resolution), lambda k: k.community_resolution.rate, "0.0%", 11),
+    KpiColumn("visits", lambda k: str(k.visits), lambda k: k.visits, "0", 9),
+    KpiColumn("visit_coverage", lambda k: _ratio_text(k.visit_coverage), lambda k: k.visit_coverage.rate, "0.0%", 11),
+    KpiColumn("assistance_persons", lambda k: str(k.assistance_persons), lambda k: k.assistance_persons, "0", 9),
 )  # fmt: skip
-KPI_HEADERS: tuple[str, ...] = tuple(c[0] for c in KPI_COLUMNS)
+KPI_HEADERS: tuple[str, ...] = tuple(c.header for c in KPI_COLUMNS)
+PDF_COLUMNS = ("accepted", "resolution", "on_time", "response", "satisfaction", "overdue", "mean_handling_days", "community_resolution", "visits", "assistance_persons")  # fmt: skip
+"""The 月报 PDF's columns (a landscape page holds ten)."""
+NOTES_TITLE = "指标说明"
+"""The heading (and workbook sheet) of the KPI definitions printed with the 月报."""
 
 
-def monthly_report(
-    session: Session, *, community_id: int, month: dt.date, now: dt.datetime
-) -> MonthlyReport:
-    """The 月报: each grid cell's KPIs for the month of ``month``, then the 社区's total."""
-    community = session.get(Community, community_id)
-    if community is None:
-        raise ReportError("社区不存在")
-    period = Period.month_of(month)
-    lines = []
-    cells = session.execute(
-        select(GridCell.id, GridCell.name)
-        .where(GridCell.community_id == community_id)
-        .order_by(GridCell.code)
-    ).all()
-    for cell_id, name in cells:
-        snap = kpi_snapshot(session, period=period, now=now, scope=Scope(grid_cell_id=cell_id))
-        lines.append(ReportLine(name, False, snap))
-    total = kpi_snapshot(session, period=period, now=now, scope=Scope(community_id=community_id))
-    lines.append(ReportLine(f"{community.name}合计", True, total))
-    return MonthlyReport(community.name, period, now, lines)
+def kpi_notes(keys: Sequence[str]) -> list[tuple[str, str]]:
+    """(label, definition) of the reported KPIs, from ``domain.kpis.KPI_DEFINITIONS``."""
+    return [(k.label, k.definition) for k in KPI_DEFINITIONS if k.key in keys]
 
 
 def monthly_report_xlsx(report: MonthlyReport) -> bytes:
@@ -142,12 +119,12 @@ def monthly_report_xlsx(report: MonthlyReport) -> bytes:
     for offset, line in enumerate(report.lines, start=1):
         row = header_row + offset
         sheet.cell(row=row, column=1, value=line.unit).font = Font(bold=line.is_total)
-        for column, (_, _, number, fmt, _) in enumerate(KPI_COLUMNS, start=2):
-            cell = sheet.cell(row=row, column=column, value=number(line.kpis))
-            cell.number_format = fmt
+        for column, kpi_column in enumerate(KPI_COLUMNS, start=2):
+            cell = sheet.cell(row=row, column=column, value=kpi_column.number(line.kpis))
+            cell.number_format = kpi_column.number_format
     sheet.column_dimensions["A"].width = 18
-    for column, (*_, width) in enumerate(KPI_COLUMNS, start=2):
-        sheet.column_dimensions[get_column_letter(column)].width = width + 2
+    for column, kpi_column in enumerate(KPI_COLUMNS, start=2):
+        sheet.column_dimensions[get_column_letter(column)].width = kpi_column.width + 2
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=2)
     cells_last = header_row + sum(1 for line in report.lines if not line.is_total)
     if cells_last > header_row:
@@ -167,6 +144,14 @@ def monthly_report_xlsx(report: MonthlyReport) -> bytes:
             chart.set_categories(categories)
             chart.height, chart.width = 8, 16
             sheet.add_chart(chart, f"{anchor}{anchor_row}")
+    notes = book.create_sheet(NOTES_TITLE)
+    notes.append(["指标", "口径"])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    for label, definition in kpi_notes([c.key for c in KPI_COLUMNS]):
+        notes.append([label, definition])
+    notes.column_dimensions["A"].width = 14
+    notes.column_dimensions["B"].width = 80
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -241,16 +226,15 @@ def monthly_report_pdf(report: MonthlyReport) -> bytes:
     pdf.set_font("cjk", size=9)
     pdf.cell(0, 6, f"统计期间：{_period_text(report.period)}　　生成时间：{report.generated_at:%Y-%m-%d %H:%M}", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
     pdf.ln(2)
-    shown = ("受理件数", "解决率", "按期办结率", "响应率", "满意率", "逾期件数", "平均办理时长(工作日)", "社区化解率", "走访次数", "帮扶人次")  # fmt: skip
-    columns = [c for c in KPI_COLUMNS if c[0] in shown]
+    columns = [c for c in KPI_COLUMNS if c.key in PDF_COLUMNS]
     pdf.set_font("cjk", size=7.5)
-    widths = (30, *(25 if "率" in c[0] else 16 for c in columns))
+    widths = (30, *(25 if "率" in c.header else 16 for c in columns))
     with pdf.table(
         col_widths=widths, text_align="CENTER", wrapmode=WrapMode.CHAR, line_height=5
     ) as table:
-        table.row(["单位", *(c[0] for c in columns)])
+        table.row(["单位", *(c.header for c in columns)])
         for line in report.lines:
-            table.row([line.unit, *(c[1](line.kpis) for c in columns)])
+            table.row([line.unit, *(c.text(line.kpis) for c in columns)])
     pdf.ln(4)
     cells = [line for line in report.lines if not line.is_total]
     _bars(pdf, "各网格受理件数", [(line.unit, line.kpis.accepted) for line in cells], " 件")
@@ -260,6 +244,13 @@ def monthly_report_pdf(report: MonthlyReport) -> bytes:
         [(line.unit, round((line.kpis.resolution.rate or 0) * 100, 1)) for line in cells],
         "%",
     )
+    pdf.set_font("cjk", size=11)
+    pdf.cell(0, 8, NOTES_TITLE, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=8)
+    for label, definition in kpi_notes(PDF_COLUMNS):
+        pdf.multi_cell(
+            0, 5, f"{label}：{definition}", wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT"
+        )
     return bytes(pdf.output())
 
 
@@ -267,64 +258,7 @@ def monthly_report_pdf(report: MonthlyReport) -> bytes:
 # 公示: the anonymised notice of resolved cases
 
 
-@dataclass(frozen=True)
-class NoticeItem:
-    """One resolved case as the notice board shows it: no name, phone or address."""
-
-    case_no: str
-    category: str
-    grid_cell: str
-    finished_on: dt.date
-    result: str
-    working_days: int | None
-
-    @property
-    def duration(self) -> str:
-        """「3 个工作日」 / 「当日办结」."""
-        if self.working_days is None:
-            return "—"
-        return "当日办结" if self.working_days == 0 else f"{self.working_days} 个工作日"
-
-
-def publicity_items(
-    session: Session, *, community_id: int, period: Period, limit: int = 500
-) -> list[NoticeItem]:
-    """Cases of the 社区 resolved or answered in ``period``, anonymised for the notice board."""
-    rows = session.execute(
-        select(
-            Case.case_no,
-            Category.name,
-            GridCell.name,
-            Case.finished_at,
-            Case.result,
-            Case.handling_working_days,
-            Case.reporter_name,
-        )
-        .join(Category, Category.id == Case.category_id)
-        .join(GridCell, GridCell.id == Case.grid_cell_id)
-        .where(
-            Case.community_id == community_id,
-            Case.status.in_(sorted(s.value for s in FINISHED_STATUSES)),
-            Case.finished_at >= period.start,
-            Case.finished_at < period.end,
-        )
-        .order_by(Case.finished_at, Case.case_no)
-        .limit(limit)
-    )
-    return [
-        NoticeItem(
-            case_no=case_no,
-            category=category,
-            grid_cell=cell,
-            finished_on=finished.date(),
-            result=scrub_text(result, [reporter]) or "已办结",
-            working_days=days,
-        )
-        for case_no, category, cell, finished, result, days, reporter in rows
-    ]
-
-
-def publicity_pdf(community: str, period: Period, items: Sequence[NoticeItem]) -> bytes:
+def publicity_pdf(community: str, period: Period, items: Sequence[Notice]) -> bytes:
     """The printable 公示 notice (portrait A4): what was resolved, where, how, how long."""
     from fpdf.enums import WrapMode
 
@@ -348,22 +282,13 @@ def publicity_pdf(community: str, period: Period, items: Sequence[NoticeItem]) -
         wrapmode=WrapMode.CHAR,
         line_height=5,
     ) as table:
-        table.row(["编号", "类别", "网格", "办结日期", "办理情况", "办理时长"])
-        for item in items:
+        table.row(["序号", "类别", "网格", "办结日期", "办理情况", "办理时长"])
+        for number, item in enumerate(items, start=1):
             table.row([
-                item.case_no, item.category, item.grid_cell,
+                str(number), item.category, item.cell,
                 f"{item.finished_on:%Y-%m-%d}", item.result, item.duration,
             ])  # fmt: skip
     pdf.ln(6)
     pdf.set_font("cjk", size=10)
     pdf.cell(0, 6, f"{community}居民委员会", align="R", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
-
-
-def community_choices(session: Session) -> dict[int, str]:
-    """Every 社区, id → name (for the report pages' selector)."""
-    return dict(
-        session.execute(select(Community.id, Community.name).order_by(Community.code))
-        .tuples()
-        .all()
-    )

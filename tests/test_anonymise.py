@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 
-from db.queries.present import NOTICE_FIELDS, Notice, present_deck, recent_notices
+from db.queries.notices import NOTICE_FIELDS, Notice, notices, recent
+from db.queries.present import present_deck
+from db.queries.scope import Scope
 from domain.anonymise import ADDRESS_MASK, ID_MASK, NUMBER_MASK, PHONE_MASK, mask_name, scrub_text
+from domain.kpis import Period
 from domain.slides import SLIDE_ORDER
+from services.reports import publicity_pdf
 from tests.factories import NOW
-from tests.helpers.anonymise import HEAD, RESIDENT
+from tests.helpers.anonymise import HEAD, RESIDENT, pdf_text
 from ui.slide_charts import (
     SCREEN,
     levels_figure,
@@ -66,14 +71,14 @@ def test_notice_has_no_personal_field() -> None:
 
 def test_notices_are_recent_resolved_and_scrubbed(leaky_world) -> None:
     session, world = leaky_world
-    notices = recent_notices(session, now=NOW, days=30)
-    assert len(notices) == 2  # the 退回件 and the 45-day-old case are left out
-    texts = " ".join(n.result for n in notices)
+    found = notices(session, period=recent(NOW, days=30))
+    assert len(found) == 2  # the 退回件 and the 45-day-old case are left out
+    texts = " ".join(n.result for n in found)
     for secret in (*RESIDENT, *HEAD, "430102198001011234", "501"):
         assert secret not in texts
     assert "赵某" in texts and "钱某" in texts and ID_MASK in texts and PHONE_MASK in texts
-    assert {n.cell for n in notices} == {world.cells[0].name}
-    assert {n.duration for n in notices} == {"2 个工作日"}
+    assert {n.cell for n in found} == {world.cells[0].name}
+    assert {n.duration for n in found} == {"2 个工作日"}
 
 
 def test_no_slide_carries_personal_data(leaky_world) -> None:
@@ -95,3 +100,17 @@ def test_no_slide_carries_personal_data(leaky_world) -> None:
     leaked = sorted(s for s in secrets if s in blob)
     assert not leaked
     assert len(deck.notices) == 2
+
+
+def test_projector_and_printed_notice_show_the_same_cases_masked_alike(leaky_world) -> None:
+    """One 公示 selection and one masking: the PDF once printed a 退回件 and the head's full name."""
+    session, world = leaky_world
+    deck = present_deck(session, now=NOW, min_cases=1)
+    period = Period(NOW - dt.timedelta(days=30), NOW)
+    items = notices(session, period=period, scope=Scope(community_id=world.community.id))
+    assert items == deck.notices
+    assert len(items) == 2
+    text = pdf_text(publicity_pdf("测试社区", period, items))
+    assert "钱某" in text and "赵某" in text
+    leaked = [s for s in (*RESIDENT, *HEAD, "430102198001011234") if s in text]
+    assert leaked == []

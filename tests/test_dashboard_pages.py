@@ -17,8 +17,14 @@ from streamlit.testing.v1 import AppTest
 from db.dashboard_cache import clear_dashboard_cache
 from db.engine import make_engine, session_factory
 from db.models import Assistance, Case, Visit
+from domain.kpis import KPI_DEFINITIONS
 from tests.factories import make_world, migrate
-from tests.helpers.dashboard_worlds import HAND_TILES, NOW, hand_world, reception_world
+from tests.helpers.dashboard_worlds import (
+    HAND_TILES_TO_DATE,
+    NOW,
+    hand_world,
+    reception_world,
+)
 
 
 def _dashboard_page() -> None:
@@ -99,10 +105,12 @@ def test_dashboard_tiles_show_hand_computed_figures(hand_db):
     at = _as(_dashboard_page, "secretary")
     assert not at.exception, at.exception
     tiles = _tiles(at)
-    for label, (value, detail, delta) in HAND_TILES.items():
+    for label, (value, detail, delta) in HAND_TILES_TO_DATE.items():
         assert tiles[label] == (value, delta), label
         assert any(c.value == detail for c in at.caption), detail
-    assert list(tiles)[:13] == list(HAND_TILES)
+    assert list(tiles)[:13] == list(HAND_TILES_TO_DATE)
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert all(helps[k.label] == k.definition for k in KPI_DEFINITIONS)  # one table of texts
     ranking = _table(at, "排名")
     assert list(ranking["网格"]) == ["第1网格"]  # 第2网格 has 1 case, under the minimum of 2
     assert list(ranking["解决率"]) == ["66.7%"] and list(ranking["已解决/基数"]) == ["2/3"]

@@ -19,11 +19,15 @@ from db.models import (
     CaseEvent,
     GridCell,
     Household,
+    ReceptionConcern,
     ReceptionSession,
     Visit,
 )
 from db.queries import dashboard as dq
-from db.queries.kpis import Scope, assistance_facts, case_facts, kpi_snapshot, visit_facts
+from db.queries import reception as reception_queries
+from db.queries.kpis import assistance_facts, case_facts, kpi_snapshot, visit_facts
+from db.queries.present import present_deck
+from db.queries.scope import Scope
 from domain import kpis
 from domain.deadlines import is_overdue
 from domain.kpis import Period, Ratio
@@ -36,7 +40,8 @@ from domain.workflow import (
     HandlingType,
     Level,
 )
-from tests.factories import make_case
+from tests.factories import make_case, make_world
+from tests.helpers.cases import actor_of
 from tests.helpers.dashboard_worlds import (
     HAND_TILES,
     NOV,
@@ -108,7 +113,7 @@ def test_live_view_tiles_equal_pure_functions(session):
                     assert got[name] == pytest.approx(value), (scope_name, period_name, name)
                 else:
                     assert got[name] == value, (scope_name, period_name, name)
-            previous = _pure_snapshot(session, scope, period.previous())
+            previous = _pure_snapshot(session, scope, period.previous_same_length())
             assert view.previous.resolution == previous["resolution"]
             assert view.previous.accepted == previous["accepted"]
             assert view.open_cases == sum(
@@ -214,7 +219,7 @@ def test_overdue_and_escalated_lists(session):
     assert {c.case_id for c in listed} == overdue_ids
     assert len(listed) == kpis.overdue_count(case_facts(session), NOW)
     assert [c.deadline_at for c in listed] == sorted(c.deadline_at for c in listed)
-    assert all(c.url == f"/case?id={c.case_id}" and c.days_overdue >= 0 for c in listed)
+    assert all(c.days_overdue is not None and c.days_overdue >= 0 for c in listed)
     top = dq.overdue_cases(session, now=NOW, scope=Scope(), limit=5)
     assert [c.case_id for c in top] == [c.case_id for c in listed[:5]]
     escalated = dq.escalated_cases(session, now=NOW, scope=Scope(), limit=500)
@@ -417,3 +422,72 @@ def test_overdue_figures_follow_the_clock_without_writes(session):
     # Case 3's deadline (11-10 23:59:59) passes: the cached figure must not be reused.
     late = dq.live_view(session, period=NOV, now=T("2026-11-11 08:00"), scope=Scope())
     assert late.current.overdue == early.current.overdue + 1
+
+
+def test_reception_page_and_dashboard_show_one_resolution_rate(session):
+    """One session, one resolved case and one open 退回件: 1/1 on the 接待日 page and the 书记看板.
+
+    DOMAIN.md §6 leaves 退回件 out of 解决率's base; the 接待日 page once counted it (1/2).
+    """
+    world = make_world(session)
+    cell = world.cells[0]
+    reception = ReceptionSession(community_id=world.community.id, held_at=T("2026-11-10 08:30"),
+                                 place="党群服务中心", created_by_id=world.users["secretary"].id,
+                                 created_at=T("2026-11-01 09:00"))  # fmt: skip
+    session.add(reception)
+    session.flush()
+    for status, handling in (("resolved", "immediate"), ("accepted", "return")):
+        case = make_case(session, world, channel="reception_day", status=status,
+                         handling_type=handling, grid_cell_id=cell.id,
+                         accepted_at=reception.held_at)  # fmt: skip
+        session.add(ReceptionConcern(case_id=case.id, session_id=reception.id))
+    session.commit()
+
+    (row,) = reception_queries.list_sessions(session, actor=actor_of(world, "secretary"))
+    (figures,) = dq.reception_figures(session, period=NOV, now=NOW, scope=Scope()).sessions
+    scanned = dq.reception_figures(session, period=NOV, now=NOW, scope=Scope(), use_rollups=False)
+    assert row.resolved == Ratio(1, 1)
+    assert figures.resolution == Ratio(1, 1)
+    assert scanned.sessions[0].resolution == Ratio(1, 1)
+    assert (row.cases, row.open_cases) == (figures.cases, figures.open_cases) == (2, 1)
+
+
+def test_cell_panel_shows_no_days_overdue_for_a_paused_case(session):
+    """A 补办件 waiting for materials has its clock stopped: no 逾期天数 (the case page shows none)."""
+    world = make_world(session)
+    cell = world.cells[0]
+    paused = make_case(session, world, status="awaiting_materials", handling_type="supplement",
+                       grid_cell_id=cell.id, accepted_at=NOW - dt.timedelta(days=340),
+                       deadline_at=NOW - dt.timedelta(days=329))  # fmt: skip
+    late = make_case(session, world, status="in_progress", handling_type="promised",
+                     grid_cell_id=cell.id, accepted_at=NOW - dt.timedelta(days=20),
+                     deadline_at=NOW - dt.timedelta(days=3))  # fmt: skip
+    session.commit()
+    panel = dq.cell_panel(session, cell_id=cell.id, period=NOV, now=NOW)
+    assert panel is not None
+    days = {link.case_id: link.days_overdue for link in panel.open_cases}
+    assert days == {paused.id: None, late.id: 3}
+    assert panel.snapshot.overdue == 1
+
+
+def test_the_first_of_a_month_is_compared_with_the_day_before(session):
+    """本月 on 1 December is 1 December, compared with 30 November — not with all of November.
+
+    One case accepted on each day of November and one on the morning of 1 December: the
+    projector and the dashboard's 本月 show 1 against 1, not 1 against 30 (受理件数 −29).
+    """
+    world = make_world(session)
+    for day in range(1, 31):
+        make_case(session, world, accepted_at=dt.datetime(2026, 11, day, 9, 0))
+    make_case(session, world, accepted_at=T("2026-12-01 08:00"))
+    session.commit()
+    now = T("2026-12-01 09:30")
+    deck = present_deck(session, now=now, min_cases=1)
+    assert deck.month == Period(T("2026-12-01 00:00"), T("2026-12-02 00:00"))
+    assert (deck.headline.accepted, deck.previous.accepted) == (1, 1)
+    month_so_far = Period.month_of(now.date()).up_to(now.date())
+    view = dq.live_view(session, period=month_so_far, now=now, scope=Scope())
+    accepted = next(
+        t for t in dq.tiles(view.current, view.previous, open_cases=0) if t.key == "accepted"
+    )
+    assert (accepted.value, accepted.delta) == ("1", "+0")

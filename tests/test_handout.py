@@ -29,7 +29,7 @@ def test_handout_pdf_reads_back(leaky_world) -> None:  # noqa: F811
     assert len(reader.pages) == len(SLIDE_ORDER)
     texts = [re.sub(r"[\s\x00]+", "", page.extract_text()) for page in reader.pages]
     for text, kind in zip(texts, SLIDE_ORDER, strict=True):
-        assert kind.title in text
+        assert kind.heading in text
         assert "测试社区民情会诊" in text and re.sub(r"\s+", "", FOOTER) in text
     assert all(label in texts[0] for label in ("走访次数", "解决率", "帮扶人次"))
     assert "赵某" in texts[-1] and "更换灯泡" in texts[-1]

@@ -612,7 +612,7 @@ def test_empty_scope_gives_undefined_rates(session: Session, tiny: TinyWorld):
 
 
 def test_previous_month_of_the_tiny_world(session: Session, tiny: TinyWorld):
-    october = kpi_snapshot(session, period=NOV.previous(), now=NOW)
+    october = kpi_snapshot(session, period=NOV.month_before(), now=NOW)
     assert (
         october.accepted,
         october.visits,

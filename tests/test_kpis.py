@@ -10,6 +10,8 @@ import datetime as dt
 import pytest
 
 from domain.kpis import (
+    KPI_DEFINITIONS,
+    KPIS,
     AssistanceFacts,
     CaseFacts,
     Period,
@@ -263,22 +265,47 @@ def test_period_constructors(make, day: str, start: str, end: str):
 @pytest.mark.parametrize(
     ("period", "previous"),
     [
-        (Period.month_of(D("2026-11-20")), ("2026-10-01", "2026-11-01")),
-        (Period.month_of(D("2026-01-05")), ("2025-12-01", "2026-01-01")),
-        (Period.month_of(D("2026-03-05")), ("2026-02-01", "2026-03-01")),
-        (Period.quarter_of(D("2026-02-05")), ("2025-10-01", "2026-01-01")),
-        (Period.quarter_of(D("2026-11-05")), ("2026-07-01", "2026-10-01")),
+        # DOMAIN.md §6: 1–10 December is compared with 21–30 November, not all of November
+        (Period(T("2026-12-01 00:00"), T("2026-12-11 00:00")), ("2026-11-21", "2026-12-01")),
+        # on the 1st of a month: one day with the day before
+        (Period(T("2026-12-01 00:00"), T("2026-12-02 00:00")), ("2026-11-30", "2026-12-01")),
+        (Period(T("2026-03-01 00:00"), T("2026-03-02 00:00")), ("2026-02-28", "2026-03-01")),
+        # a whole month: as many days before it (November has 30: 2–31 October)
+        (Period.month_of(D("2026-11-20")), ("2026-10-02", "2026-11-01")),
+        (Period.month_of(D("2026-03-05")), ("2026-01-29", "2026-03-01")),
         (Period.year_of(D("2026-11-05")), ("2025-01-01", "2026-01-01")),
         (Period(T("2026-11-10 00:00"), T("2026-11-17 00:00")), ("2026-11-03", "2026-11-10")),
-        # a 30-day span that happens to start and end on the 1st at 08:00 is a span, not a month
         (
             Period(T("2026-11-01 08:00"), T("2026-12-01 08:00")),
             ("2026-10-02 08:00", "2026-11-01 08:00"),
         ),
     ],
 )
-def test_period_previous(period: Period, previous: tuple[str, str]):
-    assert period.previous() == Period(T(previous[0]), T(previous[1]))
+def test_period_previous_same_length(period: Period, previous: tuple[str, str]):
+    assert period.previous_same_length() == Period(T(previous[0]), T(previous[1]))
+
+
+@pytest.mark.parametrize(
+    ("period", "today", "expected"),
+    [
+        (Period.month_of(D("2026-12-10")), "2026-12-10", ("2026-12-01", "2026-12-11")),
+        (Period.month_of(D("2026-12-01")), "2026-12-01", ("2026-12-01", "2026-12-02")),
+        (Period.month_of(D("2026-12-31")), "2026-12-31", ("2026-12-01", "2027-01-01")),
+        (Period.month_of(D("2026-11-20")), "2026-12-10", ("2026-11-01", "2026-12-01")),  # past
+        (Period.quarter_of(D("2026-11-05")), "2026-11-05", ("2026-10-01", "2026-11-06")),
+        (Period.month_of(D("2027-01-05")), "2026-12-10", ("2027-01-01", "2027-01-01")),  # future
+    ],
+)
+def test_period_up_to_today(period: Period, today: str, expected: tuple[str, str]):
+    assert period.up_to(D(today)) == Period(T(expected[0]), T(expected[1]))
+
+
+@pytest.mark.parametrize(
+    ("day", "month_before"),
+    [("2026-11-20", ("2026-10-01", "2026-11-01")), ("2026-01-05", ("2025-12-01", "2026-01-01"))],
+)
+def test_month_before(day: str, month_before: tuple[str, str]):
+    assert Period.month_of(D(day)).month_before() == Period(T(month_before[0]), T(month_before[1]))
 
 
 def test_period_is_half_open():
@@ -287,3 +314,21 @@ def test_period_is_half_open():
     assert T("2026-12-01 00:00") not in NOV
     assert T("2026-10-31 23:59:59") not in NOV
     assert D("2026-11-15") not in NOV  # a date is not a moment
+
+
+SECTION_6 = (
+    "走访次数", "走访覆盖率", "受理件数", "解决率", "按期办结率", "响应率", "满意率",
+    "帮扶人次", "逾期件数", "平均办理时长", "重复信访率", "社区化解率",
+)  # fmt: skip
+"""DOMAIN.md §6's KPIs, in its order."""
+
+
+def test_every_section_6_kpi_has_one_label_unit_and_definition():
+    labels = [k.label for k in KPI_DEFINITIONS]
+    assert [label for label in labels if label in SECTION_6] == list(SECTION_6)
+    assert len(set(labels)) == len(labels) and len(KPIS) == len(KPI_DEFINITIONS)
+    assert all(k.unit and len(k.definition) >= 8 for k in KPI_DEFINITIONS)
+    assert "不含退回件和合并的重复件" in KPIS["resolution"].definition
+    # 平均办理时长 leaves out the days a 补办件 waited for the resident's materials
+    assert "不含补办件等待居民补齐材料的天数" in KPIS["mean_handling_days"].definition
+    assert "未评价" in KPIS["satisfaction"].definition

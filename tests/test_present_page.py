@@ -92,10 +92,10 @@ def test_viewer_lands_on_the_headline_slide(wall_db) -> None:
 def test_buttons_go_on_back_and_pause(wall_db) -> None:
     at = _viewer()
     _button(at, "present-next").click().run()
-    assert _heading(at) == SLIDE_ORDER[1].title
+    assert _heading(at) == SLIDE_ORDER[1].heading
     _button(at, "present-prev").click().run()
     _button(at, "present-prev").click().run()
-    assert _heading(at) == SLIDE_ORDER[-1].title  # back from the first wraps to the last
+    assert _heading(at) == SLIDE_ORDER[-1].heading  # back from the first wraps to the last
     _button(at, "present-pause").click().run()
     assert _button(at, "present-pause").label == "▶ 继续"
     assert at.session_state[SHOW_KEY].paused
@@ -112,7 +112,7 @@ def test_the_slide_follows_the_clock(wall_db, elapsed: int, expected: int) -> No
         since=local_now() - dt.timedelta(seconds=elapsed),
     )
     at.run()
-    assert _heading(at) == SLIDE_ORDER[expected].title
+    assert _heading(at) == SLIDE_ORDER[expected].heading
 
 
 def test_no_slide_shows_a_residents_name_or_phone(wall_db) -> None:
@@ -124,7 +124,7 @@ def test_no_slide_shows_a_residents_name_or_phone(wall_db) -> None:
         assert not {s for s in secrets if s in text}, _heading(at)
         seen.append(_heading(at))
         _button(at, "present-next").click().run()
-    assert seen == [k.title for k in SLIDE_ORDER]
+    assert seen == [k.heading for k in SLIDE_ORDER]
     # the 公示 slide showed the resolved cases, masked
     at.session_state[SHOW_KEY] = SlideShow(
         count=6, interval=15, index=5, since=local_now(), paused=True

@@ -16,7 +16,7 @@ def at(seconds: float) -> dt.datetime:
 
 
 def test_slide_order_is_the_issue_order() -> None:
-    assert [k.title for k in SLIDE_ORDER] == [
+    assert [k.heading for k in SLIDE_ORDER] == [
         "核心指标", "网格地图：在办民情", "月度趋势", "网格解决率排名", "化解层级", "办结公示",
     ]  # fmt: skip
     assert SLIDE_ORDER[0] is SlideKind.HEADLINE and SLIDE_ORDER[-1] is SlideKind.NOTICES

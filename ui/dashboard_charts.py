@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -44,7 +45,9 @@ def _ratio_text(ratio: Ratio, unit: str) -> str:
     return f"{ratio.percent()}（{ratio.numerator:,}/{ratio.denominator:,} {unit}）"
 
 
-def _centre_and_zoom(cells: Sequence[CellFigures], geojson: dict) -> tuple[dict, float]:
+def _centre_and_zoom(
+    cells: Sequence[CellFigures], geojson: dict[str, Any]
+) -> tuple[dict[str, float], float]:
     lons: list[float] = []
     lats: list[float] = []
     for feature in geojson.get("features", []):
@@ -68,7 +71,7 @@ def _centre_and_zoom(cells: Sequence[CellFigures], geojson: dict) -> tuple[dict,
 
 def grid_map(
     cells: Sequence[CellFigures],
-    geojson: dict,
+    geojson: dict[str, Any],
     points: Sequence[ServicePointView],
     *,
     measure: str,

@@ -19,6 +19,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from db.queries.present import Deck
+from domain.kpis import KPIS
 from domain.slides import SLIDE_ORDER, SlideKind
 from ui.slide_charts import (
     PRINT,
@@ -92,7 +93,7 @@ def render_pngs(figures: dict[SlideKind, go.Figure], folder: Path) -> dict[Slide
         )
     except Exception as exc:  # chromium missing or crashed: explain, do not show a traceback
         raise HandoutError(f"图表转图片失败（需要 chromium）：{type(exc).__name__}") from exc
-    missing = [k.title for k, p in paths.items() if not p.is_file()]
+    missing = [k.heading for k, p in paths.items() if not p.is_file()]
     if missing:
         raise HandoutError(f"图表转图片失败：{'、'.join(missing)}")
     return paths
@@ -131,7 +132,7 @@ class _Handout(FPDF):
         self.set_text_color(17, 17, 17)
         self.set_font("cjk", "B", 22)
         self.set_xy(MARGIN, 15)
-        self.cell(PAGE_W - 2 * MARGIN, 11, kind.title)
+        self.cell(PAGE_W - 2 * MARGIN, 11, kind.heading)
         self.set_font("cjk", "", 11)
         self.set_text_color(85, 85, 85)
         self.set_xy(MARGIN, 27)
@@ -163,34 +164,38 @@ def _headline_page(pdf: _Handout, deck: Deck) -> None:
     cur, prev = deck.headline, deck.previous
     big: Sequence[tuple[str, str, str]] = (
         (
-            "走访次数",
+            KPIS["visits"].label,
             f"{cur.visits:,}",
-            f"较上月 {cur.visits - prev.visits:+,}；走访人次 {cur.visit_persons:,}",
+            f"较此前同期 {cur.visits - prev.visits:+,}；走访人次 {cur.visit_persons:,}",
         ),
         (
-            "解决率",
+            KPIS["resolution"].label,
             cur.resolution.percent(),
             f"{cur.resolution.numerator:,} / {cur.resolution.denominator:,} 件",
         ),
         (
-            "帮扶人次",
+            KPIS["assistance_persons"].label,
             f"{cur.assistance_persons:,}",
-            f"较上月 {cur.assistance_persons - prev.assistance_persons:+,}",
+            f"较此前同期 {cur.assistance_persons - prev.assistance_persons:+,}",
         ),
     )
     small: Sequence[tuple[str, str, str]] = (
-        ("受理件数", f"{cur.accepted:,}", f"较上月 {cur.accepted - prev.accepted:+,}"),
         (
-            "满意率",
+            KPIS["accepted"].label,
+            f"{cur.accepted:,}",
+            f"较此前同期 {cur.accepted - prev.accepted:+,}",
+        ),
+        (
+            KPIS["satisfaction"].label,
             cur.satisfaction.percent(),
             f"{cur.satisfaction.numerator:,} / {cur.satisfaction.denominator:,} 次回访",
         ),
         (
-            "社区化解率",
+            KPIS["community_resolution"].label,
             cur.community_resolution.percent(),
             f"{cur.community_resolution.numerator:,} / {cur.community_resolution.denominator:,} 件",
         ),
-        ("逾期件数", f"{cur.overdue:,}", "当前在办且已超期"),
+        (KPIS["overdue"].label, f"{cur.overdue:,}", "当前在办且已超期"),
     )
     gap = 6.0
     width = (PAGE_W - 2 * MARGIN - 2 * gap) / 3

@@ -51,3 +51,14 @@ def leaky_world(sqlite_engine):
             session, world, finished_at=NOW - dt.timedelta(days=45), result="很久以前办结"
         )
         yield session, world
+
+
+def pdf_text(data: bytes) -> str:
+    """All text of a PDF without the spaces and NULs pypdf puts between CJK glyphs."""
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    return re.sub(r"[\s\x00]+", "", "".join(page.extract_text() for page in reader.pages))

@@ -246,6 +246,15 @@ HAND_TILES = {
     "社区化解率": ("50.0%", "1 / 2 件", "-50.0 百分点"),
 }
 
+HAND_TILES_TO_DATE = HAND_TILES | {
+    "走访次数": ("4", "走访人次 8", "+4"),
+    "走访覆盖率": ("33.3%", "2 / 6 户", "+33.3 百分点"),
+    "帮扶人次": ("18", "本期帮扶", "+18"),
+}
+"""The page's 本月 on 20 November: 1–20 November against 12–31 October (the visit of 8 October
+and the assistance of 9 October fall outside); ``HAND_TILES`` compares all of November with
+2–31 October."""
+
 
 def reception_world(session: Session) -> World:
     """Five sessions (three held in November, one in October, one still to come) and nine
