@@ -123,9 +123,7 @@ KPI_DEFINITIONS: tuple[KpiDefinition, ...] = (
         "本期受理且已办结或已答复 ÷ 本期受理（不含退回件和合并的重复件）",
     ),
     KpiDefinition("on_time", "按期办结率", "件", "本期办结且未超期限 ÷ 本期办结"),
-    KpiDefinition(
-        "response", "响应率", "件", "本期受理且在响应时限内首次联系或办理 ÷ 本期受理"
-    ),
+    KpiDefinition("response", "响应率", "件", "本期受理且在响应时限内首次联系或办理 ÷ 本期受理"),
     KpiDefinition(
         "satisfaction", "满意率", "次回访", "（满意 + 基本满意）÷ 本期有效回访（不含未评价）"
     ),
@@ -264,7 +262,9 @@ def on_time_rate(cases: Iterable[CaseFacts], period: Period) -> Ratio:
     on_time = sum(
         1
         for c in finished
-        if c.finished_at is not None and c.deadline_at is not None and c.finished_at <= c.deadline_at
+        if c.finished_at is not None
+        and c.deadline_at is not None
+        and c.finished_at <= c.deadline_at
     )
     return Ratio(on_time, len(finished))
 
