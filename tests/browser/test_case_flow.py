@@ -16,9 +16,11 @@ pytestmark = pytest.mark.browser
 STAFF_NAME = "陈丽萍"  # db.demo.DEMO_ACCOUNTS
 
 
-def act(page, action: str, **texts: str) -> None:
-    """Run one case action through its form and wait for the confirmation."""
+def act(page, action: str, picks: dict[str, str] | None = None, **texts: str) -> None:
+    """Run one case action through its form (``picks``: selectbox label → option), then wait."""
     choose(page, "选择操作", action)
+    for label, option in (picks or {}).items():
+        choose(page, label, option)
     for label, value in texts.items():
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name=f"确认{action}").click()
@@ -76,7 +78,13 @@ def test_clerk_takes_a_case_from_intake_to_follow_up(app_server, page):
 
     act(page, "开始办理")
     page.get_by_text(f"{case_no} · 办理中").wait_for()
-    act(page, "办结", 办理结果="已联系物业清理楼道，消防通道已畅通")
+    # Never escalated: the level is asked for (no silent 社区).
+    act(
+        page,
+        "办结",
+        {"化解层级（上报件默认为上报层级）": "社区"},
+        办理结果="已联系物业清理楼道，消防通道已畅通",
+    )
     page.get_by_text(f"{case_no} · 已办结").wait_for()
     act(page, "反馈居民")
     page.get_by_text(f"{case_no} · 已反馈").wait_for()
