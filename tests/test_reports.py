@@ -18,7 +18,7 @@ from db.queries.ledger import LEDGER_COLUMNS, LEDGER_HEADERS, LedgerFilters
 from db.queries.notices import Notice, notices
 from db.queries.reports import MonthlyReport, monthly_report
 from db.queries.scope import Scope
-from domain.kpis import Period
+from domain.kpis import KPI_DEFINITIONS, KPIS, Period
 from domain.roles import Actor, Role
 from services.ledger import ledger_export
 from services.ledger_import import read_ledger, run_import
@@ -157,6 +157,11 @@ def test_monthly_report_workbook_and_pdf(sqlite_imported):
         assert header in text
     rate = total.resolution
     assert f"{rate.percent()}（{rate.numerator}/{rate.denominator}）" in text
+    # the KPI definitions are domain.kpis' table, in the workbook and in the PDF
+    notes = {row[0]: row[1] for row in book["指标说明"].iter_rows(min_row=2, values_only=True)}
+    assert notes == {k.label: k.definition for k in KPI_DEFINITIONS if k.key != "open_cases"}
+    for key in ("resolution", "mean_handling_days", "satisfaction"):
+        assert re.sub(r"\s", "", KPIS[key].definition) in text
     for cell in CELLS:
         assert cell in text
 
