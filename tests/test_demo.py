@@ -457,6 +457,9 @@ def replay(case: dict, events: Sequence[dict], rules: ClockRules) -> list[str]:
             deadline = extend_after_pause(deadline, paused_at, event["at"])
         elif action is Action.ESCALATE:
             deadline = max(deadline, case["escalation_due_at"])
+            level = Level(json.loads(event["data"])["level"])  # what finish_level reads
+            if level is Level.COMMUNITY or not case["escalated_to"].startswith(level.label):
+                problems.append(f"{no}: escalated to {level} but recorded {case['escalated_to']}")
         elif action is Action.FOLLOW_UP and answer == Satisfaction.DISSATISFIED:
             deadline = reopened_deadline(event["at"], urgent=urgent, rules=rules)
     if case["status"] != status:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from db.demo import text as T
 from db.demo.common import MINUTE, Clock, at, office_minute, pick, rand_below, rand_int
@@ -33,8 +33,8 @@ S = CaseStatus
 H = HandlingType
 
 Step = tuple[dt.datetime, Action, str, int, Any]
-"""(at, action, note, actor, payload). The payload: the ``Satisfaction`` of a 回访, (unit, due)
-of a 上报, the ``Level`` of a 办结/答复, the ``NotifyMethod`` of a 反馈; otherwise None."""
+"""(at, action, note, actor, payload). The payload: the ``Satisfaction`` of a 回访, an
+``Escalation`` of a 上报, the ``Level`` of a 办结/答复, the ``NotifyMethod`` of a 反馈; otherwise None."""
 
 FOLLOW_UP_DATA = {
     answer: json.dumps({"satisfaction": answer.value}, sort_keys=True) for answer in Satisfaction
@@ -42,13 +42,31 @@ FOLLOW_UP_DATA = {
 """A 回访 event's data, as ``services.cases`` records it (the answer decides the next state)."""
 
 
-def level_of_unit(unit: str) -> Level:
-    """The level a case escalated to ``unit`` is resolved at."""
-    if unit.startswith("街道"):
-        return Level.SUBDISTRICT
-    if unit.startswith("区"):
-        return Level.DISTRICT
-    return Level.HIGHER_DEPARTMENT
+class Escalation(NamedTuple):
+    """A 上报 as ``services.cases`` records it: the level, the department, the answer date."""
+
+    level: Level
+    department: str
+    due: dt.datetime
+
+    @property
+    def target(self) -> str:
+        """``escalated_to``: 「区·城管局」."""
+        return f"{self.level.label}·{self.department}"
+
+    @property
+    def data(self) -> str:
+        """The 上报 event's data (``finish_level`` reads the level from it)."""
+        found = {"level": self.level.value, "department": self.department}
+        return json.dumps(found, ensure_ascii=False, sort_keys=True)
+
+
+def escalation_to(unit: str, due: dt.datetime) -> Escalation:
+    """A 上报 to ``unit`` (「街道城管办」, 「区民政局」, 「供电公司」) answered by ``due``."""
+    for level in (Level.SUBDISTRICT, Level.DISTRICT):
+        if unit.startswith(level.label):
+            return Escalation(level, unit.removeprefix(level.label), due)
+    return Escalation(Level.HIGHER_DEPARTMENT, unit, due)
 
 
 class Transitions:
@@ -163,10 +181,11 @@ class LifePlanner:
             t_esc = self.later(t, pick(rng, (0, 0, 1, 2)))
             esc_days = pick(rng, (10, 15, 20, 30))
             esc_due = end_of(self.clock.add(t_esc.date(), esc_days))
-            steps.append((t_esc, Action.ESCALATE, f"上报{unit}", assignee, (unit, esc_due)))
+            escalation = escalation_to(unit, esc_due)
+            steps.append((t_esc, Action.ESCALATE, f"上报{unit}", assignee, escalation))
             if stuck:
                 return self._reminders(steps, t_esc, secretary, esc_due, paused=False)
-            level = level_of_unit(unit)
+            level = escalation.level
             if rng.random() < 0.08:
                 level = Level.COMMUNITY  # the higher level advised; the community did it
             if rng.random() < 0.85:
@@ -307,7 +326,7 @@ class Lifecycle:
                     pauses.append((paused_at, moment))
                 paused_at = None
             elif action is Action.ESCALATE:
-                escalated_to, escalation_due = payload
+                escalated_to, escalation_due, data = payload.target, payload.due, payload.data
                 # A 上报件 follows the higher level's date when that is later than its own.
                 deadline = max(deadline, escalation_due)
             elif action is Action.FINISH_RESOLVED or action is Action.FINISH_ANSWERED:
