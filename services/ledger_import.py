@@ -32,8 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import Case, CaseEvent, GridCell, ImportRow
 from db.queries.imports import ImportPreview, imported_fingerprints
 from db.rollups import record_new_cases
-from domain.calendar import china_calendar
-from domain.deadlines import ClockRules, compute_deadline, response_due
+from domain.deadlines import ClockRules, compute_deadline, default_promised_date, response_due
 from domain.deadlines import handling_working_days as working_days
 from domain.ledger_import import LedgerFile, ParsedRow, clean_text, find_header_row
 from domain.roles import Actor, PageKey, can_open
@@ -170,7 +169,7 @@ def case_values(
     promised: dt.date | None = None
     if row.handling_type is HandlingType.PROMISED:
         # A ledger rarely records a promised date: promise the standard limit.
-        promised = china_calendar().add_working_days(accepted.date(), rules.standard_limit_days)
+        promised = default_promised_date(accepted, rules=rules)
     finished = row.finished_at
     done = row.status in FINISHED_STATUSES
     return {
