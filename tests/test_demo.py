@@ -66,6 +66,7 @@ from domain.workflow import (
     TransitionError,
     next_status,
 )
+from services.cases import FIRST_RESPONSE_ACTIONS
 from tests.factories import migrate
 
 TODAY = dt.date(2026, 11, 22)
@@ -464,6 +465,12 @@ def replay(case: dict, events: Sequence[dict], rules: ClockRules) -> list[str]:
             deadline = reopened_deadline(event["at"], urgent=urgent, rules=rules)
     if case["status"] != status:
         problems.append(f"{no}: stored {case['status']}, events lead to {status}")
+    responses = [e["at"] for e in rest if e["action"] in FIRST_RESPONSE_ACTIONS]
+    if case["first_response_at"] != (responses[0] if responses else None):
+        problems.append(f"{no}: first response {case['first_response_at']}, events {responses}")
+    finishes = [e["at"] for e in rest if e["action"] in ("finish_resolved", "finish_answered")]
+    if case["finished_at"] != (finishes[-1] if status in FINISHED_STATUSES else None):
+        problems.append(f"{no}: finished {case['finished_at']}, events {finishes} ({status})")
     if case["deadline_at"] != deadline:
         problems.append(f"{no}: deadline {case['deadline_at']}, rules give {deadline}")
     if case["response_due_at"] != response_due(accepted, urgent=urgent, rules=rules):
