@@ -42,7 +42,7 @@ from db.queries.scope import Scope
 from domain.kpis import Period, Ratio
 from domain.reference import PersonKind
 from domain.roles import Actor
-from domain.validation import mask_name
+from domain.validation import reporter_label
 from domain.workflow import STATUS_LABELS, CaseStatus
 
 
@@ -294,7 +294,7 @@ def session_cases(session: Session, *, session_id: int, actor: Actor) -> list[Re
             case_no=case.case_no,
             status=STATUS_LABELS[CaseStatus(case.status)],
             category=category,
-            reporter="匿名" if case.is_anonymous else mask_name(case.reporter_name),
+            reporter=reporter_label(case.reporter_name, anonymous=case.is_anonymous),
             description=case.description,
         )
         for case, category in rows
