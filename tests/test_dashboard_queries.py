@@ -26,6 +26,7 @@ from db.models import (
 from db.queries import dashboard as dq
 from db.queries import reception as reception_queries
 from db.queries.kpis import assistance_facts, case_facts, kpi_snapshot, visit_facts
+from db.queries.notices import notices
 from db.queries.present import present_deck
 from db.queries.scope import Scope
 from domain import kpis
@@ -491,3 +492,21 @@ def test_the_first_of_a_month_is_compared_with_the_day_before(session):
         t for t in dq.tiles(view.current, view.previous, open_cases=0) if t.key == "accepted"
     )
     assert (accepted.value, accepted.delta) == ("1", "+0")
+
+
+def test_notice_selection_equals_the_resolved_cases_of_the_period(session):
+    """公示 (projector and PDF) lists exactly the cases of 解决率's numerator finished in the period."""
+    world = random_world(session)
+    for scope in (Scope(), Scope(community_id=world.community.id)):
+        expected = sorted(
+            c.finished_at.date()
+            for c in case_facts(session, scope)
+            if c.finished_at is not None
+            and c.finished_at in NOV
+            and c.status in FINISHED_STATUSES
+            and c.status not in CLOSED_WITHOUT_RESULT
+            and c.handling_type != HandlingType.RETURN
+        )
+        found = notices(session, period=NOV, scope=scope)
+        assert len(found) == len(expected) > 0
+        assert sorted(n.finished_on for n in found) == expected
