@@ -63,7 +63,7 @@ def heading(page) -> str:
 def wait_for_slide(page, kind: SlideKind) -> None:
     page.wait_for_function(
         "t => document.querySelector('.st-key-present-heading h2')?.innerText.trim() === t",
-        arg=kind.title,
+        arg=kind.heading,
     )
     wait_idle(page)
     if kind in (SlideKind.MAP, SlideKind.TREND, SlideKind.RANKING, SlideKind.LEVELS):
@@ -101,7 +101,7 @@ def test_every_slide_fits_is_chinese_anonymised_and_offline(
     # Hold the deck so that each capture shows the slide we asked for.
     page.get_by_role("button", name="Ⅱ 暂停").click()
     page.get_by_role("button", name="▶ 继续").wait_for()
-    current = SLIDE_ORDER.index(next(k for k in SLIDE_ORDER if k.title == heading(page)))
+    current = SLIDE_ORDER.index(next(k for k in SLIDE_ORDER if k.heading == heading(page)))
     while current != 0:
         page.get_by_role("button", name="◀ 上一页").click()
         current -= 1
