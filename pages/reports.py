@@ -11,14 +11,14 @@ import datetime as dt
 import streamlit as st
 
 from config import local_now
-from db.queries.ledger import LedgerFilters
+from db.queries.ledger import LedgerFilters, export_rows
 from db.queries.notices import notices
 from db.queries.reports import monthly_report
 from db.queries.scope import Scope
 from db.queries.territory import community_choices, grid_cell_choices
 from domain.kpis import Period
 from domain.roles import PageKey
-from services.ledger import EXPORT_MIME, ExportFormat, export_filename, ledger_export
+from services.ledger import EXPORT_MIME, ExportFormat, export_filename, render_ledger
 from services.reports import ReportError, monthly_report_pdf, monthly_report_xlsx, publicity_pdf
 from ui.context import get_sessions, require_page
 
@@ -105,7 +105,9 @@ def render() -> None:
                 grid_cell_ids=tuple(chosen), accepted_from=month, accepted_to=end
             )
             with get_sessions()() as session:
-                data = ledger_export(session, filters=filters, now=now, actor=actor)
+                data = render_ledger(
+                    export_rows(session, filters=filters, now=now, actor=actor), ExportFormat.XLSX
+                )
             _keep("ledger_xlsx", data, export_filename(ExportFormat.XLSX, now))
         _download("ledger_xlsx", "下载台账（Excel）", XLSX)
 

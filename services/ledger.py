@@ -1,7 +1,6 @@
 """民情台账 exports: the ledger's rows rendered as .xlsx or CSV (the rows come from the read layer).
 
-``render_ledger`` is pure (rows → bytes); ``ledger_export`` reads the filtered rows through
-``db.queries.ledger.export_rows`` and renders them, for pages that only want the file.
+``render_ledger`` is pure (rows → bytes); the rows are ``db.queries.ledger.export_rows``.
 """
 
 from __future__ import annotations
@@ -15,26 +14,18 @@ from enum import StrEnum
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy.orm import Session
 
 from db.queries.ledger import (
-    EXPORT_LIMIT,
     LEDGER_COLUMNS,
     LEDGER_HEADERS,
-    LedgerFilters,
     LedgerRow,
-    LedgerSort,
-    export_rows,
 )
-from domain.deadlines import ClockRules
-from domain.roles import Actor
 from services.spreadsheet import append_text_safe, csv_safe
 
 __all__ = [
     "EXPORT_MIME",
     "ExportFormat",
     "export_filename",
-    "ledger_export",
     "render_ledger",
 ]
 
@@ -80,24 +71,6 @@ def render_ledger(rows: Iterable[LedgerRow], fmt: ExportFormat | str = ExportFor
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def ledger_export(
-    session: Session,
-    *,
-    filters: LedgerFilters,
-    sort: LedgerSort | str = LedgerSort.ACCEPTED_DESC,
-    now: dt.datetime,
-    actor: Actor,
-    fmt: ExportFormat | str = ExportFormat.XLSX,
-    rules: ClockRules | None = None,
-    limit: int = EXPORT_LIMIT,
-) -> bytes:
-    """The filtered ledger as a file: ``export_rows`` rendered by ``render_ledger``."""
-    rows = export_rows(
-        session, filters=filters, sort=sort, now=now, actor=actor, rules=rules, limit=limit
-    )
-    return render_ledger(rows, fmt)
 
 
 def export_filename(fmt: ExportFormat | str, now: dt.datetime) -> str:

@@ -15,9 +15,9 @@ from db.queries.repeats import repeat_candidates
 from db.queries.todo import TodoCounts, TodoKind, todo_counts, todo_list
 from domain.repeats import text_similarity
 from domain.roles import Actor
-from services.ledger import ExportFormat, ledger_export
+from services.ledger import ExportFormat
 from tests.factories import NOW, World, make_case, make_world
-from tests.helpers.cases import RULES, actor_of
+from tests.helpers.cases import RULES, actor_of, export_xlsx_or_csv
 
 
 @pytest.fixture
@@ -218,7 +218,7 @@ def test_ledger_paging_sorting_and_scope(session, world, ledger_world, staff):
 
 def test_ledger_export_xlsx_and_csv(session, world, ledger_world, staff):
     filters = LedgerFilters(channels=("hotline",))
-    data = ledger_export(session, filters=filters, now=NOW, actor=staff, fmt=ExportFormat.XLSX)
+    data = export_xlsx_or_csv(session, filters=filters, now=NOW, actor=staff, fmt=ExportFormat.XLSX)
     sheet = load_workbook(io.BytesIO(data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == LEDGER_HEADERS and "联系电话" in rows[0] and "诉求内容" in rows[0]
@@ -228,7 +228,7 @@ def test_ledger_export_xlsx_and_csv(session, world, ledger_world, staff):
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["L"].width == 62  # 诉求内容
     viewer = actor_of(world, "viewer")
-    raw = ledger_export(session, filters=filters, now=NOW, actor=viewer, fmt="csv")
+    raw = export_xlsx_or_csv(session, filters=filters, now=NOW, actor=viewer, fmt="csv")
     assert raw.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert table[0] == list(LEDGER_HEADERS)

@@ -35,4 +35,6 @@ def test_quickstart_has_the_two_commands_ci_runs():
     assert ci.rstrip().endswith("bash scripts/quickstart.sh test")
     script = (ROOT / "scripts" / "quickstart.sh").read_text(encoding="utf-8")
     # a virtual environment: Debian/Ubuntu's own pip refuses to install outside one (PEP 668)
-    assert '-m venv "$VENV"' in script and "-m pytest" in script and "streamlit run app.py" in script
+    assert (
+        '-m venv "$VENV"' in script and "-m pytest" in script and "streamlit run app.py" in script
+    )

@@ -15,10 +15,10 @@ from config import ROOT
 from db.engine import make_engine, session_factory
 from db.queries.ledger import LEDGER_HEADERS, LedgerFilters
 from services.cases import accept_case, apply_action
-from services.ledger import ExportFormat, ledger_export
+from services.ledger import ExportFormat
 from services.spreadsheet import csv_safe
 from tests.factories import NOW, make_world, migrate
-from tests.helpers.cases import RULES, actor_of, draft
+from tests.helpers.cases import RULES, actor_of, draft, export_xlsx_or_csv
 from tests.helpers.hostile import FORMULA, IMG, LINK, LONG, PAYLOADS, SCRIPT
 from ui.text import escape_markdown
 
@@ -46,7 +46,7 @@ def test_exports_keep_hostile_text_literal(session):
         accept_case(
             session, draft=draft(world, description=text), actor=staff, now=NOW, rules=RULES
         )
-    data = ledger_export(
+    data = export_xlsx_or_csv(
         session, filters=LedgerFilters(), now=NOW, actor=staff, fmt=ExportFormat.XLSX
     )
     sheet = load_workbook(io.BytesIO(data)).active
@@ -54,7 +54,7 @@ def test_exports_keep_hostile_text_literal(session):
     cells = [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
     assert {c.value for c in cells} == {*PAYLOADS, LONG}
     assert all(c.data_type == "s" for c in cells)  # never a formula
-    raw = ledger_export(session, filters=LedgerFilters(), now=NOW, actor=staff, fmt="csv")
+    raw = export_xlsx_or_csv(session, filters=LedgerFilters(), now=NOW, actor=staff, fmt="csv")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     texts = {r[LEDGER_HEADERS.index("诉求内容")] for r in rows[1:]}
     assert texts == {SCRIPT, IMG, LINK, "'" + FORMULA, LONG}

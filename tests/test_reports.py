@@ -20,11 +20,11 @@ from db.queries.reports import MonthlyReport, monthly_report
 from db.queries.scope import Scope
 from domain.kpis import KPI_DEFINITIONS, KPIS, Period
 from domain.roles import Actor, Role
-from services.ledger import ledger_export
 from services.ledger_import import read_ledger, run_import
 from services.reports import KPI_HEADERS, monthly_report_pdf, monthly_report_xlsx, publicity_pdf
 from tests.factories import NOW, World, make_world
 from tests.helpers.anonymise import pdf_text
+from tests.helpers.cases import export_xlsx_or_csv
 from tests.helpers.ledger import CELLS, ledger, ledger_xlsx
 
 MAY = dt.date(2026, 5, 1)
@@ -105,7 +105,7 @@ def test_ledger_export_reads_back_with_headers_frozen_pane_and_widths(sqlite_imp
     actor = Actor(user.id, user.username, Role.SECRETARY, user.display_name)
     filters = LedgerFilters(grid_cell_ids=(world.cells[0].id,), accepted_from=dt.date(2026, 1, 1))
     with sessions() as s:
-        data = ledger_export(s, filters=filters, now=NOW, actor=actor)
+        data = export_xlsx_or_csv(s, filters=filters, now=NOW, actor=actor)
         wanted = sorted(
             s.scalars(
                 select(Case.case_no).where(

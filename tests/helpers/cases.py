@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db.queries.ledger import export_rows
 from domain.deadlines import ClockRules
 from domain.roles import Actor, Role
 from domain.validation import CaseDraft
+from services.ledger import render_ledger
 from tests.factories import NOW, World
 
 RULES = ClockRules()
@@ -31,3 +37,8 @@ def draft(world: World, **overrides: object) -> CaseDraft:
     }
     values.update(overrides)
     return CaseDraft(**values)  # type: ignore[arg-type]
+
+
+def export_xlsx_or_csv(session: Session, *, fmt: str = "xlsx", **query: Any) -> bytes:
+    """The ledger file a page offers: ``export_rows`` rendered by ``render_ledger``."""
+    return render_ledger(export_rows(session, **query), fmt)
