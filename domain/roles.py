@@ -19,6 +19,8 @@ class Role(StrEnum):
     STAFF = "staff"
     GRIDWORKER = "gridworker"
     VIEWER = "viewer"
+    SUBDISTRICT_LEADER = "subdistrict_leader"
+    SUBDISTRICT_STAFF = "subdistrict_staff"
 
     @property
     def label(self) -> str:
@@ -31,7 +33,12 @@ ROLE_LABELS: dict[Role, str] = {
     Role.STAFF: "社区工作人员",
     Role.GRIDWORKER: "网格员",
     Role.VIEWER: "大屏展示",
+    Role.SUBDISTRICT_LEADER: "街道领导",
+    Role.SUBDISTRICT_STAFF: "街道工作人员",
 }
+
+SUBDISTRICT_ROLES: frozenset[Role] = frozenset({Role.SUBDISTRICT_LEADER, Role.SUBDISTRICT_STAFF})
+"""Roles of the 街道 itself: they see every 社区 of the 街道 (DOMAIN.md §1 "Units and scope")."""
 
 
 class PageKey(StrEnum):
@@ -62,18 +69,18 @@ _WORKERS = frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF, Role.GRIDWORKER})
 PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.HOME: _ALL,
     PageKey.INTAKE: _WORKERS,
-    PageKey.LEDGER: _WORKERS,
-    PageKey.CASE: _WORKERS,
-    PageKey.TODO: _WORKERS,
-    PageKey.DASHBOARD: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
+    PageKey.LEDGER: _WORKERS | SUBDISTRICT_ROLES,
+    PageKey.CASE: _WORKERS | SUBDISTRICT_ROLES,
+    PageKey.TODO: _WORKERS | {Role.SUBDISTRICT_STAFF},
+    PageKey.DASHBOARD: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF, Role.SUBDISTRICT_LEADER}),
     PageKey.VISITS: _WORKERS,
     PageKey.ASSISTANCE: _WORKERS,
-    PageKey.PRESENT: frozenset({Role.VIEWER, Role.SECRETARY, Role.ADMIN}),
+    PageKey.PRESENT: frozenset({Role.VIEWER, Role.SECRETARY, Role.ADMIN, Role.SUBDISTRICT_LEADER}),
     PageKey.USERS: frozenset({Role.ADMIN}),
     PageKey.AUDIT: frozenset({Role.ADMIN, Role.SECRETARY}),
     PageKey.CATEGORIES: frozenset({Role.ADMIN}),
     PageKey.IMPORT: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
-    PageKey.REPORTS: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
+    PageKey.REPORTS: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF, Role.SUBDISTRICT_LEADER}),
     PageKey.LIAISON: _WORKERS,
     PageKey.RECEPTION: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
     PageKey.DELIBERATION: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
@@ -107,6 +114,10 @@ ACTION_ACCESS: dict[Role, frozenset[Action]] = {
         }
     ),
     Role.VIEWER: frozenset(),
+    # 街道 leaders compare 社区 and may press (催办) or note; they enter no data.
+    Role.SUBDISTRICT_LEADER: frozenset({Action.REMIND, Action.NOTE}),
+    # 街道 staff handle what a 社区 escalated to the 街道 with the same actions and clocks.
+    Role.SUBDISTRICT_STAFF: _HANDLING,
 }
 
 PERSONAL_DATA_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF})
@@ -133,6 +144,17 @@ class Actor:
     display_name: str = ""
     grid_cell_ids: frozenset[int] | None = None
     """None means every cell; a grid worker has the cells assigned to them."""
+    community_id: int | None = None
+    """The actor's unit: one 社区, or None for the 街道 (every 社区 of it)."""
+
+    def sees_community(self, community_id: int) -> bool:
+        """True if records of ``community_id`` are inside this actor's unit."""
+        return self.community_id is None or community_id == self.community_id
+
+    @property
+    def at_subdistrict(self) -> bool:
+        """True for the 街道's own people (leader and staff)."""
+        return self.role in SUBDISTRICT_ROLES
 
     def sees_cell(self, grid_cell_id: int) -> bool:
         """True if this actor may see records of ``grid_cell_id``."""

@@ -59,6 +59,8 @@ def test_users_page_creates_a_user_and_keeps_input_on_error(admin_db):
         "staff",
         "gridworker",
         "viewer",
+        "subdistrict_leader",
+        "subdistrict_staff",
     }
     at.text_input(key="nu_username").input("li.ming")
     at.text_input(key="nu_name").input("李明")

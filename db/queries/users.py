@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from db.models import User
-from domain.roles import Actor, Role
+from domain.roles import SUBDISTRICT_ROLES, Actor, Role
 
 # A bcrypt-shaped string that no password matches: a locked account stays in the credentials
 # (so a failed attempt on it can be told apart) but cannot log in with a password.
@@ -50,8 +50,10 @@ def actor_of(session: Session, *, username: str) -> Actor | None:
     user = session.scalar(select(User).where(User.username == username.lower()))
     if user is None or not user.is_active:
         return None
-    scope = frozenset(c.id for c in user.grid_cells) if user.role == Role.GRIDWORKER else None
-    return Actor(user.id, user.username, Role(user.role), user.display_name, scope)
+    role = Role(user.role)
+    scope = frozenset(c.id for c in user.grid_cells) if role is Role.GRIDWORKER else None
+    unit = None if role in SUBDISTRICT_ROLES else user.community_id
+    return Actor(user.id, user.username, role, user.display_name, scope, unit)
 
 
 def needs_first_admin(session: Session) -> bool:
