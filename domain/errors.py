@@ -23,6 +23,14 @@ class PermissionDenied(CaseError):
     """The actor's role or grid scope does not allow this."""
 
 
+class OutOfScope(PermissionDenied):
+    """A record outside the actor's unit (社区) or grid cells; ``target`` names it for the audit log."""
+
+    def __init__(self, message: str, target: str = "") -> None:
+        super().__init__(message)
+        self.target = target
+
+
 class CaseNotFound(CaseError):
     """No such case (or not visible to this actor)."""
 

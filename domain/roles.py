@@ -123,6 +123,13 @@ ACTION_ACCESS: dict[Role, frozenset[Action]] = {
 PERSONAL_DATA_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF})
 """Roles that see residents' full names and phones (grid workers only in their own cells)."""
 
+REVEAL_ROLES: frozenset[Role] = PERSONAL_DATA_ROLES | {Role.GRIDWORKER} | SUBDISTRICT_ROLES
+"""Roles that may unmask one case's resident on the case page (an audited reveal); the 街道
+sees residents masked everywhere else (DOMAIN.md §1, issue 14 item 6)."""
+
+UNIT_ROLES: frozenset[Role] = frozenset({Role.SECRETARY, Role.STAFF, Role.GRIDWORKER})
+"""社区 roles that must belong to one 社区; without it they see nothing (the admin assigns it)."""
+
 
 def can_open(role: Role | str, page: PageKey | str) -> bool:
     """True if ``role`` may open ``page``."""
@@ -161,6 +168,16 @@ class Actor:
         return self.grid_cell_ids is None or grid_cell_id in self.grid_cell_ids
 
     @property
+    def lacks_unit(self) -> bool:
+        """True for a 社区 role whose account has no 社区: it may see no records at all."""
+        return self.community_id is None and self.role in UNIT_ROLES
+
+    @property
     def sees_personal_data(self) -> bool:
         """True if residents' names and phones are shown to this actor unmasked."""
         return self.role in PERSONAL_DATA_ROLES or self.role is Role.GRIDWORKER
+
+    @property
+    def may_reveal_personal_data(self) -> bool:
+        """True if this actor may unmask a case's resident through the case page's audited reveal."""
+        return self.role in REVEAL_ROLES
