@@ -15,10 +15,10 @@ import streamlit as st
 from config import local_now
 from db.queries.dashboard import scope_choices
 from db.queries.present import Deck, present_deck
-from domain.kpis import KPIS
 from domain.roles import PageKey, Role
 from domain.slides import SLIDE_ORDER, SlideKind, SlideShow, deck_title, tick_seconds
 from ui.context import get_sessions, get_settings, require_page
+from ui.headline import headline_tiles
 from ui.present_style import FULLSCREEN_CSS, PRESENT_CSS
 from ui.slide_charts import (
     SCREEN,
@@ -150,49 +150,18 @@ def _controls(show: SlideShow, now: dt.datetime, index: int) -> None:
 
 
 def _headline(deck: Deck) -> None:
-    cur, prev = deck.headline, deck.previous
-    with st.container(key="present-headline"):
-        c1, c2, c3 = st.columns(3, gap="large")
-        c1.metric(
-            KPIS["visits"].label,
-            f"{cur.visits:,}",
-            delta=f"{cur.visits - prev.visits:+,} 较此前同期",
-        )
-        c2.metric(
-            KPIS["resolution"].label,
-            cur.resolution.percent(),
-            delta=f"{cur.resolution.numerator:,} / {cur.resolution.denominator:,} 件",
-            delta_color="off",
-        )
-        c3.metric(
-            KPIS["assistance_persons"].label,
-            f"{cur.assistance_persons:,}",
-            delta=f"{cur.assistance_persons - prev.assistance_persons:+,} 较此前同期",
-        )
-    st.space("medium")
-    with st.container(key="present-more"):
-        d1, d2, d3, d4 = st.columns(4, gap="large")
-        d1.metric(
-            KPIS["accepted"].label,
-            f"{cur.accepted:,}",
-            delta=f"{cur.accepted - prev.accepted:+,} 较此前同期",
-            delta_color="off",
-        )
-        d2.metric(
-            KPIS["satisfaction"].label,
-            cur.satisfaction.percent(),
-            delta=f"{cur.satisfaction.numerator:,} / {cur.satisfaction.denominator:,} 次回访",
-            delta_color="off",
-        )
-        d3.metric(
-            KPIS["community_resolution"].label,
-            cur.community_resolution.percent(),
-            delta=f"{cur.community_resolution.numerator:,} / {cur.community_resolution.denominator:,} 件",
-            delta_color="off",
-        )
-        d4.metric(
-            KPIS["overdue"].label, f"{cur.overdue:,}", delta="当前在办且已超期", delta_color="off"
-        )
+    big, small = headline_tiles(deck.headline, deck.previous)
+    for key, tiles in (("present-headline", big), ("present-more", small)):
+        if key == "present-more":
+            st.space("medium")
+        with st.container(key=key):
+            for column, tile in zip(st.columns(len(tiles), gap="large"), tiles, strict=True):
+                column.metric(
+                    tile.label,
+                    tile.value,
+                    delta=tile.detail,
+                    delta_color="normal" if tile.is_change else "off",
+                )
 
 
 def _map(deck: Deck) -> None:

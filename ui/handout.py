@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -19,8 +19,8 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from db.queries.present import Deck
-from domain.kpis import KPIS
 from domain.slides import SLIDE_ORDER, SlideKind
+from ui.headline import headline_tiles
 from ui.slide_charts import (
     PRINT,
     levels_figure,
@@ -161,49 +161,19 @@ def _kpi_box(
 
 def _headline_page(pdf: _Handout, deck: Deck) -> None:
     y = pdf.slide_page(SlideKind.HEADLINE, deck)
-    cur, prev = deck.headline, deck.previous
-    big: Sequence[tuple[str, str, str]] = (
-        (
-            KPIS["visits"].label,
-            f"{cur.visits:,}",
-            f"较此前同期 {cur.visits - prev.visits:+,}；走访人次 {cur.visit_persons:,}",
-        ),
-        (
-            KPIS["resolution"].label,
-            cur.resolution.percent(),
-            f"{cur.resolution.numerator:,} / {cur.resolution.denominator:,} 件",
-        ),
-        (
-            KPIS["assistance_persons"].label,
-            f"{cur.assistance_persons:,}",
-            f"较此前同期 {cur.assistance_persons - prev.assistance_persons:+,}",
-        ),
-    )
-    small: Sequence[tuple[str, str, str]] = (
-        (
-            KPIS["accepted"].label,
-            f"{cur.accepted:,}",
-            f"较此前同期 {cur.accepted - prev.accepted:+,}",
-        ),
-        (
-            KPIS["satisfaction"].label,
-            cur.satisfaction.percent(),
-            f"{cur.satisfaction.numerator:,} / {cur.satisfaction.denominator:,} 次回访",
-        ),
-        (
-            KPIS["community_resolution"].label,
-            cur.community_resolution.percent(),
-            f"{cur.community_resolution.numerator:,} / {cur.community_resolution.denominator:,} 件",
-        ),
-        (KPIS["overdue"].label, f"{cur.overdue:,}", "当前在办且已超期"),
-    )
+    big, small = headline_tiles(deck.headline, deck.previous)
+    big[0] = replace(big[0], detail=f"{big[0].detail}；走访人次 {deck.headline.visit_persons:,}")
     gap = 6.0
     width = (PAGE_W - 2 * MARGIN - 2 * gap) / 3
-    for i, (label, value, detail) in enumerate(big):
-        _kpi_box(pdf, MARGIN + i * (width + gap), y + 4, width, label, value, detail, 54)
+    for i, tile in enumerate(big):
+        _kpi_box(
+            pdf, MARGIN + i * (width + gap), y + 4, width, tile.label, tile.value, tile.detail, 54
+        )
     width = (PAGE_W - 2 * MARGIN - 3 * gap) / 4
-    for i, (label, value, detail) in enumerate(small):
-        _kpi_box(pdf, MARGIN + i * (width + gap), y + 90, width, label, value, detail, 30)
+    for i, tile in enumerate(small):
+        _kpi_box(
+            pdf, MARGIN + i * (width + gap), y + 90, width, tile.label, tile.value, tile.detail, 30
+        )
 
 
 def _chart_page(pdf: _Handout, kind: SlideKind, deck: Deck, png: Path) -> None:
