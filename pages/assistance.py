@@ -20,31 +20,25 @@ from domain.reference import AssistanceKind, TargetGroup
 from domain.roles import Actor, PageKey
 from domain.validation import AssistanceDraft
 from services import assistance as assistance_service
+from services.assistance import AlreadySaved
 from services.cases import ValidationFailed
 from ui.context import get_sessions, require_page
 from ui.forms import (
+    FormRound,
     cell_with_households,
     field_errors,
+    form_round,
     household_picker,
     keep_errors,
     label_of,
-    mark_saved,
+    next_round,
+    refuse_repeat,
+    saved_notice,
     show_field_error,
 )
 
 FORM = "assistance"
-CELL_KEY = "as_cell"
-KEYS = (
-    "as_household",
-    "as_beneficiary",
-    "as_group",
-    "as_kind",
-    "as_persons",
-    "as_value",
-    "as_helpers",
-    "as_date",
-    "as_notes",
-)
+PREFIX = "as_"
 PERIODS = ("本年", "本季度", "本月")
 
 
@@ -52,76 +46,85 @@ def _group_label(group: TargetGroup) -> str:
     return f"{group.label}（{group.colour}卡）" if group.colour else group.label
 
 
-def _defaults(now: dt.datetime) -> None:
+def _defaults(rnd: FormRound, actor: Actor, now: dt.datetime) -> None:
     state = st.session_state
-    state.setdefault("as_persons", 1)
-    state.setdefault("as_date", now.date())
-    for key in ("as_beneficiary", "as_helpers", "as_notes"):
-        state.setdefault(key, "")
+    state.setdefault(rnd.key("persons"), 1)
+    state.setdefault(rnd.key("date"), now.date())
+    state.setdefault(rnd.key("helpers"), actor.display_name)
+    for key in ("beneficiary", "notes"):
+        state.setdefault(rnd.key(key), "")
 
 
-def _draft(now: dt.datetime) -> AssistanceDraft:
+def _draft(rnd: FormRound, now: dt.datetime) -> AssistanceDraft:
     state = st.session_state
-    day = state.get("as_date")
+    day = state.get(rnd.key("date"))
     given_at = dt.datetime.combine(day, dt.time(12, 0)) if day else now
     if day == now.date():
         given_at = now
-    value = state.get("as_value")
+    value, persons = state.get(rnd.key("value")), state.get(rnd.key("persons"))
     return AssistanceDraft(
-        grid_cell_id=state.get(CELL_KEY),
+        grid_cell_id=state.get(rnd.key("cell")),
         given_at=given_at,
-        beneficiary=state.get("as_beneficiary") or "",
-        target_group=state.get("as_group"),
-        kind=state.get("as_kind"),
-        persons_helped=None if state.get("as_persons") is None else int(state["as_persons"]),
-        helpers=state.get("as_helpers") or "",
+        beneficiary=state.get(rnd.key("beneficiary")) or "",
+        target_group=state.get(rnd.key("group")),
+        kind=state.get(rnd.key("kind")),
+        persons_helped=None if persons is None else int(persons),
+        helpers=state.get(rnd.key("helpers")) or "",
         value_yuan=None if value is None else float(value),
-        household_id=state.get("as_household"),
-        notes=state.get("as_notes") or "",
+        household_id=state.get(rnd.key("household")),
+        notes=state.get(rnd.key("notes")) or "",
     )
 
 
-def _save(actor: Actor) -> None:
+def _save(actor: Actor, rnd: FormRound) -> None:
     """Submit callback: save the record, or keep the form and store the field errors."""
     now = local_now()
-    draft = _draft(now)
+    draft = _draft(rnd, now)
     try:
         with get_sessions()() as session:
             record = assistance_service.record_assistance(
-                session, draft=draft, actor=actor, now=now
+                session, draft=draft, actor=actor, now=now, token=rnd.token
             )
+    except AlreadySaved:
+        refuse_repeat(rnd)
+        return
     except ValidationFailed as exc:
         errors = dict(exc.errors)
-        if st.session_state.get("as_date") is None:
+        if st.session_state.get(rnd.key("date")) is None:
             errors["given_at"] = "请填写帮扶日期"
         keep_errors(FORM, errors)
         return
-    mark_saved(FORM, KEYS, record.persons_helped)
+    next_round(rnd, record.persons_helped)
 
 
-def _form(actor: Actor, cells: dict[int, str]) -> None:
+def _saved_message() -> str:
+    return f"帮扶记录已保存（受助 {st.session_state.get(f'{FORM}_saved')} 人次）。"
+
+
+def _form(actor: Actor, cells: dict[int, str], rnd: FormRound) -> None:
     errors = field_errors(FORM)
-    saved = st.session_state.get(f"{FORM}_saved")
-    if saved is not None:
-        st.success(f"帮扶记录已保存（受助 {saved} 人次）。")
+    if st.session_state.get(f"{FORM}_saved") is not None:
+        st.success(_saved_message())
     cell_id, households = cell_with_households(
-        "所属网格", cells, key=CELL_KEY, errors=errors, actor=actor
+        "所属网格", cells, key=rnd.key("cell"), errors=errors, actor=actor
     )
     groups = {g.value: _group_label(g) for g in TargetGroup}
     kinds = {k.value: k.label for k in AssistanceKind}
     with st.form("assistance_form", clear_on_submit=False, enter_to_submit=False):
         left, right = st.columns(2)
         with left:
-            household_picker("受助住户（可选）", households, cell_id=cell_id, key="as_household")
+            household_picker(
+                "受助住户（可选）", households, cell_id=cell_id, key=rnd.key("household")
+            )
             show_field_error(errors, "household_id")
-            st.text_input("受助人（未选住户时必填）", max_chars=60, key="as_beneficiary")
+            st.text_input("受助人（未选住户时必填）", max_chars=60, key=rnd.key("beneficiary"))
             show_field_error(errors, "beneficiary")
             st.selectbox(
                 "帮扶对象类别（五彩连心卡）",
                 list(groups),
                 format_func=label_of(groups),
                 index=None,
-                key="as_group",
+                key=rnd.key("group"),
                 placeholder="请选择",
             )
             show_field_error(errors, "target_group")
@@ -130,12 +133,14 @@ def _form(actor: Actor, cells: dict[int, str]) -> None:
                 list(kinds),
                 format_func=label_of(kinds),
                 index=None,
-                key="as_kind",
+                key=rnd.key("kind"),
                 placeholder="请选择",
             )
             show_field_error(errors, "kind")
         with right:
-            st.number_input("受助人数", min_value=0, max_value=10_000, step=1, key="as_persons")
+            st.number_input(
+                "受助人数", min_value=0, max_value=10_000, step=1, key=rnd.key("persons")
+            )
             show_field_error(errors, "persons_helped")
             st.number_input(
                 "金额或物品价值（元，可选）",
@@ -143,16 +148,19 @@ def _form(actor: Actor, cells: dict[int, str]) -> None:
                 step=10.0,
                 format="%.2f",
                 value=None,
-                key="as_value",
+                key=rnd.key("value"),
             )
             show_field_error(errors, "value_yuan")
-            st.text_input("帮扶人", max_chars=200, key="as_helpers")
+            st.text_input("帮扶人", max_chars=200, key=rnd.key("helpers"))
             show_field_error(errors, "helpers")
-            st.date_input("帮扶日期", format="YYYY-MM-DD", key="as_date")
+            st.date_input("帮扶日期", format="YYYY-MM-DD", key=rnd.key("date"))
             show_field_error(errors, "given_at")
-        st.text_area("备注", max_chars=1000, key="as_notes")
+        st.text_area("备注", max_chars=1000, key=rnd.key("notes"))
         show_field_error(errors, "notes")
-        st.form_submit_button("保存帮扶", type="primary", on_click=_save, args=(actor,))
+        saved_notice(FORM, _saved_message())
+        st.form_submit_button(
+            "保存帮扶", type="primary", on_click=_save, args=(actor, rnd), key=rnd.key("save")
+        )
     if errors:
         st.warning("未保存：请按提示修改后重新提交。")
 
@@ -181,19 +189,20 @@ def render() -> None:
     """Draw the assistance page."""
     actor = require_page(PageKey.ASSISTANCE)
     now = local_now()
-    _defaults(now)
+    rnd = form_round(FORM, PREFIX)
+    _defaults(rnd, actor, now)
     st.title("帮扶记录")
     st.caption(
         "五彩连心卡：橙 三无/空巢老人 · 绿 流动儿童 · 红 下岗失业 · 粉 单亲困难母亲 · 蓝 残疾人"
     )
     with get_sessions()() as session:
-        cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+        cells = grid_cell_choices(session, actor=actor)
     if not cells:
         st.info("您没有负责的网格，无法记录帮扶。")
         return
     record, listing, totals = st.tabs(["记录帮扶", "帮扶列表", "统计"])
     with record:
-        _form(actor, cells)
+        _form(actor, cells, rnd)
     with get_sessions()() as session:
         rows = assistance_queries.list_assistance(session, actor=actor, limit=200)
     with listing:

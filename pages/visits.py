@@ -23,88 +23,83 @@ from domain.validation import CaseDraft, VisitDraft
 from domain.workflow import HandlingType
 from services import visits as visit_service
 from services.cases import ValidationFailed
-from services.visits import concern_field
+from services.visits import AlreadySaved, concern_field
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import (
+    FormRound,
     cell_with_households,
     field_errors,
+    form_round,
     household_picker,
     keep_errors,
     label_of,
-    mark_saved,
+    next_round,
+    refuse_repeat,
+    saved_notice,
     show_field_error,
 )
 from ui.links import case_url as case_link
 
 FORM = "visit"
+PREFIX = "vi_"
 CONCERN_SLOTS = 3
-CELL_KEY = "vi_cell"
-VISIT_KEYS = (
-    "vi_household",
-    "vi_building",
-    "vi_visitors",
-    "vi_people",
-    "vi_date",
-    "vi_time",
-    "vi_notes",
-)
-CONCERN_KEYS = ("category", "type", "description", "name", "phone", "anonymous", "promised")
 
 
 def _ck(index: int, name: str) -> str:
-    return f"vi_c{index}_{name}"
+    return f"c{index}_{name}"
 
 
-def _defaults(actor: Actor, now: dt.datetime) -> None:
+def _defaults(rnd: FormRound, actor: Actor, now: dt.datetime) -> None:
     state = st.session_state
-    state.setdefault("vi_visitors", actor.display_name)
-    state.setdefault("vi_people", 1)
-    state.setdefault("vi_date", now.date())
-    state.setdefault("vi_time", now.time().replace(second=0, microsecond=0))
-    for key in ("vi_building", "vi_notes"):
-        state.setdefault(key, "")
+    state.setdefault(rnd.key("visitors"), actor.display_name)
+    state.setdefault(rnd.key("people"), 1)
+    state.setdefault(rnd.key("date"), now.date())
+    state.setdefault(rnd.key("time"), now.time().replace(second=0, microsecond=0))
+    for key in ("building", "notes"):
+        state.setdefault(rnd.key(key), "")
     for i in range(CONCERN_SLOTS):
-        state.setdefault(_ck(i, "description"), "")
-        state.setdefault(_ck(i, "name"), "")
-        state.setdefault(_ck(i, "phone"), "")
-        state.setdefault(_ck(i, "anonymous"), False)
+        state.setdefault(rnd.key(_ck(i, "description")), "")
+        state.setdefault(rnd.key(_ck(i, "name")), "")
+        state.setdefault(rnd.key(_ck(i, "phone")), "")
+        state.setdefault(rnd.key(_ck(i, "anonymous")), False)
 
 
-def _visited_at() -> dt.datetime | None:
-    day, moment = st.session_state.get("vi_date"), st.session_state.get("vi_time")
+def _visited_at(rnd: FormRound) -> dt.datetime | None:
+    day, moment = st.session_state.get(rnd.key("date")), st.session_state.get(rnd.key("time"))
     return None if day is None or moment is None else dt.datetime.combine(day, moment)
 
 
-def _drafts(now: dt.datetime) -> tuple[VisitDraft, list[CaseDraft]]:
+def _drafts(rnd: FormRound, now: dt.datetime) -> tuple[VisitDraft, list[CaseDraft]]:
     state = st.session_state
+    people = state.get(rnd.key("people"))
     visit = VisitDraft(
-        grid_cell_id=state.get(CELL_KEY),
-        visited_at=_visited_at() or now,
-        visitors=state.get("vi_visitors") or "",
-        people_met=None if state.get("vi_people") is None else int(state["vi_people"]),
-        household_id=state.get("vi_household"),
-        building=state.get("vi_building") or "",
-        notes=state.get("vi_notes") or "",
+        grid_cell_id=state.get(rnd.key("cell")),
+        visited_at=_visited_at(rnd) or now,
+        visitors=state.get(rnd.key("visitors")) or "",
+        people_met=None if people is None else int(people),
+        household_id=state.get(rnd.key("household")),
+        building=state.get(rnd.key("building")) or "",
+        notes=state.get(rnd.key("notes")) or "",
     )
     concerns = [
         CaseDraft(
-            category_id=state.get(_ck(i, "category")),
-            handling_type=state.get(_ck(i, "type")),
-            description=state.get(_ck(i, "description")) or "",
-            reporter_name=state.get(_ck(i, "name")) or "",
-            reporter_phone=state.get(_ck(i, "phone")) or "",
-            anonymous=bool(state.get(_ck(i, "anonymous"))),
-            promised_date=state.get(_ck(i, "promised")),
+            category_id=state.get(rnd.key(_ck(i, "category"))),
+            handling_type=state.get(rnd.key(_ck(i, "type"))),
+            description=state.get(rnd.key(_ck(i, "description"))) or "",
+            reporter_name=state.get(rnd.key(_ck(i, "name"))) or "",
+            reporter_phone=state.get(rnd.key(_ck(i, "phone"))) or "",
+            anonymous=bool(state.get(rnd.key(_ck(i, "anonymous")))),
+            promised_date=state.get(rnd.key(_ck(i, "promised"))),
         )
         for i in range(CONCERN_SLOTS)
     ]
     return visit, concerns
 
 
-def _save(actor: Actor, rules: ClockRules) -> None:
+def _save(actor: Actor, rules: ClockRules, rnd: FormRound) -> None:
     """Submit callback: save the visit with its concerns, or keep the form and its errors."""
     now = local_now()
-    visit, concerns = _drafts(now)
+    visit, concerns = _drafts(rnd, now)
     # Keep slot numbers in the error keys: only filled slots are sent, so map them back.
     filled = [i for i, c in enumerate(concerns) if c.description.strip() or c.category_id]
     try:
@@ -116,7 +111,11 @@ def _save(actor: Actor, rules: ClockRules) -> None:
                 actor=actor,
                 now=now,
                 rules=rules,
+                token=rnd.token,
             )
+    except AlreadySaved:
+        refuse_repeat(rnd)
+        return
     except ValidationFailed as exc:
         errors: dict[str, str] = {}
         for key, message in exc.errors.items():
@@ -124,35 +123,35 @@ def _save(actor: Actor, rules: ClockRules) -> None:
                 _, index, name = key.split(".")
                 key = concern_field(filled[int(index)], name)
             errors[key] = message
-        if _visited_at() is None:
+        if _visited_at(rnd) is None:
             errors["visited_at"] = "请填写走访日期和时间"
         keep_errors(FORM, errors)
         return
-    concern_keys = [_ck(i, name) for i in range(CONCERN_SLOTS) for name in CONCERN_KEYS]
-    mark_saved(
-        FORM,
-        [*VISIT_KEYS, *concern_keys],
-        {"visit_id": saved.id, "cases": [(c.id, c.case_no) for c in cases]},
-    )
+    next_round(rnd, {"visit_id": saved.id, "cases": [(c.id, c.case_no) for c in cases]})
+
+
+def _saved_message() -> str:
+    saved = st.session_state.get(f"{FORM}_saved")
+    if saved and saved["cases"]:
+        numbers = "、".join(no for _, no in saved["cases"])
+        return f"走访已保存，发现的问题已受理为案件：{numbers}"
+    return "走访已保存。"
 
 
 def _saved_banner() -> None:
     saved = st.session_state.get(f"{FORM}_saved")
     if not saved:
         return
+    st.success(_saved_message())
     if saved["cases"]:
-        numbers = "、".join(no for _, no in saved["cases"])
-        st.success(f"走访已保存，发现的问题已受理为案件：{numbers}")
         links = " · ".join(f"[{no}]({case_link(cid)})" for cid, no in saved["cases"])
         st.markdown(f"打开案件：{links}")
-    else:
-        st.success("走访已保存。")
 
 
-def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
+def _form(actor: Actor, rules: ClockRules, cells: dict[int, str], rnd: FormRound) -> None:
     errors = field_errors(FORM)
     cell_id, households = cell_with_households(
-        "走访网格", cells, key=CELL_KEY, errors=errors, actor=actor
+        "走访网格", cells, key=rnd.key("cell"), errors=errors, actor=actor
     )
     with get_sessions()() as session:
         categories = category_choices(session)
@@ -160,20 +159,20 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
     with st.form("visit_form", clear_on_submit=False, enter_to_submit=False):
         left, right = st.columns(2)
         with left:
-            household_picker("走访住户", households, cell_id=cell_id, key="vi_household")
+            household_picker("走访住户", households, cell_id=cell_id, key=rnd.key("household"))
             show_field_error(errors, "household_id")
-            st.text_input("或楼栋（未入户时填写）", max_chars=30, key="vi_building")
+            st.text_input("或楼栋（未入户时填写）", max_chars=30, key=rnd.key("building"))
             show_field_error(errors, "building")
-            st.text_input("走访人", max_chars=200, key="vi_visitors")
+            st.text_input("走访人", max_chars=200, key=rnd.key("visitors"))
             show_field_error(errors, "visitors")
         with right:
-            st.number_input("见面人数", min_value=0, max_value=100, step=1, key="vi_people")
+            st.number_input("见面人数", min_value=0, max_value=100, step=1, key=rnd.key("people"))
             show_field_error(errors, "people_met")
             d, t = st.columns(2)
-            d.date_input("走访日期", format="YYYY-MM-DD", key="vi_date")
-            t.time_input("时间", key="vi_time", step=60 * 15)
+            d.date_input("走访日期", format="YYYY-MM-DD", key=rnd.key("date"))
+            t.time_input("时间", key=rnd.key("time"), step=60 * 15)
             show_field_error(errors, "visited_at")
-        st.text_area("走访记录", max_chars=1000, key="vi_notes")
+        st.text_area("走访记录", max_chars=1000, key=rnd.key("notes"))
         show_field_error(errors, "notes")
         st.markdown("**发现的问题**（每条将受理为一件民情，渠道为「入户走访」；不填则只记录走访）")
         for i in range(CONCERN_SLOTS):
@@ -187,7 +186,7 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
                     list(categories),
                     format_func=label_of(categories),
                     index=None,
-                    key=_ck(i, "category"),
+                    key=rnd.key(_ck(i, "category")),
                     placeholder="请选择",
                 )
                 with a:
@@ -197,30 +196,37 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str]) -> None:
                     list(type_labels),
                     format_func=label_of(type_labels),
                     index=None,
-                    key=_ck(i, "type"),
+                    key=rnd.key(_ck(i, "type")),
                     placeholder="请选择",
                 )
                 with b:
                     show_field_error(errors, concern_field(i, "handling_type"))
-                st.text_area("诉求内容", max_chars=2000, key=_ck(i, "description"))
+                st.text_area("诉求内容", max_chars=2000, key=rnd.key(_ck(i, "description")))
                 show_field_error(errors, concern_field(i, "description"))
                 n, p, anon = st.columns([2, 2, 1])
-                n.text_input("反映人", max_chars=40, key=_ck(i, "name"))
+                n.text_input("反映人", max_chars=40, key=rnd.key(_ck(i, "name")))
                 with n:
                     show_field_error(errors, concern_field(i, "reporter_name"))
-                p.text_input("联系电话", max_chars=20, key=_ck(i, "phone"))
+                p.text_input("联系电话", max_chars=20, key=rnd.key(_ck(i, "phone")))
                 with p:
                     show_field_error(errors, concern_field(i, "reporter_phone"))
-                anon.checkbox("匿名", key=_ck(i, "anonymous"))
+                anon.checkbox("匿名", key=rnd.key(_ck(i, "anonymous")))
                 st.date_input(
                     "承诺办结日期（承诺件必填）",
                     value=None,
                     format="YYYY-MM-DD",
-                    key=_ck(i, "promised"),
+                    key=rnd.key(_ck(i, "promised")),
                 )
                 show_field_error(errors, concern_field(i, "promised_date"))  # fmt: skip
         show_field_error(errors, "concerns")
-        st.form_submit_button("保存走访", type="primary", on_click=_save, args=(actor, rules))
+        saved_notice(FORM, _saved_message())
+        st.form_submit_button(
+            "保存走访",
+            type="primary",
+            on_click=_save,
+            args=(actor, rules, rnd),
+            key=rnd.key("save"),
+        )
     if errors:
         st.warning("未保存：请按提示修改后重新提交。")
 
@@ -230,18 +236,19 @@ def render() -> None:
     actor = require_page(PageKey.VISITS)
     settings = get_settings()
     now = local_now()
-    _defaults(actor, now)
+    rnd = form_round(FORM, PREFIX)
+    _defaults(rnd, actor, now)
     st.title("走访记录")
     st.caption("一户一见面，一月一搜集，一月一汇报；每户每年至少走访一次（进百家门）。")
     with get_sessions()() as session:
-        cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+        cells = grid_cell_choices(session, actor=actor)
     if not cells:
         st.info("您没有负责的网格，无法记录走访。")
         return
     record, listing, coverage = st.tabs(["记录走访", "走访列表", "覆盖率"])
     with record:
         _saved_banner()
-        _form(actor, settings.clock, cells)
+        _form(actor, settings.clock, cells, rnd)
     year = Period.year_of(now.date())
     with get_sessions()() as session:
         rows = visit_queries.list_visits(session, actor=actor, limit=200)

@@ -17,21 +17,28 @@ from db.models import Assistance
 from domain.roles import Actor, PageKey, can_open
 from domain.validation import AssistanceDraft, validate_assistance
 from services.cases import PermissionDenied, ValidationFailed
+from services.form_tokens import AlreadySaved, claim_token, refuse_spent_token
 from services.territory import check_place
 
-__all__ = ["PermissionDenied", "ValidationFailed", "record_assistance"]
+__all__ = ["AlreadySaved", "PermissionDenied", "ValidationFailed", "record_assistance"]
 
 
 def record_assistance(
-    session: Session, *, draft: AssistanceDraft, actor: Actor, now: dt.datetime
+    session: Session,
+    *,
+    draft: AssistanceDraft,
+    actor: Actor,
+    now: dt.datetime,
+    token: str | None = None,
 ) -> Assistance:
     """帮扶: validate and save one assistance record (a grid worker only in their own cells).
 
-    Raises ``ValidationFailed`` (field → Chinese message) or ``PermissionDenied``; then nothing
-    is written.
+    Raises ``ValidationFailed`` (field → Chinese message), ``PermissionDenied``, or
+    ``AlreadySaved`` when the form's ``token`` was saved before; then nothing is written.
     """
     if not can_open(actor.role, PageKey.ASSISTANCE):
         raise PermissionDenied("您的角色不能记录帮扶")
+    refuse_spent_token(session, form="assistance", token=token)
     place = check_place(
         session,
         grid_cell_id=draft.grid_cell_id,
@@ -63,6 +70,15 @@ def record_assistance(
             recorded_by_id=actor.user_id,
         )
         session.add(record)
+        session.flush()
+        claim_token(
+            session,
+            form="assistance",
+            token=token,
+            username=actor.username,
+            target=f"帮扶 #{record.id}",
+            now=now,
+        )
         session.commit()
     except BaseException:
         session.rollback()

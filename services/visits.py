@@ -28,9 +28,11 @@ from domain.workflow import Channel
 from services.case_events import assignee_error
 from services.case_numbers import ensure_counter_row
 from services.cases import PermissionDenied, ValidationFailed, add_accepted_case
+from services.form_tokens import AlreadySaved, claim_token, refuse_spent_token
 from services.territory import check_place
 
 __all__ = [
+    "AlreadySaved",
     "PermissionDenied",
     "ValidationFailed",
     "concern_field",
@@ -122,14 +124,17 @@ def record_visit(
     actor: Actor,
     now: dt.datetime,
     rules: ClockRules,
+    token: str | None = None,
 ) -> tuple[Visit, list[Case]]:
     """走访: save the visit and its concerns (each a case) in one transaction.
 
     Raises ``ValidationFailed`` (field → Chinese message; concern fields are keyed by
-    ``concern_field``) or ``PermissionDenied``; in either case nothing is written.
+    ``concern_field``), ``PermissionDenied``, or ``AlreadySaved`` when the form's ``token``
+    was saved before; in each case nothing is written.
     """
     if not can_open(actor.role, PageKey.VISITS):
         raise PermissionDenied("您的角色不能记录走访")
+    refuse_spent_token(session, form="visit", token=token)
     concerns = [c for c in concerns if c.description.strip() or c.category_id is not None]
     errors = _visit_errors(session, draft, concerns, actor, now)
     if errors:
@@ -165,6 +170,14 @@ def record_visit(
             )
             for concern in concerns
         ]
+        claim_token(
+            session,
+            form="visit",
+            token=token,
+            username=actor.username,
+            target=f"走访 #{visit.id}",
+            now=now,
+        )
         session.commit()
     except BaseException:
         session.rollback()
