@@ -212,6 +212,12 @@ class Case(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(30))
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     is_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 0009: 上报 beyond the 街道 (the outside unit of the directory and its reference number) and
+    # 上级转办 (the order number and deadline given by 12345 or the 街道).
+    outside_unit_id: Mapped[int | None] = mapped_column(ForeignKey("outside_units.id"))
+    escalation_ref: Mapped[str | None] = mapped_column(String(40))
+    external_no: Mapped[str | None] = mapped_column(String(40), index=True)
+    external_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
@@ -288,6 +294,22 @@ class Case(Base):
         Index("ix_cases_category_accepted", "category_id", "accepted_at"),
         Index("ix_cases_channel_accepted", "channel", "accepted_at"),
     )
+
+
+class OutsideUnit(Base):
+    """An outside unit a case may be escalated to (区 departments, 上级部门, the 12345 hotline).
+
+    Not a user: the app records what was sent to it (reference number, its deadline) and its
+    回单 when it comes. ``level`` is the 化解层级 of a case it resolves (``domain.workflow.Level``).
+    """
+
+    __tablename__ = "outside_units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    level: Mapped[str] = mapped_column(String(20))
+    contact: Mapped[str] = mapped_column(String(100), default="")
+    typical_days: Mapped[int] = mapped_column(Integer, default=10)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class CaseEvent(Base):
@@ -510,6 +532,7 @@ __all__ = [
     "ImportRow",
     "LiaisonLink",
     "LoginEvent",
+    "OutsideUnit",
     "Person",
     "PointRecord",
     "PointRule",

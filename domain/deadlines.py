@@ -70,6 +70,13 @@ def compute_deadline(
     return end_of(cal.add_working_days(accepted_day, rules.standard_limit_days))
 
 
+def with_external_deadline(computed: dt.datetime, external_due: dt.date | None) -> dt.datetime:
+    """上级转办: the deadline set by 12345 or the 街道 wins over the computed one if earlier."""
+    if external_due is None:
+        return computed
+    return min(computed, end_of(external_due))
+
+
 def response_due(
     accepted_at: dt.datetime,
     *,
@@ -135,7 +142,7 @@ def deadline_preview(draft: CaseDraft, *, rules: ClockRules) -> dt.datetime | No
     if not draft.handling_type or draft.handling_type not in HandlingType.__members__.values():
         return None
     try:
-        return compute_deadline(
+        computed = compute_deadline(
             draft.handling_type,
             draft.accepted_at,
             promised_date=draft.promised_date,
@@ -144,6 +151,7 @@ def deadline_preview(draft: CaseDraft, *, rules: ClockRules) -> dt.datetime | No
         )
     except ValueError:
         return None
+    return with_external_deadline(computed, draft.external_due_date)
 
 
 def default_promised_date(

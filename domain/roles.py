@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.workflow import Action
+from domain.workflow import AT_SUBDISTRICT_STATUSES, Action, CaseStatus
 
 
 class Role(StrEnum):
@@ -61,6 +61,7 @@ class PageKey(StrEnum):
     LIAISON = "liaison"
     RECEPTION = "reception"
     DELIBERATION = "deliberation"
+    ESCALATIONS = "escalations"
 
 
 _ALL = frozenset(Role)
@@ -84,6 +85,8 @@ PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.LIAISON: _WORKERS,
     PageKey.RECEPTION: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
     PageKey.DELIBERATION: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
+    # 街道待办 (the 街道 staff's queue), the 社区's cases with a higher level, 回单, outside units.
+    PageKey.ESCALATIONS: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}) | SUBDISTRICT_ROLES,
 }
 
 DELIBERATION_ACTIONS: frozenset[Action] = frozenset(
@@ -96,10 +99,13 @@ POINT_RULE_EDITORS: frozenset[Role] = frozenset({Role.ADMIN})
 
 # Case actions each role may take (the state machine decides *when*; this decides *who*).
 _HANDLING = frozenset(Action) - {Action.ACCEPT, Action.IMPORT} - DELIBERATION_ACTIONS
+SUBDISTRICT_DESK_ACTIONS: frozenset[Action] = frozenset({Action.SIGN_FOR, Action.HAND_BACK})
+"""签收 and 退回社区: the 街道 staff's answer to a 上报街道."""
+_COMMUNITY_HANDLING = _HANDLING - SUBDISTRICT_DESK_ACTIONS
 ACTION_ACCESS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: _HANDLING,
-    Role.SECRETARY: _HANDLING,
-    Role.STAFF: _HANDLING,
+    Role.SECRETARY: _COMMUNITY_HANDLING,
+    Role.STAFF: _COMMUNITY_HANDLING,
     Role.GRIDWORKER: frozenset(
         {
             Action.START,
@@ -139,6 +145,41 @@ def can_open(role: Role | str, page: PageKey | str) -> bool:
 def can_act(role: Role | str, action: Action | str) -> bool:
     """True if ``role`` may take ``action`` on a case it can see."""
     return Action(action) in ACTION_ACCESS[Role(role)]
+
+
+ANY_LEVEL_ACTIONS: frozenset[Action] = frozenset({Action.REMIND, Action.NOTE})
+"""催办 and 备注: taken at any level, whoever holds the case."""
+
+
+def holds_case(role: Role | str, status: CaseStatus | str) -> bool:
+    """True if ``role``'s level holds a case in ``status``.
+
+    While a case is at the 街道 (待街道签收, 街道办理中) the 街道 staff handle it and the 社区
+    watches; in every other state the 社区 does and the 街道 watches. The admin holds all.
+    """
+    who = Role(role)
+    at_subdistrict = CaseStatus(status) in AT_SUBDISTRICT_STATUSES
+    if who is Role.ADMIN:
+        return True
+    return at_subdistrict if who in SUBDISTRICT_ROLES else not at_subdistrict
+
+
+def action_refusal(role: Role | str, action: Action | str, status: CaseStatus | str) -> str:
+    """The Chinese reason ``role`` may not take ``action`` on a case in ``status``."""
+    who, act = Role(role), Action(action)
+    if not can_act(who, act):
+        return f"您的角色（{who.label}）不能执行「{act.label}」"
+    if CaseStatus(status) in AT_SUBDISTRICT_STATUSES:
+        return f"该案件已上报街道，由街道工作人员办理；社区可催办或备注，不能执行「{act.label}」"
+    return f"该案件由社区办理，街道可催办或备注，不能执行「{act.label}」"
+
+
+def can_act_on(role: Role | str, action: Action | str, status: CaseStatus | str) -> bool:
+    """True if ``role`` may take ``action`` on a case in ``status`` (role, then holding level)."""
+    act = Action(action)
+    if not can_act(role, act):
+        return False
+    return act in ANY_LEVEL_ACTIONS or holds_case(role, status)
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,29 @@ class CaseDraft:
     repeat_of_id: int | None = None
     latitude: float | None = None
     longitude: float | None = None
+    external_no: str = ""
+    """上级转办: the order number given by 12345 or the 街道 (工单号)."""
+    external_due_date: dt.date | None = None
+    """上级转办: the deadline set by 12345 or the 街道 (it wins if earlier than the computed one)."""
+
+
+MAX_EXTERNAL_NO = 40
+
+
+def external_order_errors(draft: CaseDraft) -> dict[str, str]:
+    """What is wrong with a draft's 上级转办 order number and deadline (only that channel has them)."""
+    number = (draft.external_no or "").strip()
+    if draft.channel != Channel.FORWARDED:
+        if number or draft.external_due_date is not None:
+            return {"external_no": "只有「上级转办」的民情才填写上级工单号和上级期限"}
+        return {}
+    errors: dict[str, str] = {}
+    if len(number) > MAX_EXTERNAL_NO:
+        errors["external_no"] = f"上级工单号不能超过 {MAX_EXTERNAL_NO} 个字符"
+    due = draft.external_due_date
+    if due is not None and draft.accepted_at is not None and due < draft.accepted_at.date():
+        errors["external_due_date"] = "上级期限不能早于受理日期"
+    return errors
 
 
 def as_case(
@@ -170,6 +193,7 @@ def validate_case(draft: CaseDraft, now: dt.datetime) -> dict[str, str]:
         -90 <= draft.latitude <= 90 and -180 <= (draft.longitude or 0) <= 180
     ):
         errors["point"] = "经纬度超出范围"
+    errors.update(external_order_errors(draft))
     return errors
 
 

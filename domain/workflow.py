@@ -1,7 +1,8 @@
 """The case pipeline (四道程序): states, 五件制 handling types, actions and the allowed moves.
 
-受理 → 办理中 → 已办结/已答复 → 已反馈 → 已回访 → 归档, with 上报 (waiting for a higher
-level), 补办 (clock paused until materials arrive), 退回 (with a reason) and 不满意 (reopens).
+受理 → 办理中 → 已办结/已答复 → 已反馈 → 已回访 → 归档, with 上报街道 (a hand-off: the 街道 staff
+签收 and handle it, or 退回 it to the 社区), 上报 beyond the 街道 (waiting for an outside unit's
+回单), 补办 (clock paused until materials arrive), 退回 (with a reason) and 不满意 (reopens).
 Every rule about which action may move a case from which state lives in ``TRANSITIONS``.
 """
 
@@ -18,6 +19,8 @@ class CaseStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     AWAITING_MATERIALS = "awaiting_materials"
     ESCALATED = "escalated"
+    SUBDISTRICT_PENDING = "to_subdistrict"
+    AT_SUBDISTRICT = "at_subdistrict"
     RESOLVED = "resolved"
     ANSWERED = "answered"
     NOTIFIED = "notified"
@@ -36,6 +39,8 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.IN_PROGRESS: "办理中",
     CaseStatus.AWAITING_MATERIALS: "待补材料",
     CaseStatus.ESCALATED: "已上报",
+    CaseStatus.SUBDISTRICT_PENDING: "待街道签收",
+    CaseStatus.AT_SUBDISTRICT: "街道办理中",
     CaseStatus.RESOLVED: "已办结",
     CaseStatus.ANSWERED: "已答复",
     CaseStatus.NOTIFIED: "已反馈",
@@ -52,9 +57,19 @@ OPEN_STATUSES: frozenset[CaseStatus] = frozenset(
         CaseStatus.IN_PROGRESS,
         CaseStatus.AWAITING_MATERIALS,
         CaseStatus.ESCALATED,
+        CaseStatus.SUBDISTRICT_PENDING,
+        CaseStatus.AT_SUBDISTRICT,
     }
 )
-"""Cases the community still owes work on (the clock may be running)."""
+"""Cases the community (or the 街道 it handed them to) still owes work on (the clock may run)."""
+
+AT_SUBDISTRICT_STATUSES: frozenset[CaseStatus] = frozenset(
+    {CaseStatus.SUBDISTRICT_PENDING, CaseStatus.AT_SUBDISTRICT}
+)
+"""Cases the 社区 handed to the 街道 (上报街道): in the 街道 staff's queue, handled by them."""
+
+ESCALATED_STATUSES: frozenset[CaseStatus] = AT_SUBDISTRICT_STATUSES | {CaseStatus.ESCALATED}
+"""Cases that are with a higher level now: the 街道 or an outside unit (the 已上报 list)."""
 
 FINISHED_STATUSES: frozenset[CaseStatus] = frozenset(
     {
@@ -211,6 +226,9 @@ class Action(StrEnum):
     REQUEST_MATERIALS = "request_materials"
     MATERIALS_RECEIVED = "materials_received"
     ESCALATE = "escalate"
+    ESCALATE_TO_SUBDISTRICT = "to_subdistrict"
+    SIGN_FOR = "sign_for"
+    HAND_BACK = "hand_back"
     ESCALATION_ANSWERED = "escalation_answered"
     RETURN = "return"
     FINISH_RESOLVED = "finish_resolved"
@@ -237,8 +255,11 @@ ACTION_LABELS: dict[Action, str] = {
     Action.START: "开始办理",
     Action.REQUEST_MATERIALS: "补办：通知补材料",
     Action.MATERIALS_RECEIVED: "材料已补齐",
-    Action.ESCALATE: "上报",
-    Action.ESCALATION_ANSWERED: "上级已答复",
+    Action.ESCALATE: "上报上级单位",
+    Action.ESCALATE_TO_SUBDISTRICT: "上报街道",
+    Action.SIGN_FOR: "街道签收",
+    Action.HAND_BACK: "退回社区",
+    Action.ESCALATION_ANSWERED: "录入回单",
     Action.RETURN: "退回",
     Action.FINISH_RESOLVED: "办结",
     Action.FINISH_ANSWERED: "答复",
@@ -257,6 +278,8 @@ ACTION_LABELS: dict[Action, str] = {
 
 S = CaseStatus
 _WORKING = frozenset({S.ACCEPTED, S.IN_PROGRESS})
+_HANDLED = _WORKING | {S.AT_SUBDISTRICT}
+"""States in which whoever holds the case (the 社区, or the 街道 after 签收) works on it."""
 _ANY = frozenset(S)
 
 # action -> (states it may start from, state it leads to; None keeps the state).
@@ -265,11 +288,16 @@ TRANSITIONS: dict[Action, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
     Action.START: (frozenset({S.ACCEPTED}), S.IN_PROGRESS),
     Action.REQUEST_MATERIALS: (_WORKING, S.AWAITING_MATERIALS),
     Action.MATERIALS_RECEIVED: (frozenset({S.AWAITING_MATERIALS}), S.IN_PROGRESS),
+    # 上报 beyond the 街道 (区, 上级部门, 12345): the case waits for the outside unit's 回单.
     Action.ESCALATE: (_WORKING, S.ESCALATED),
     Action.ESCALATION_ANSWERED: (frozenset({S.ESCALATED}), S.IN_PROGRESS),
+    # 上报街道 is a hand-off: the 街道 staff 签收 it and handle it, or 退回 it to the 社区.
+    Action.ESCALATE_TO_SUBDISTRICT: (_WORKING, S.SUBDISTRICT_PENDING),
+    Action.SIGN_FOR: (frozenset({S.SUBDISTRICT_PENDING}), S.AT_SUBDISTRICT),
+    Action.HAND_BACK: (AT_SUBDISTRICT_STATUSES, S.IN_PROGRESS),
     Action.RETURN: (_WORKING | {S.AWAITING_MATERIALS}, S.RETURNED),
-    Action.FINISH_RESOLVED: (_WORKING, S.RESOLVED),
-    Action.FINISH_ANSWERED: (_WORKING | {S.ESCALATED}, S.ANSWERED),
+    Action.FINISH_RESOLVED: (_HANDLED, S.RESOLVED),
+    Action.FINISH_ANSWERED: (_HANDLED | {S.ESCALATED}, S.ANSWERED),
     Action.NOTIFY: (frozenset({S.RESOLVED, S.ANSWERED}), S.NOTIFIED),
     Action.FOLLOW_UP: (frozenset({S.NOTIFIED}), S.FOLLOWED_UP),
     Action.ARCHIVE: (frozenset({S.FOLLOWED_UP}), S.ARCHIVED),
@@ -347,11 +375,20 @@ _FORMS: dict[Action, tuple[tuple[str, ...], frozenset[str]]] = {
     Action.START: (("note",), frozenset()),
     Action.REQUEST_MATERIALS: (("materials",), frozenset({"materials"})),
     Action.MATERIALS_RECEIVED: (("note",), frozenset()),
+    # 上报上级单位: a unit of the directory (or a level and a department typed in), the outside
+    # reference number and the unit's deadline.
     Action.ESCALATE: (
-        ("level", "department", "expected_date", "note"),
-        frozenset({"level", "expected_date"}),
+        ("outside_unit_id", "level", "department", "reference_no", "expected_date", "note"),
+        frozenset({"expected_date"}),
     ),
-    Action.ESCALATION_ANSWERED: (("answer",), frozenset({"answer"})),
+    Action.ESCALATE_TO_SUBDISTRICT: (("expected_date", "note"), frozenset({"expected_date"})),
+    Action.SIGN_FOR: (("note",), frozenset()),
+    Action.HAND_BACK: (("reason",), frozenset({"reason"})),
+    # 回单: what the outside unit did, when, and who there answered.
+    Action.ESCALATION_ANSWERED: (
+        ("answer", "answered_on", "answered_by"),
+        frozenset({"answer"}),
+    ),
     Action.RETURN: (("reason",), frozenset({"reason"})),
     # The level is required unless the case was escalated (see ``finish_level``).
     Action.FINISH_RESOLVED: (("result", "level"), frozenset({"result"})),
@@ -378,10 +415,18 @@ FINISH_LEVEL_REQUIRED = "请选择化解层级（社区、街道、区或上级�
 """The refusal when a case that was never escalated is finished without a level."""
 
 
-def finish_level(chosen: Level | None, escalated: Level | None) -> Level | None:
-    """The 化解层级 a finished case is recorded at: the one chosen, else where it was escalated.
+def finish_level(
+    chosen: Level | None,
+    escalated: Level | None,
+    finished_from: CaseStatus | str | None = None,
+) -> Level | None:
+    """The 化解层级 a finished case is recorded at: the level that finished it.
 
-    None when neither is known: the level must then be asked for (no silent 社区, which
-    would inflate 社区化解率).
+    A case finished while the 街道 held it (``finished_from`` 街道办理中) is resolved at the
+    街道, whatever was chosen; otherwise the level chosen, else where it was escalated. None
+    when neither is known: the level must then be asked for (no silent 社区, which would
+    inflate 社区化解率).
     """
+    if finished_from is not None and CaseStatus(finished_from) in AT_SUBDISTRICT_STATUSES:
+        return Level.SUBDISTRICT
     return chosen if chosen is not None else escalated

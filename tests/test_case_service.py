@@ -430,6 +430,7 @@ def test_case_detail_actions_and_masking(session, world, staff):
         A.START,
         A.REQUEST_MATERIALS,
         A.ESCALATE,
+        A.ESCALATE_TO_SUBDISTRICT,
         A.RETURN,
         A.FINISH_RESOLVED,
         A.FINISH_ANSWERED,
@@ -568,7 +569,6 @@ def _escalated(session, world, staff, level: str, **extra) -> Case:
     ("level", "extra", "recorded"),
     [
         ("district", {}, "district"),
-        ("subdistrict", {}, "subdistrict"),
         ("department", {"department": "区住建局"}, "department"),
     ],
 )

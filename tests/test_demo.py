@@ -456,7 +456,7 @@ def replay(case: dict, events: Sequence[dict], rules: ClockRules) -> list[str]:
             paused_at = event["at"]
         elif action is Action.MATERIALS_RECEIVED and paused_at is not None:
             deadline = extend_after_pause(deadline, paused_at, event["at"])
-        elif action is Action.ESCALATE:
+        elif action is Action.ESCALATE or action is Action.ESCALATE_TO_SUBDISTRICT:
             deadline = max(deadline, case["escalation_due_at"])
             level = Level(json.loads(event["data"])["level"])  # what finish_level reads
             if level is Level.COMMUNITY or not case["escalated_to"].startswith(level.label):
@@ -701,6 +701,8 @@ def test_demo_accounts_log_in_with_the_demo_password(demo_engine):
         "staff",
         "gridworker",
         "viewer",
+        "jiedao",
+        "jdstaff",
     ]
     for username, role, name in demo.DEMO_ACCOUNTS:
         user = users[username]

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from domain.roles import Role, can_act_on
 from domain.workflow import (
     CLOSED_WITHOUT_RESULT,
     FINISHED_STATUSES,
@@ -18,9 +19,11 @@ from domain.workflow import (
     PAUSED_STATUSES,
     Action,
     CaseStatus,
+    Level,
     Satisfaction,
     TransitionError,
     allowed_actions,
+    finish_level,
     is_finished,
     is_open,
     next_status,
@@ -29,7 +32,14 @@ from domain.workflow import (
 S = CaseStatus
 A = Action
 ALL = tuple(S)
-OPEN4 = (S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS, S.ESCALATED)
+OPEN6 = (
+    S.ACCEPTED,
+    S.IN_PROGRESS,
+    S.AWAITING_MATERIALS,
+    S.ESCALATED,
+    S.SUBDISTRICT_PENDING,
+    S.AT_SUBDISTRICT,
+)
 
 # action -> (source states, target state; None = the case stays where it is)
 EXPECTED: dict[Action, tuple[tuple[CaseStatus, ...], CaseStatus | None]] = {
@@ -38,21 +48,25 @@ EXPECTED: dict[Action, tuple[tuple[CaseStatus, ...], CaseStatus | None]] = {
     A.MATERIALS_RECEIVED: ((S.AWAITING_MATERIALS,), S.IN_PROGRESS),
     A.ESCALATE: ((S.ACCEPTED, S.IN_PROGRESS), S.ESCALATED),
     A.ESCALATION_ANSWERED: ((S.ESCALATED,), S.IN_PROGRESS),
+    # 上报街道: a hand-off to the 街道 staff, who 签收 it or give it back (退回社区).
+    A.ESCALATE_TO_SUBDISTRICT: ((S.ACCEPTED, S.IN_PROGRESS), S.SUBDISTRICT_PENDING),
+    A.SIGN_FOR: ((S.SUBDISTRICT_PENDING,), S.AT_SUBDISTRICT),
+    A.HAND_BACK: ((S.SUBDISTRICT_PENDING, S.AT_SUBDISTRICT), S.IN_PROGRESS),
     A.RETURN: ((S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_MATERIALS), S.RETURNED),
-    A.FINISH_RESOLVED: ((S.ACCEPTED, S.IN_PROGRESS), S.RESOLVED),
-    A.FINISH_ANSWERED: ((S.ACCEPTED, S.IN_PROGRESS, S.ESCALATED), S.ANSWERED),
+    A.FINISH_RESOLVED: ((S.ACCEPTED, S.IN_PROGRESS, S.AT_SUBDISTRICT), S.RESOLVED),
+    A.FINISH_ANSWERED: ((S.ACCEPTED, S.IN_PROGRESS, S.ESCALATED, S.AT_SUBDISTRICT), S.ANSWERED),
     A.NOTIFY: ((S.RESOLVED, S.ANSWERED), S.NOTIFIED),
     A.FOLLOW_UP: ((S.NOTIFIED,), S.FOLLOWED_UP),
     A.ARCHIVE: ((S.FOLLOWED_UP,), S.ARCHIVED),
     A.MERGE: ((S.ACCEPTED, S.IN_PROGRESS), S.MERGED),
-    A.REMIND: (OPEN4, None),
-    A.REASSIGN: ((*OPEN4, S.RESOLVED, S.ANSWERED, S.NOTIFIED), None),
+    A.REMIND: (OPEN6, None),
+    A.REASSIGN: ((*OPEN6, S.RESOLVED, S.ANSWERED, S.NOTIFIED), None),
     A.NOTE: (ALL, None),
     A.CORRECT: (tuple(s for s in ALL if s is not S.ARCHIVED), None),
     A.ACCEPT: ((), None),  # only for a new case, never a move of an existing one
     A.IMPORT: ((), None),  # 台账导入 creates a case, never moves one
-    A.DELIBERATE: (OPEN4, None),  # 三议 meetings on an open case keep its state
-    A.DELIBERATION_DECISION: (OPEN4, None),
+    A.DELIBERATE: (OPEN6, None),  # 三议 meetings on an open case keep its state
+    A.DELIBERATION_DECISION: (OPEN6, None),
 }
 
 ALLOWED = [
@@ -70,7 +84,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def test_the_table_covers_every_action():
     assert set(EXPECTED) == set(Action)
-    assert len(ALLOWED) == 61
+    assert len(ALLOWED) == 80
     assert len(ALLOWED) + len(REFUSED) == len(ALL) * len(Action)
 
 
@@ -138,6 +152,7 @@ def test_unknown_action_is_a_value_error():
                 A.START,
                 A.REQUEST_MATERIALS,
                 A.ESCALATE,
+                A.ESCALATE_TO_SUBDISTRICT,
                 A.RETURN,
                 A.FINISH_RESOLVED,
                 A.FINISH_ANSWERED,
@@ -176,6 +191,33 @@ def test_unknown_action_is_a_value_error():
                 A.DELIBERATION_DECISION,
             ],
         ),
+        (
+            S.SUBDISTRICT_PENDING,
+            [
+                A.SIGN_FOR,
+                A.HAND_BACK,
+                A.REMIND,
+                A.REASSIGN,
+                A.NOTE,
+                A.CORRECT,
+                A.DELIBERATE,
+                A.DELIBERATION_DECISION,
+            ],
+        ),
+        (
+            S.AT_SUBDISTRICT,
+            [
+                A.HAND_BACK,
+                A.FINISH_RESOLVED,
+                A.FINISH_ANSWERED,
+                A.REMIND,
+                A.REASSIGN,
+                A.NOTE,
+                A.CORRECT,
+                A.DELIBERATE,
+                A.DELIBERATION_DECISION,
+            ],
+        ),
         (S.RESOLVED, [A.NOTIFY, A.REASSIGN, A.NOTE, A.CORRECT]),
         (S.NOTIFIED, [A.FOLLOW_UP, A.REASSIGN, A.NOTE, A.CORRECT]),
         (S.FOLLOWED_UP, [A.ARCHIVE, A.NOTE, A.CORRECT]),
@@ -201,6 +243,8 @@ def test_allowed_actions_agree_with_next_status(status: CaseStatus):
         (S.IN_PROGRESS, True, False, False, False),
         (S.AWAITING_MATERIALS, True, False, True, False),
         (S.ESCALATED, True, False, False, False),
+        (S.SUBDISTRICT_PENDING, True, False, False, False),
+        (S.AT_SUBDISTRICT, True, False, False, False),
         (S.RESOLVED, False, True, False, False),
         (S.ANSWERED, False, True, False, False),
         (S.NOTIFIED, False, True, False, False),
@@ -247,3 +291,49 @@ def test_labels_are_chinese(member: CaseStatus | Action | Satisfaction, label: s
 @pytest.mark.parametrize("member", [*CaseStatus, *Action, *Satisfaction], ids=str)
 def test_every_member_has_a_chinese_label(member: CaseStatus | Action | Satisfaction):
     assert CJK.search(member.label)
+
+
+# ---------------------------------------------------------------------------------------------
+# 化解层级 follows from the level that finished the case
+
+
+@pytest.mark.parametrize(
+    ("chosen", "escalated", "finished_from", "level"),
+    [
+        (None, None, S.IN_PROGRESS, None),
+        (Level.COMMUNITY, None, S.IN_PROGRESS, Level.COMMUNITY),
+        (None, Level.DISTRICT, S.IN_PROGRESS, Level.DISTRICT),
+        (Level.COMMUNITY, Level.DISTRICT, S.IN_PROGRESS, Level.COMMUNITY),
+        (None, Level.HIGHER_DEPARTMENT, S.ESCALATED, Level.HIGHER_DEPARTMENT),
+        # finished by the 街道 staff: 街道, whatever was chosen or escalated
+        (None, Level.SUBDISTRICT, S.AT_SUBDISTRICT, Level.SUBDISTRICT),
+        (Level.COMMUNITY, Level.SUBDISTRICT, S.AT_SUBDISTRICT, Level.SUBDISTRICT),
+        (None, None, "at_subdistrict", Level.SUBDISTRICT),
+        (Level.DISTRICT, None, None, Level.DISTRICT),
+    ],
+)
+def test_finish_level(chosen, escalated, finished_from, level):
+    assert finish_level(chosen, escalated, finished_from) is level
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "status", "allowed"),
+    [
+        (Role.SUBDISTRICT_STAFF, A.SIGN_FOR, S.SUBDISTRICT_PENDING, True),
+        (Role.SUBDISTRICT_STAFF, A.FINISH_ANSWERED, S.AT_SUBDISTRICT, True),
+        (Role.SUBDISTRICT_STAFF, A.HAND_BACK, S.AT_SUBDISTRICT, True),
+        (Role.SUBDISTRICT_STAFF, A.FINISH_RESOLVED, S.IN_PROGRESS, False),  # the 社区's case
+        (Role.SUBDISTRICT_STAFF, A.REMIND, S.IN_PROGRESS, True),
+        (Role.STAFF, A.SIGN_FOR, S.SUBDISTRICT_PENDING, False),
+        (Role.STAFF, A.FINISH_ANSWERED, S.AT_SUBDISTRICT, False),  # the 街道 holds it
+        (Role.STAFF, A.NOTE, S.AT_SUBDISTRICT, True),
+        (Role.STAFF, A.ESCALATE_TO_SUBDISTRICT, S.IN_PROGRESS, True),
+        (Role.SECRETARY, A.REMIND, S.SUBDISTRICT_PENDING, True),
+        (Role.GRIDWORKER, A.ESCALATE_TO_SUBDISTRICT, S.IN_PROGRESS, False),
+        (Role.SUBDISTRICT_LEADER, A.SIGN_FOR, S.SUBDISTRICT_PENDING, False),
+        (Role.ADMIN, A.SIGN_FOR, S.SUBDISTRICT_PENDING, True),
+        (Role.ADMIN, A.FINISH_RESOLVED, S.IN_PROGRESS, True),
+    ],
+)
+def test_who_acts_at_which_level(role, action, status, allowed):
+    assert can_act_on(role, action, status) is allowed

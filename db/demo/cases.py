@@ -115,7 +115,7 @@ class CaseWriter:
         self.cell = Picker(territory.cells, [c.weight for c in territory.cells])
         self.recent: dict[tuple[int, str], list[tuple[int, str, dt.datetime, Any]]] = {}
         self.next_visit = writer.ids(Visit, 0).start
-        self.planner = LifePlanner(self.rng, clock, self.now)
+        self.planner = LifePlanner(self.rng, clock, self.now, desk=territory.subdistrict_staff)
         self.lifecycle = Lifecycle(clock, self.now, first_event_id=writer.ids(CaseEvent, 0).start)
 
     def arrivals(self, day: dt.date, n: int) -> list[tuple[dt.datetime, Channel]]:

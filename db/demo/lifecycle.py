@@ -97,10 +97,14 @@ class LifePlanner:
     }
     """Share of cases per handling type still waiting (补办 materials, a higher level …)."""
 
-    def __init__(self, rng: random.Random, clock: Clock, now: dt.datetime) -> None:
+    def __init__(
+        self, rng: random.Random, clock: Clock, now: dt.datetime, *, desk: int | None = None
+    ) -> None:
         self.rng = rng
         self.clock = clock
         self.now = now
+        self.desk = desk
+        """The 街道 staff user who 签收 and handles what the 社区 escalate to the 街道."""
 
     def later(self, base: dt.datetime, workdays: int) -> dt.datetime:
         """A moment in office hours ``workdays`` working days after ``base`` (0: later today)."""
@@ -182,6 +186,10 @@ class LifePlanner:
             esc_days = pick(rng, (10, 15, 20, 30))
             esc_due = end_of(self.clock.add(t_esc.date(), esc_days))
             escalation = escalation_to(unit, esc_due)
+            if escalation.level is Level.SUBDISTRICT and self.desk is not None:
+                return self._at_subdistrict(
+                    steps, t_esc, escalation, cat, answered, assignee, secretary, stuck
+                )
             steps.append((t_esc, Action.ESCALATE, f"上报{unit}", assignee, escalation))
             if stuck:
                 return self._reminders(steps, t_esc, secretary, esc_due, paused=False)
@@ -210,6 +218,41 @@ class LifePlanner:
                 t = self.later(t, pick(rng, (0, 0, 1, 1, 2, 3, 4)))
         return self._finish(steps, t, cat, answered, level, assignee, secretary, reopen=True)
 
+    def _at_subdistrict(
+        self,
+        steps: list[Step],
+        t_esc: dt.datetime,
+        escalation: Escalation,
+        cat: str,
+        answered: bool,
+        assignee: int,
+        secretary: int,
+        stuck: bool,
+    ) -> list[Step]:
+        """上报街道: the 街道 staff 签收 and answer it, or give it back (退回社区) now and then."""
+        rng, desk = self.rng, self.desk
+        assert desk is not None
+        unit = escalation.target.replace("·", "")
+        steps.append((t_esc, Action.ESCALATE_TO_SUBDISTRICT, f"上报{unit}", assignee, escalation))
+        if stuck and rng.random() < 0.5:
+            return self._reminders(steps, t_esc, secretary, escalation.due, paused=False)
+        t = self.later(t_esc, pick(rng, (0, 0, 1)))
+        steps.append((t, Action.SIGN_FOR, "街道已签收", desk, None))
+        if stuck:
+            return self._reminders(steps, t, secretary, escalation.due, paused=False)
+        if rng.random() < 0.08:
+            t = self.later(t, rand_int(rng, 1, 3))
+            steps.append((t, Action.HAND_BACK, pick(rng, T.HAND_BACK_REASONS), desk, None))
+            t = self.later(t, pick(rng, (0, 1, 2, 3)))
+            return self._finish(
+                steps, t, cat, answered, Level.COMMUNITY, assignee, secretary, reopen=True
+            )
+        t = self.later(t, rand_int(rng, 1, 8))
+        return self._finish(
+            steps, t, cat, answered, Level.SUBDISTRICT, assignee, secretary, reopen=True,
+            finisher=desk,
+        )  # fmt: skip
+
     def _reminders(
         self,
         steps: list[Step],
@@ -236,16 +279,22 @@ class LifePlanner:
         secretary: int,
         *,
         reopen: bool,
+        finisher: int | None = None,
     ) -> list[Step]:
-        """办结/答复 → 反馈 → 回访 → 归档, with a dissatisfied answer reopening the case."""
+        """办结/答复 → 反馈 → 回访 → 归档, with a dissatisfied answer reopening the case.
+
+        ``finisher`` (the 街道 staff) records the 办结/答复 of a case the 街道 holds; the 社区
+        (``assignee``) tells the resident and calls back.
+        """
         rng = self.rng
+        by = assignee if finisher is None else finisher
         if answered:
             result = pick(rng, T.ANSWERED_RESULTS)
-            steps.append((t, Action.FINISH_ANSWERED, result, assignee, level))
+            steps.append((t, Action.FINISH_ANSWERED, result, by, level))
         else:
             results = T.RESOLVED_RESULTS[cat]
             result = results[rand_below(rng, 0, len(results))]
-            steps.append((t, Action.FINISH_RESOLVED, result, assignee, level))
+            steps.append((t, Action.FINISH_RESOLVED, result, by, level))
         if rng.random() < 0.03:
             return steps  # never told the resident: stays 已办结/已答复
         t = self.later(t, 0 if rng.random() < 0.6 else rand_int(rng, 1, 2))
@@ -325,7 +374,7 @@ class Lifecycle:
                     deadline = clock.extend(deadline, paused_at, moment)
                     pauses.append((paused_at, moment))
                 paused_at = None
-            elif action is Action.ESCALATE:
+            elif action is Action.ESCALATE or action is Action.ESCALATE_TO_SUBDISTRICT:
                 escalated_to, escalation_due, data = payload.target, payload.due, payload.data
                 # A 上报件 follows the higher level's date when that is later than its own.
                 deadline = max(deadline, escalation_due)

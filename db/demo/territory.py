@@ -25,6 +25,7 @@ from db.models import (
     GridCollector,
     Household,
     HouseholdTag,
+    OutsideUnit,
     Person,
     ServicePoint,
     Subdistrict,
@@ -50,8 +51,13 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("staff", Role.STAFF.value, "陈丽萍"),
     ("gridworker", Role.GRIDWORKER.value, "张志强"),
     ("viewer", Role.VIEWER.value, "大屏展示"),
+    ("jiedao", Role.SUBDISTRICT_LEADER.value, "王振国"),
+    ("jdstaff", Role.SUBDISTRICT_STAFF.value, "李晓燕"),
 )
-"""(username, role, display name) of the demo logins; the password is ``config.DEMO_PASSWORD``."""
+"""(username, role, display name) of the demo logins; the password is ``config.DEMO_PASSWORD``.
+
+The 社区 roles belong to the first 社区 (``secretary`` is its 社区书记); ``jiedao`` (街道领导) and
+``jdstaff`` (街道工作人员, who receives the cases escalated to the 街道) belong to the 街道."""
 
 GRIDWORKER_CELLS = 3
 """The demo grid worker is 片长 of the first three cells of the first 社区."""
@@ -232,6 +238,7 @@ class Territory:
         self._households(rng)
         self._users(now)
         self._service_points(rng)
+        self._outside_units()
 
     def _categories(self) -> dict[str, int]:
         with Session(bind=self.writer.conn) as session:
@@ -394,7 +401,7 @@ class Territory:
         hashed = hash_password(DEMO_PASSWORD)
         existing = dict(self.writer.conn.execute(select(User.username, User.id)).all())
         rows: list[dict[str, Any]] = []
-        ids = iter(self.writer.ids(User, 5 + 3 * len(COMMUNITIES)))
+        ids = iter(self.writer.ids(User, len(DEMO_ACCOUNTS) + 3 * len(COMMUNITIES)))
 
         def user(username: str, role: str, name: str, k: int | None, pid: int | None) -> int:
             if username in existing:
@@ -434,6 +441,7 @@ class Territory:
             self.staff[k] = pool
             self.secretary[k] = pool[0]
         self.gridworker = demo[Role.GRIDWORKER]
+        self.subdistrict_staff = demo[Role.SUBDISTRICT_STAFF]
         self.gw_cells = {c.id for c in self.cells[:GRIDWORKER_CELLS]}
         self.writer.write(User, rows)
         have = set(self.writer.conn.execute(select(UserGridScope.grid_cell_id)).scalars())
@@ -442,6 +450,26 @@ class Territory:
             [
                 {"user_id": self.gridworker, "grid_cell_id": cid}
                 for cid in sorted(self.gw_cells - have)
+            ],
+        )
+
+    def _outside_units(self) -> None:
+        """The directory of outside units a 上报上级单位 names (区 departments, 12345 …)."""
+        have = set(self.writer.conn.execute(select(OutsideUnit.name)).scalars())
+        todo = [u for u in T.OUTSIDE_UNITS if u[0] not in have]
+        ids = iter(self.writer.ids(OutsideUnit, len(todo)))
+        self.writer.write(
+            OutsideUnit,
+            [
+                {
+                    "id": next(ids),
+                    "name": name,
+                    "level": level.value,
+                    "contact": contact,
+                    "typical_days": days,
+                    "is_active": True,
+                }
+                for name, level, contact, days in todo
             ],
         )
 

@@ -6,6 +6,8 @@ Templates take ``{estate}``, ``{road}``, ``{factory}``, ``{b}`` (building), ``{u
 
 from __future__ import annotations
 
+from domain.workflow import Level
+
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -192,6 +194,28 @@ ESCALATION_UNITS: dict[str, tuple[str, ...]] = {
     "政策咨询": ("区人社局", "区医保局"),
     "社区事务": ("街道党工委", "街道办事处"),
 }
+
+# The directory of outside units: (name, level, contact, typical working days).
+OUTSIDE_UNITS: tuple[tuple[str, Level, str, int], ...] = (
+    ("区城管局", Level.DISTRICT, "区城管局综合科 0731-84110001", 15),
+    ("区环卫所", Level.DISTRICT, "区环卫所调度室 0731-84110002", 10),
+    ("区住建局", Level.DISTRICT, "区住建局物业科 0731-84110003", 20),
+    ("区民政局", Level.DISTRICT, "区民政局社会救助科 0731-84110004", 15),
+    ("区残联", Level.DISTRICT, "区残联维权部 0731-84110005", 15),
+    ("区司法局", Level.DISTRICT, "区司法局人民调解科 0731-84110006", 15),
+    ("区人社局", Level.DISTRICT, "区人社局就业科 0731-84110007", 10),
+    ("区医保局", Level.DISTRICT, "区医保局待遇科 0731-84110008", 10),
+    ("自来水公司", Level.HIGHER_DEPARTMENT, "供水服务热线 0731-85110000", 10),
+    ("供电公司", Level.HIGHER_DEPARTMENT, "供电服务热线 95598", 10),
+    ("派出所", Level.HIGHER_DEPARTMENT, "辖区派出所值班室 0731-84110110", 10),
+    ("12345市民服务热线", Level.HIGHER_DEPARTMENT, "市12345热线办 12345", 15),
+)
+
+HAND_BACK_REASONS: tuple[str, ...] = (
+    "经核实属社区职责范围，请社区继续办理，街道予以指导",
+    "材料不全，请社区补充现场情况后再上报",
+    "已协调物业公司，请社区跟进落实并答复居民",
+)
 
 MATERIAL_LISTS: tuple[str, ...] = (
     "身份证、户口本复印件",
