@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import streamlit as st
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.dashboard_cache import clear_dashboard_cache
@@ -69,7 +71,7 @@ def _count(session, model) -> int:  # type: ignore[no-untyped-def]
     return int(session.scalar(select(func.count()).select_from(model)))
 
 
-def test_a_visit_token_saves_once(session):
+def test_a_visit_token_saves_once(session: Session) -> None:
     world = make_world(session)
     staff = _staff(session, world)
     visit, _ = visit_service.record_visit(
@@ -102,7 +104,7 @@ def test_a_visit_token_saves_once(session):
     assert entries == ["visit.create", "visit.create"]
 
 
-def test_an_assistance_token_saves_once(session):
+def test_an_assistance_token_saves_once(session: Session) -> None:
     world = make_world(session)
     staff = _staff(session, world)
     record = assistance_service.record_assistance(
@@ -137,7 +139,7 @@ def _assistance_page() -> None:
 
 
 @pytest.fixture
-def page_db(tmp_path, monkeypatch) -> Iterator[tuple[Engine, World]]:
+def page_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, World]]:
     """A small migrated SQLite world that the pages open through ``DATABASE_URL``."""
     url = f"sqlite:///{tmp_path / 'forms.db'}"
     engine = make_engine(url)
@@ -195,7 +197,7 @@ def _replay_first_round(at: AppTest, form: str) -> AppTest:
     return at.run()
 
 
-def test_visit_form_saved_twice_keeps_one_visit(page_db):
+def test_visit_form_saved_twice_keeps_one_visit(page_db: tuple[Engine, World]) -> None:
     engine, world = page_db
     at = _open(_visits_page)
     at = _submit(_fill_visit(at, world), "保存走访")
@@ -214,15 +216,15 @@ def _case_no(engine: Engine) -> str:
         return str(session.scalar(select(Case.case_no)))
 
 
-def test_saved_visit_form_comes_back_empty(page_db):
+def test_saved_visit_form_comes_back_empty(page_db: tuple[Engine, World]) -> None:
     engine, world = page_db
     at = _open(_visits_page)
     at = _submit(_fill_visit(at, world), "保存走访")
-    fields = {w.key: w.value for w in at.selectbox}
+    fields = {str(w.key): w.value for w in at.selectbox}
     assert [v for k, v in fields.items() if k.startswith("vi_")] == [None] * len(
         [k for k in fields if k.startswith("vi_")]
     )
-    assert {w.key: w.value for w in at.text_area if "description" in w.key} == {
+    assert {w.key: w.value for w in at.text_area if "description" in str(w.key)} == {
         f"vi_c{i}_description.1": "" for i in range(3)
     }
     # An untouched second save asks for the place, not for 诉求内容 of a stale concern.
@@ -233,7 +235,9 @@ def test_saved_visit_form_comes_back_empty(page_db):
     assert _rows(engine, Visit) == 1
 
 
-def test_assistance_form_saved_twice_keeps_one_record_and_prefills_helper(page_db):
+def test_assistance_form_saved_twice_keeps_one_record_and_prefills_helper(
+    page_db: tuple[Engine, World],
+) -> None:
     engine, world = page_db
     at = _open(_assistance_page)
     assert at.text_input(key="as_helpers").value == world.users["staff"].display_name
