@@ -88,12 +88,12 @@ def test_audit_page_lists_and_filters(admin_db):
     assert not at.exception
     frame = at.dataframe[0].value
     assert set(zip(frame["用户"], frame["操作"], strict=True)) >= {
-        ("staff", "登录失败"),
-        ("admin", "登录成功"),
+        ("社区工作人员甲（staff）", "登录失败"),
+        ("管理员甲（admin）", "登录成功"),
     }
     at.text_input(key="audit_user").input("staff").run()
     frame = at.dataframe[0].value
-    assert set(frame["用户"]) == {"staff"}
+    assert set(frame["用户"]) == {"社区工作人员甲（staff）"}
     assert len(at.get("download_button")) == 1
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ KINDS = {"case": "案件操作", "login": "登录", "admin": "管理与安全"}
 
 @dataclass(frozen=True)
 class AuditRow:
-    """One line of the audit log."""
+    """One line of the audit log (``username`` shown as 「姓名（用户名）」)."""
 
     at: dt.datetime
     username: str
@@ -131,4 +131,13 @@ def audit_log(
         for row in read(session, start, end, username, limit)
     ]
     rows.sort(key=lambda r: r.at, reverse=True)
-    return rows[:limit]
+    names = person_labels(session)
+    return [replace(r, username=names.get(r.username, r.username)) for r in rows[:limit]]
+
+
+def person_labels(session: Session) -> dict[str, str]:
+    """Each username as people know its owner: 「姓名（用户名）」 (the username alone if unnamed)."""
+    return {
+        username: f"{name}（{username}）" if name else username
+        for username, name in session.execute(select(User.username, User.display_name))
+    }
