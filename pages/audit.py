@@ -27,7 +27,7 @@ COLUMNS = {
 
 def render() -> None:
     """Draw the audit log page."""
-    require_page(PageKey.AUDIT)
+    actor = require_page(PageKey.AUDIT)
     st.title("审计日志")
     today = local_now().date()
     c1, c2, c3 = st.columns([2, 1, 2])
@@ -47,7 +47,9 @@ def render() -> None:
     start = dt.datetime.combine(span[0], dt.time())
     end = dt.datetime.combine(span[1] + dt.timedelta(days=1), dt.time())
     with get_sessions()() as session:
-        rows = audit_log(session, start=start, end=end, username=username, kinds=frozenset(kinds))
+        rows = audit_log(
+            session, start=start, end=end, username=username, kinds=frozenset(kinds), actor=actor
+        )
     frame = pd.DataFrame([asdict(r) for r in rows], columns=list(COLUMNS)).rename(columns=COLUMNS)
     st.caption(f"共 {len(frame)} 条（最多显示最近 1000 条）")
     st.dataframe(frame, hide_index=True, width="stretch")

@@ -21,12 +21,14 @@ from db.queries.cases import (
     category_choices,
     find_case_id,
 )
+from db.queries.escalations import outside_unit_choices
 from db.queries.territory import grid_cell_choices
 from domain.deadlines import ClockRules
 from domain.roles import Actor, PageKey
 from domain.validation import CORRECTABLE_FIELDS, MAX_DESCRIPTION, MAX_NOTE
 from domain.workflow import (
     Action,
+    CaseStatus,
     Channel,
     Level,
     NotifyMethod,
@@ -63,7 +65,11 @@ INPUT_LABELS: dict[str, str] = {
     "finish_level": "化解层级（上报件默认为上报层级）",
     "department": "部门名称（上级部门必填，如 区住建局）",
     "expected_date": "预计答复日期",
-    "answer": "上级答复内容",
+    "answer": "回单：办理情况",
+    "answered_on": "回单日期",
+    "answered_by": "回单经办人（可选）",
+    "outside_unit_id": "外部单位（名录）",
+    "reference_no": "外部单位编号（可选）",
     "reason": "退回理由（书面告知居民）",
     "result": "办理结果",
     "method": "反馈方式",
@@ -196,13 +202,34 @@ def _input(
     case_id = view.id
     key = _key(case_id, action, name)
     label = NOTE_LABELS.get(action, INPUT_LABELS["note"]) if name == "note" else INPUT_LABELS[name]
+    if action is Action.HAND_BACK and name == "reason":
+        label = "退回社区的理由（社区可见）"
+    if action is Action.ESCALATE_TO_SUBDISTRICT and name == "expected_date":
+        label = "街道预计答复日期"
+    if action is Action.ESCALATE and name == "expected_date":
+        label = "外部单位办理期限"
     if name in ("note", "materials", "answer", "reason"):
         st.text_area(label, max_chars=MAX_NOTE, height=80, key=key)
     elif name == "result":
         st.text_area(label, max_chars=MAX_DESCRIPTION, height=100, key=key)
     elif name == "level" and action is Action.ESCALATE:
-        levels = [lv.value for lv in Level if lv is not Level.COMMUNITY]
-        st.selectbox(label, levels, format_func=lambda v: Level(v).label, key=key)
+        levels = [Level.DISTRICT.value, Level.HIGHER_DEPARTMENT.value]
+        st.selectbox(
+            "层级（未在名录中时填写）", levels, format_func=lambda v: Level(v).label,
+            index=None, placeholder="请选择", key=key,
+        )  # fmt: skip
+    elif name == "outside_unit_id":
+        units = choices.get("outside_unit_id", {})
+        st.selectbox(
+            label, list(units), format_func=units.__getitem__, index=None,
+            placeholder="请选择外部单位", key=key,
+        )  # fmt: skip
+    elif name in ("reference_no", "answered_by"):
+        st.text_input(label, max_chars=40, key=key)
+    elif name == "answered_on":
+        st.date_input(label, value=None, format="YYYY-MM-DD", key=key)
+    elif name == "level" and view.status == CaseStatus.AT_SUBDISTRICT:
+        st.caption("化解层级：街道（由街道办结）")
     elif name == "level":
         # No silent 社区: an escalated case defaults to where it went, any other is asked.
         levels = [lv.value for lv in Level]
@@ -292,6 +319,8 @@ def _actions(detail: CaseDetail, actor: Actor, rules: ClockRules) -> None:
     errors = dict(st.session_state.get(f"case_errors_{view.id}", {}))
     choices: dict[str, dict[Any, str]] = {}
     with get_sessions()() as session:
+        if action is Action.ESCALATE:
+            choices["outside_unit_id"] = outside_unit_choices(session)
         if action is Action.REASSIGN:
             choices["assignee_id"] = {
                 uid: name for uid, name in assignable_users(session) if uid != view.assignee_id
@@ -299,7 +328,7 @@ def _actions(detail: CaseDetail, actor: Actor, rules: ClockRules) -> None:
         if action is Action.CORRECT:
             choices["channel"] = {c.value: c.label for c in Channel}
             choices["category_id"] = category_choices(session)
-            choices["grid_cell_id"] = grid_cell_choices(session, only=actor.grid_cell_ids)
+            choices["grid_cell_id"] = grid_cell_choices(session, actor=actor)
     if action is Action.CORRECT:
         st.selectbox(
             "更正字段",
@@ -352,7 +381,7 @@ def render() -> None:
     if case_id is None:
         return
     reveal = False
-    if actor.sees_personal_data:
+    if actor.may_reveal_personal_data:
         reveal = st.toggle(
             "显示反映人完整姓名和电话（查看将记入审计日志）", key=f"reveal_{case_id}"
         )

@@ -17,9 +17,12 @@ import streamlit as st
 
 from config import Settings, local_now
 from db.queries import dashboard as dq
+from db.queries.access import unit_scope
+from db.queries.comparison import CommunityComparison, compares_communities
+from db.queries.kpis import KpiSnapshot
 from db.queries.scope import Scope
-from domain.kpis import COMPARISON_NOTE, Period
-from domain.roles import PageKey
+from domain.kpis import COMPARISON_NOTE, KPIS, Period, Ratio
+from domain.roles import Actor, PageKey
 from ui import dashboard_charts as charts
 from ui.context import get_sessions, get_settings, require_page
 from ui.links import case_url
@@ -29,6 +32,7 @@ PERIOD_CHOICES = ("本月", "本季度", "本年", "自定义")
 SCOPE_CHOICES = ("街道", "社区", "网格")
 CELL_KEY = "dashboard_cell"
 MAP_SEEN_KEY = "_dashboard_map_seen"
+MAP_COMMUNITY_KEY = "dashboard_map_community"
 TILES_PER_ROW = 5
 
 
@@ -44,20 +48,50 @@ class DashboardSource(Protocol):
     def panel(self, cell_id: int, period: Period, now: dt.datetime) -> dq.CellPanel | None: ...
 
 
+class ComparisonSource(Protocol):
+    """Where the 社区对比 comes from (the 街道 leader's and the admin's dashboard)."""
+
+    def comparison(
+        self, period: Period, now: dt.datetime, min_cases: int
+    ) -> CommunityComparison: ...
+
+
 class DatabaseSource:
-    """The figures from the database, through the exact dashboard cache."""
+    """The figures from the database, through the exact dashboard cache, inside ``actor``'s unit.
+
+    A 社区 user's selector offers only their 社区, and any scope asked for is narrowed to it.
+    """
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.unit = unit_scope(actor).community_id
+        """The actor's 社区 (None: the whole 街道)."""
 
     def choices(self) -> dq.ScopeChoices:
         with get_sessions()() as session:
-            return dq.scope_choices(session)
+            return dq.scope_choices(session, community_id=self.unit)
+
+    def comparison(self, period: Period, now: dt.datetime, min_cases: int) -> CommunityComparison:
+        with get_sessions()() as session:
+            return dq.cached_comparison(
+                session,
+                period=period,
+                now=now,
+                min_cases=min_cases,
+                community_id=self.unit,
+            )
 
     def live(self, period: Period, scope: Scope, now: dt.datetime) -> dq.LiveView:
         with get_sessions()() as session:
-            return dq.live_view(session, period=period, now=now, scope=scope)
+            return dq.live_view(
+                session, period=period, now=now, scope=unit_scope(self.actor, scope)
+            )
 
     def analysis(self, period: Period, scope: Scope, now: dt.datetime) -> dq.AnalysisView:
         with get_sessions()() as session:
-            return dq.analysis_view(session, period=period, now=now, scope=scope)
+            return dq.analysis_view(
+                session, period=period, now=now, scope=unit_scope(self.actor, scope)
+            )
 
     def panel(self, cell_id: int, period: Period, now: dt.datetime) -> dq.CellPanel | None:
         with get_sessions()() as session:
@@ -75,17 +109,30 @@ class Selection:
 
 
 def render() -> None:
-    """Draw the dashboard (guarded: admin, secretary, staff)."""
-    require_page(PageKey.DASHBOARD)
-    draw(DatabaseSource(), get_settings())
+    """Draw the dashboard (guarded: admin, secretary, staff, 街道 leader)."""
+    actor = require_page(PageKey.DASHBOARD)
+    source = DatabaseSource(actor)
+    compare = source if compares_communities(actor) else None
+    draw(source, get_settings(), compare=compare, whole_subdistrict=source.unit is None)
 
 
-def draw(source: DashboardSource, settings: Settings, fixed_now: dt.datetime | None = None) -> None:
-    """The whole page from ``source``; ``fixed_now`` pins the clock (tests, bench)."""
+def draw(
+    source: DashboardSource,
+    settings: Settings,
+    fixed_now: dt.datetime | None = None,
+    *,
+    compare: ComparisonSource | None = None,
+    whole_subdistrict: bool = True,
+) -> None:
+    """The whole page from ``source``; ``fixed_now`` pins the clock (tests, bench).
+
+    ``compare``: the 社区对比's source, for those who compare 社区; ``whole_subdistrict``: False
+    for a 社区 user (no 街道 level in the scope selector).
+    """
     now = fixed_now or local_now()
     st.title("书记看板")
     choices = source.choices()
-    selection = _selectors(choices, now)
+    selection = _selectors(choices, now, whole_subdistrict)
     st.caption(
         f"{selection.scope_label} · {selection.period_label}"
         f"（{selection.period.start:%Y-%m-%d} 至 "
@@ -94,6 +141,8 @@ def draw(source: DashboardSource, settings: Settings, fixed_now: dt.datetime | N
     )
     live = st.fragment(_live_section, run_every=settings.refresh_seconds)
     live(source, selection, settings, fixed_now)
+    if compare is not None:
+        _comparison_section(compare.comparison(selection.period, now, settings.rank_min_cases))
     _analysis_section(source, selection, now)
 
 
@@ -116,7 +165,7 @@ def _period(choice: str, now: dt.datetime) -> tuple[Period, str]:
     return Period.month_of(today).up_to(today), "本月"
 
 
-def _selectors(choices: dq.ScopeChoices, now: dt.datetime) -> Selection:
+def _selectors(choices: dq.ScopeChoices, now: dt.datetime, whole_subdistrict: bool) -> Selection:
     left, middle, right = st.columns([3, 2, 3])
     with left:
         choice = st.segmented_control(
@@ -132,11 +181,12 @@ def _selectors(choices: dq.ScopeChoices, now: dt.datetime) -> Selection:
                 format="YYYY-MM-DD",
             )
     period, period_label = _period(choice or "本月", now)
+    levels = SCOPE_CHOICES if whole_subdistrict else SCOPE_CHOICES[1:]
     with middle:
-        level = st.segmented_control("范围", SCOPE_CHOICES, default="街道", key="dashboard_level")
+        level = st.segmented_control("范围", levels, default=levels[0], key="dashboard_level")
     scope, scope_label = Scope(), choices.subdistrict
     with right:
-        if level in ("社区", "网格") and choices.communities:
+        if (level in ("社区", "网格") or not whole_subdistrict) and choices.communities:
             community_id = st.selectbox(
                 "社区",
                 list(choices.communities),
@@ -152,7 +202,7 @@ def _selectors(choices: dq.ScopeChoices, now: dt.datetime) -> Selection:
                     format_func=lambda cid: cells[cid],
                     key="dashboard_scope_cell",
                 )
-                scope = Scope(grid_cell_id=cell_id)
+                scope = Scope(community_id=community_id, grid_cell_id=cell_id)
                 scope_label = f"{choices.communities[community_id]} · {cells[cell_id]}"
     return Selection(period, period_label, scope, scope_label)
 
@@ -167,16 +217,31 @@ def _live_section(
     _tiles(view)
     st.subheader("网格地图")
     cells = view.cells
-    measure = st.selectbox(
-        "地图着色",
-        list(dq.MAP_MEASURES),
-        format_func=lambda k: dq.MAP_MEASURES[k],
-        key="dashboard_measure",
-    )
+    communities = {c.community_id: c.community for c in cells}
+    per_community = False
+    if selection.scope == Scope() and len(communities) > 1:
+        drill = st.selectbox(
+            "地图范围（选择社区查看其网格）",
+            [None, *communities],
+            format_func=lambda cid: "全街道（按社区着色）" if cid is None else communities[cid],
+            key=MAP_COMMUNITY_KEY,
+        )
+        per_community = drill is None
+        if drill is not None:
+            cells = [c for c in view.cells if c.community_id == drill]
     selected = st.session_state.get(CELL_KEY)
-    figure = charts.grid_map(
-        cells, view.geojson, view.service_points, measure=measure, selected=selected
-    )
+    if per_community:
+        figure = charts.community_map(cells, view.geojson, view.service_points, selected=selected)
+    else:
+        measure = st.selectbox(
+            "地图着色",
+            list(dq.MAP_MEASURES),
+            format_func=lambda k: dq.MAP_MEASURES[k],
+            key="dashboard_measure",
+        )
+        figure = charts.grid_map(
+            cells, view.geojson, view.service_points, measure=measure, selected=selected
+        )
     event = st.plotly_chart(
         figure,
         on_select="rerun",
@@ -202,7 +267,7 @@ def _live_section(
         panel = source.panel(cell_id, selection.period, view.now)
         if panel is not None:
             _cell_panel(panel)
-    _ranking(cells, settings.rank_min_cases)
+    _ranking(view.cells, settings.rank_min_cases)
 
 
 def _take_map_click(event: object, cell_ids: set[int]) -> None:
@@ -294,6 +359,43 @@ def _ranking(cells: list[dq.CellFigures], min_cases: int) -> None:
         }
     )
     st.dataframe(frame, hide_index=True, width="stretch", key="ranking")
+
+
+COMPARED = ("accepted", "resolution", "on_time", "satisfaction", "overdue", "visit_coverage", "assistance_persons")  # fmt: skip
+"""The 社区对比's KPIs (``domain.kpis.KPIS`` keys), each rate with its count beside it."""
+
+
+def _comparison_frame(rows: list[tuple[str, KpiSnapshot]]) -> pd.DataFrame:
+    """One row per unit: each compared KPI, a rate followed by its 「分子/分母」 column."""
+    columns: dict[str, list[object]] = {"社区": [name for name, _ in rows]}
+    for key in COMPARED:
+        label = KPIS[key].label
+        values = [getattr(kpis, key) for _, kpis in rows]
+        if isinstance(values[0], Ratio):
+            columns[label] = [v.percent() for v in values]
+            columns[f"{label}（{KPIS[key].unit}）"] = [
+                f"{v.numerator}/{v.denominator}" for v in values
+            ]
+        else:
+            columns[label] = values
+    return pd.DataFrame(columns)
+
+
+def _comparison_section(comparison: CommunityComparison) -> None:
+    """社区对比: ranked 社区 with the 街道 total, then those under the minimum (样本不足)."""
+    st.subheader("社区对比（按解决率排名）")
+    st.caption(
+        f"本期受理少于 {comparison.min_cases} 件的社区列为「样本不足」，不参与排名；"
+        "合计为全街道的数据，不是各社区比率的平均。"
+    )
+    ranked: list[tuple[str, KpiSnapshot]] = [(r.name, r.kpis) for r in comparison.ranked]
+    frame = _comparison_frame([*ranked, ("街道合计", comparison.total)])
+    frame.insert(0, "排名", [*(str(i) for i in range(1, len(ranked) + 1)), "—"])
+    st.dataframe(frame, hide_index=True, width="stretch", key="community_comparison")
+    if comparison.too_few:
+        st.markdown(f"**样本不足**（本期受理少于 {comparison.min_cases} 件）")
+        rows = [(r.name, r.kpis) for r in comparison.too_few]
+        st.dataframe(_comparison_frame(rows), hide_index=True, width="stretch", key="too_few")
 
 
 def _case_table(links: list[dq.CaseLink], *, key: str) -> None:

@@ -189,7 +189,7 @@ def render() -> None:
     now = local_now()
     _defaults(actor, now)
     with get_sessions()() as session:
-        cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+        cells = grid_cell_choices(session, actor=actor)
         categories = category_choices(session)
         assignees = dict(assignable_users(session))
     st.title("民情受理")

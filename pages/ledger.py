@@ -47,7 +47,7 @@ STATUS_OPTIONS = {
 def _filters(actor: Actor) -> tuple[LedgerFilters, LedgerSort]:
     """The filter widgets (outside a form: each change re-queries one page)."""
     with get_sessions()() as session:
-        cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+        cells = grid_cell_choices(session, actor=actor)
         categories = category_choices(session)
         people = dict(assignable_users(session))
     channels = {c.value: c.label for c in Channel}

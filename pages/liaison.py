@@ -115,7 +115,7 @@ def _link_form(actor: Actor) -> None:
         st.success("联户关系已保存。")
     with get_sessions()() as session:
         people = people_queries.liaison_people_choices(session)
-        cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+        cells = grid_cell_choices(session, actor=actor)
         cell_id = st.session_state.get("li_cell")
         households = (
             household_choices(session, grid_cell_id=cell_id, actor=actor) if cell_id else {}
@@ -157,7 +157,7 @@ def _link_form(actor: Actor) -> None:
 
 def _members(actor: Actor, year: Period) -> None:
     with get_sessions()() as session:
-        rows = people_queries.members(session)
+        rows = people_queries.members(session, actor=actor)
     st.dataframe(
         pd.DataFrame(
             {

@@ -123,7 +123,7 @@ def _schedule_form(actor: Actor) -> None:
     if saved:
         st.success(f"接待日已安排：{saved}")
     with get_sessions()() as session:
-        communities = community_choices(session)
+        communities = community_choices(session, actor=actor)
         deputies = reception_queries.deputy_choices(session)
     with st.form("reception_schedule_form", enter_to_submit=False):
         st.selectbox(
@@ -164,8 +164,8 @@ def _concern_form(actor: Actor, rules: ClockRules) -> None:
         st.success(f"诉求已受理为案件：{case_no}（渠道：接待日）")
         st.markdown(f"打开案件：[{case_no}]({case_link(case_id)})")
     with get_sessions()() as session:
-        sessions = reception_queries.session_choices(session)
-        cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+        sessions = reception_queries.session_choices(session, actor=actor)
+        cells = grid_cell_choices(session, actor=actor)
         categories = category_choices(session)
     if not sessions:
         st.info("还没有接待日，请先在「安排接待日」中安排。")

@@ -1,7 +1,8 @@
-"""报表: the 月报 (.xlsx and PDF), the 公示 notice (PDF) and the ledger export, as downloads.
+"""报表: the 月报 (.xlsx and PDF), the 公示 notice (PDF) and the ledger export, as downloads;
+for the 街道 leader and the admin also the 街道 月报 (one line per 社区 and the 街道 total).
 
-The page only draws; rows come from the read layer (``db.queries.reports``, ``notices``) and the
-files from ``services.reports`` and ``services.ledger``.
+The page only draws; rows come from the read layer (``db.queries.reports``, ``comparison``,
+``notices``) and the files from ``services.reports`` and ``services.ledger``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 import streamlit as st
 
 from config import local_now
+from db.queries.comparison import compares_communities, subdistrict_report
 from db.queries.ledger import LedgerFilters, export_rows
 from db.queries.notices import notices
 from db.queries.reports import monthly_report
@@ -19,7 +21,14 @@ from db.queries.territory import community_choices, grid_cell_choices
 from domain.kpis import Period
 from domain.roles import PageKey
 from services.ledger import EXPORT_MIME, ExportFormat, export_filename, render_ledger
-from services.reports import ReportError, monthly_report_pdf, monthly_report_xlsx, publicity_pdf
+from services.reports import (
+    ReportError,
+    monthly_report_pdf,
+    monthly_report_xlsx,
+    publicity_pdf,
+    subdistrict_report_pdf,
+    subdistrict_report_xlsx,
+)
 from ui.context import get_sessions, require_page
 
 XLSX = EXPORT_MIME[ExportFormat.XLSX]
@@ -52,7 +61,7 @@ def render() -> None:
     st.title("报表")
     now = local_now()
     with get_sessions()() as session:
-        communities = community_choices(session)
+        communities = community_choices(session, actor=actor)
     if not communities:
         st.info("还没有社区。")
         return
@@ -61,7 +70,12 @@ def render() -> None:
         "月份", _months(now.date()), format_func=lambda d: f"{d.year}年{d.month}月"
     )
     community = communities[community_id]
-    monthly, notice, ledger = st.tabs(["月报", "公示", "台账导出"])
+    compares = compares_communities(actor)
+    tabs = st.tabs(["月报", "公示", "台账导出", *(["街道月报"] if compares else [])])
+    monthly, notice, ledger = tabs[:3]
+    if compares:
+        with tabs[3]:
+            _subdistrict_tab(month, now)
     with monthly:
         st.caption("各网格与社区合计的受理、解决、按期办结、响应、满意、逾期等指标，附图表。")
         if st.button("生成月报", key=f"{STATE}_monthly"):
@@ -95,7 +109,7 @@ def render() -> None:
     with ledger:
         st.caption("按网格和受理月份导出台账（更多筛选请在「民情台账」页导出）。")
         with get_sessions()() as session:
-            cells = grid_cell_choices(session, only=actor.grid_cell_ids)
+            cells = grid_cell_choices(session, actor=actor)
         chosen = st.multiselect(
             "网格", list(cells), format_func=cells.__getitem__, placeholder="请选择"
         )
@@ -110,6 +124,24 @@ def render() -> None:
                 )
             _keep("ledger_xlsx", data, export_filename(ExportFormat.XLSX, now))
         _download("ledger_xlsx", "下载台账（Excel）", XLSX)
+
+
+def _subdistrict_tab(month: dt.date, now: dt.datetime) -> None:
+    """The 街道 月报: one line per 社区 and the 街道 total (the 街道 leader and the admin only)."""
+    st.caption(
+        "各社区与街道合计的受理、解决、按期办结、满意、逾期、走访覆盖、帮扶等指标，附指标说明。"
+    )
+    if st.button("生成街道月报", key=f"{STATE}_subdistrict"):
+        try:
+            with st.spinner("正在生成街道月报…"), get_sessions()() as session:
+                report = subdistrict_report(session, month=month, now=now)
+            stem = f"{report.subdistrict}_各社区月报_{month:%Y%m}"
+            _keep("subdistrict_xlsx", subdistrict_report_xlsx(report), f"{stem}.xlsx")
+            _keep("subdistrict_pdf", subdistrict_report_pdf(report), f"{stem}.pdf")
+        except ReportError as exc:
+            st.error(str(exc))
+    _download("subdistrict_xlsx", "下载街道月报（Excel）", XLSX)
+    _download("subdistrict_pdf", "下载街道月报（PDF）", PDF)
 
 
 if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry, Case, CaseEvent, User
-from domain.errors import PermissionDenied
+from db.queries.access import REFUSED, refusal
+from domain.errors import OutOfScope
 from domain.roles import Actor, Role
 from domain.workflow import Action
 
@@ -57,10 +58,19 @@ def record_change(case: Case, name: str, value: Any, data: dict[str, Any]) -> No
     setattr(case, name, value)
 
 
-def check_scope(actor: Actor, grid_cell_id: int) -> None:
-    """Refuse a case outside the actor's grid cells."""
-    if not actor.sees_cell(grid_cell_id):
-        raise PermissionDenied("该案件不在您负责的网格内，不能查看或办理")
+def check_scope(session: Session, actor: Actor, case: Case, now: dt.datetime, doing: str) -> None:
+    """Refuse (``OutOfScope``) and record a request for a case outside the actor's 社区 or cells.
+
+    ``doing`` says what was asked (「查看」, 「执行「办结」」); the refusal is committed on its own,
+    after the caller's pending changes are rolled back.
+    """
+    reason = refusal(actor, community_id=case.community_id, grid_cell_id=case.grid_cell_id)
+    if reason is None:
+        return
+    case_no = case.case_no
+    session.rollback()
+    record_audit(session, actor, REFUSED, case_no, f"试图{doing}范围外的案件：{reason}", now)
+    raise OutOfScope(reason, case_no)
 
 
 def assignee_error(session: Session, assignee_id: int | None) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from db.models import Case, CaseEvent, Category, GridCell, User
+from db.queries.access import sees_case, sees_cell
 from db.queries.cases import CaseDetail, case_detail, escalation_level
 from domain.deadlines import (
     ClockRules,
@@ -187,8 +188,12 @@ def draft_reference_errors(
     cell = session.get(GridCell, draft.grid_cell_id) if draft.grid_cell_id is not None else None
     if draft.grid_cell_id is not None and cell is None:
         errors["grid_cell_id"] = "所选网格不存在"
-    elif cell is not None and not actor.sees_cell(cell.id):
-        errors["grid_cell_id"] = "只能登记您负责网格内的民情"
+    elif cell is not None and not sees_cell(actor, cell):
+        errors["grid_cell_id"] = (
+            "只能登记您负责网格内的民情"
+            if actor.sees_community(cell.community_id)
+            else "只能登记本社区的民情，所选网格属于其他社区"
+        )
     if draft.category_id is not None:
         category = session.get(Category, draft.category_id)
         if category is None or not category.is_active:
@@ -216,7 +221,7 @@ def accept_case(
     repeat_of: Case | None = None
     if draft.repeat_of_id is not None:
         repeat_of = session.get(Case, draft.repeat_of_id)
-        if repeat_of is None or not actor.sees_cell(repeat_of.grid_cell_id):
+        if repeat_of is None or not sees_case(actor, repeat_of):
             errors["repeat_of_id"] = "关联的原案件不存在"
     if errors:
         session.rollback()
@@ -486,7 +491,7 @@ def _merge(
 ) -> _Step:
     number = str(fields.get("target_case_no") or "").strip().upper()
     target = session.scalar(select(Case).where(Case.case_no == number)) if number else None
-    if target is None or target.id == case.id or not actor.sees_cell(target.grid_cell_id):
+    if target is None or target.id == case.id or not sees_case(actor, target):
         raise ValidationFailed({"target_case_no": "请填写要合并到的另一案件编号"})
     return _Step(_note(fields), {"merged_into": target.case_no, "merged_into_id": target.id})
 
@@ -561,7 +566,7 @@ def _correct(
         old_label, new_label = (old.name if old else None), category.name
     elif name == "grid_cell_id":
         cell = session.get(GridCell, int(raw)) if raw not in (None, "") else None
-        if cell is None or not actor.sees_cell(cell.id):
+        if cell is None or not sees_cell(actor, cell):
             raise ValidationFailed({"value": "请选择有效的网格"})
         value = cell.id
         old_cell = session.get(GridCell, case.grid_cell_id)
@@ -661,17 +666,7 @@ def apply_action(
             raise CaseNotFound("案件不存在")
         if not can_act(actor.role, act):
             raise PermissionDenied(f"您的角色（{actor.role.label}）不能执行「{act.label}」")
-        if not actor.sees_cell(case.grid_cell_id):
-            session.rollback()
-            record_audit(
-                session,
-                actor,
-                "scope.refused",
-                case.case_no,
-                f"试图对网格范围外的案件执行「{act.label}」",
-                now,
-            )
-        check_scope(actor, case.grid_cell_id)
+        check_scope(session, actor, case, now, f"执行「{act.label}」")
         if case.version != expected_version:
             message, version = _stale_message(session, case.id)
             raise StaleCase(message, version)
@@ -724,10 +719,8 @@ def open_case(
     case = session.get(Case, case_id)
     if case is None:
         raise CaseNotFound("案件不存在")
-    if not actor.sees_cell(case.grid_cell_id):
-        record_audit(session, actor, "scope.refused", case.case_no, "请求查看网格范围外的案件", now)
-        check_scope(actor, case.grid_cell_id)
-    if reveal_personal and actor.sees_personal_data:
+    check_scope(session, actor, case, now, "查看")
+    if reveal_personal and actor.may_reveal_personal_data:
         record_audit(
             session, actor, "personal_data.view", case.case_no, "查看反映人完整姓名和电话", now
         )

@@ -31,13 +31,13 @@ from services.cases import CaseNotFound, PermissionDenied, StaleCase, Validation
 __all__ = ["MeetingDraft", "record_meeting"]
 
 
-def _case(session: Session, case_id: int, actor: Actor) -> Case:
+def _case(session: Session, case_id: int, actor: Actor, now: dt.datetime) -> Case:
     if not can_open(actor.role, PageKey.DELIBERATION):
         raise PermissionDenied("您的角色不能记录三议")
     case = session.get(Case, case_id)
     if case is None:
         raise CaseNotFound("案件不存在")
-    check_scope(actor, case.grid_cell_id)
+    check_scope(session, actor, case, now, "记录三议于")
     return case
 
 
@@ -56,7 +56,7 @@ def record_meeting(
     that is no longer open) or ``ValidationFailed``; in every such case nothing is written.
     """
     try:
-        case = _case(session, case_id, actor)
+        case = _case(session, case_id, actor, now)
         if expected_version is not None and case.version != expected_version:
             raise StaleCase("该案件刚被他人更新，已为您载入最新状态，请确认后重试", case.version)
         next_status(case.status, Action.DELIBERATE)

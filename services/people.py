@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.dashboard_cache import clear_dashboard_cache
 from db.models import GridCell, Household, LiaisonLink, Person, PointRecord
 from db.models import PointRule as PointRuleRow
+from db.queries.access import sees_cell
 from db.queries.points import activity_facts, point_rules
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.kpis import Period
@@ -57,7 +58,7 @@ def add_liaison(
     cell = session.get(GridCell, grid_cell_id) if grid_cell_id is not None else None
     if cell is None:
         errors["grid_cell_id"] = "请选择网格"
-    elif not actor.sees_cell(cell.id):
+    elif not sees_cell(actor, cell):
         errors["grid_cell_id"] = "只能维护您负责网格内的联户关系"
     group = (group_name or "").strip()
     if household_id is None and not group:

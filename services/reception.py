@@ -23,6 +23,7 @@ from db.models import (
     ReceptionDeputy,
     ReceptionSession,
 )
+from db.queries.access import refusal
 from domain.deadlines import ClockRules
 from domain.reference import PersonKind
 from domain.roles import Actor, PageKey, can_open
@@ -72,6 +73,8 @@ def schedule_session(
     errors: dict[str, str] = {}
     if draft.community_id is None or session.get(Community, draft.community_id) is None:
         errors["community_id"] = "请选择社区"
+    elif refusal(actor, community_id=draft.community_id) is not None:
+        errors["community_id"] = "只能安排本社区的接待日"
     if draft.held_at is None:
         errors["held_at"] = "请填写接待时间"
     message = text_error(draft.place, label="接待地点", required=True, limit=MAX_PLACE)
@@ -136,6 +139,8 @@ def record_concern(
     errors.pop("channel", None)
     if reception is None:
         errors["session_id"] = "请选择接待日"
+    elif refusal(actor, community_id=reception.community_id) is not None:
+        errors["session_id"] = "该接待日属于其他社区"
     elif reception.held_at.date() > now.date():
         errors["session_id"] = "该接待日尚未到，不能登记诉求"
     cell, found = draft_reference_errors(session, draft, actor)

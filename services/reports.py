@@ -1,7 +1,8 @@
 """Reports a community hands upward, rendered from rows: the 月报 (.xlsx with charts, PDF) and
 the 公示 notice (PDF). Nothing here queries.
 
-The 月报's rows are ``db.queries.reports.monthly_report`` (``kpi_snapshot``: one definition of
+The 社区 月报's rows are ``db.queries.reports.monthly_report``, the 街道 月报's (one line per
+社区) ``db.queries.comparison.subdistrict_report`` (both ``kpi_snapshot``: one definition of
 every KPI); its headers and the 指标说明 are ``domain.kpis.KPI_DEFINITIONS``. The 公示 rows are
 ``db.queries.notices.notices``, the projector's selection and masking. The filtered ledger
 export is ``services.ledger.ledger_export``. Chinese text in PDFs uses Noto Sans CJK SC
@@ -16,16 +17,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from db.queries.comparison import SubdistrictReport
 from db.queries.kpis import KpiSnapshot
 from db.queries.notices import Notice
-from db.queries.reports import MonthlyReport
+from db.queries.reports import MonthlyReport, ReportLine
 from domain.kpis import KPI_DEFINITIONS, KPIS, Period, Ratio
 
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/truetype/noto"))
@@ -88,6 +90,8 @@ KPI_COLUMNS: tuple[KpiColumn, ...] = (
 KPI_HEADERS: tuple[str, ...] = tuple(c.header for c in KPI_COLUMNS)
 PDF_COLUMNS = ("accepted", "resolution", "on_time", "response", "satisfaction", "overdue", "mean_handling_days", "community_resolution", "visits", "assistance_persons")  # fmt: skip
 """The 月报 PDF's columns (a landscape page holds ten)."""
+SUBDISTRICT_PDF_COLUMNS = (*PDF_COLUMNS[:-1], "visit_coverage", PDF_COLUMNS[-1])
+"""The 街道 月报 PDF's columns: the 社区 月报's and 走访覆盖率, a 社区对比 KPI (eleven fit)."""
 NOTES_TITLE = "指标说明"
 """The heading (and workbook sheet) of the KPI definitions printed with the 月报."""
 
@@ -97,8 +101,34 @@ def kpi_notes(keys: Sequence[str]) -> list[tuple[str, str]]:
     return [(k.label, k.definition) for k in KPI_DEFINITIONS if k.key in keys]
 
 
+class KpiTable(Protocol):
+    """What a 月报 file shows: a title, a period, KPI lines (units, then the total)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def period(self) -> Period: ...
+
+    @property
+    def generated_at(self) -> dt.datetime: ...
+
+    @property
+    def lines(self) -> list[ReportLine]: ...
+
+
 def monthly_report_xlsx(report: MonthlyReport) -> bytes:
-    """The 月报 as a workbook: title, frozen Chinese header, KPI table, two bar charts."""
+    """The 社区 月报 as a workbook: one line per grid cell and the 社区 total."""
+    return _kpi_workbook(report, unit="网格")
+
+
+def subdistrict_report_xlsx(report: SubdistrictReport) -> bytes:
+    """The 街道 月报 as a workbook: one line per 社区 and the 街道 total."""
+    return _kpi_workbook(report, unit="社区")
+
+
+def _kpi_workbook(report: KpiTable, *, unit: str) -> bytes:
+    """A 月报 workbook: title, frozen Chinese header, KPI table, two bar charts per ``unit``."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -131,14 +161,14 @@ def monthly_report_xlsx(report: MonthlyReport) -> bytes:
         categories = Reference(sheet, min_col=1, min_row=header_row + 1, max_row=cells_last)
         anchor_row = header_row + len(report.lines) + 3
         for title, columns, anchor, y_title in (
-            ("各网格受理件数与已解决件数", (2, 4), "A", "件数"),
-            ("各网格解决率", (3,), "H", "解决率"),
+            (f"各{unit}受理件数与已解决件数", (2, 4), "A", "件数"),
+            (f"各{unit}解决率", (3,), "H", "解决率"),
         ):
             chart = BarChart()
             chart.title = title
             chart.y_axis.title = y_title
             for column in columns:
-                # the cells only (header for the series name): the 社区 total would dwarf them
+                # the units only (header for the series name): the total would dwarf them
                 data = Reference(sheet, min_col=column, min_row=header_row, max_row=cells_last)
                 chart.add_data(data, titles_from_data=True)
             chart.set_categories(categories)
@@ -219,14 +249,24 @@ def _bars(pdf: Any, title: str, items: Sequence[tuple[str, float]], unit: str) -
 
 
 def monthly_report_pdf(report: MonthlyReport) -> bytes:
-    """The 月报 as a landscape A4 PDF: the KPI table and bar charts, in Chinese."""
+    """The 社区 月报 as a landscape A4 PDF: one line per grid cell and the 社区 total."""
+    return _kpi_pdf(report, unit="网格", keys=PDF_COLUMNS)
+
+
+def subdistrict_report_pdf(report: SubdistrictReport) -> bytes:
+    """The 街道 月报 as a landscape A4 PDF: one line per 社区 and the 街道 total."""
+    return _kpi_pdf(report, unit="社区", keys=SUBDISTRICT_PDF_COLUMNS)
+
+
+def _kpi_pdf(report: KpiTable, *, unit: str, keys: Sequence[str]) -> bytes:
+    """A 月报 as a landscape A4 PDF: the ``keys`` KPI table and bar charts per ``unit``, in Chinese."""
     from fpdf.enums import WrapMode
 
     pdf = _pdf(report.title, landscape=True)
     pdf.set_font("cjk", size=9)
     pdf.cell(0, 6, f"统计期间：{_period_text(report.period)}　　生成时间：{report.generated_at:%Y-%m-%d %H:%M}", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
     pdf.ln(2)
-    columns = [c for c in KPI_COLUMNS if c.key in PDF_COLUMNS]
+    columns = [c for c in KPI_COLUMNS if c.key in keys]
     pdf.set_font("cjk", size=7.5)
     widths = (30, *(25 if "率" in c.header else 16 for c in columns))
     with pdf.table(
@@ -236,18 +276,18 @@ def monthly_report_pdf(report: MonthlyReport) -> bytes:
         for line in report.lines:
             table.row([line.unit, *(c.text(line.kpis) for c in columns)])
     pdf.ln(4)
-    cells = [line for line in report.lines if not line.is_total]
-    _bars(pdf, "各网格受理件数", [(line.unit, line.kpis.accepted) for line in cells], " 件")
+    units = [line for line in report.lines if not line.is_total]
+    _bars(pdf, f"各{unit}受理件数", [(line.unit, line.kpis.accepted) for line in units], " 件")
     _bars(
         pdf,
-        "各网格解决率",
-        [(line.unit, round((line.kpis.resolution.rate or 0) * 100, 1)) for line in cells],
+        f"各{unit}解决率",
+        [(line.unit, round((line.kpis.resolution.rate or 0) * 100, 1)) for line in units],
         "%",
     )
     pdf.set_font("cjk", size=11)
     pdf.cell(0, 8, NOTES_TITLE, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=8)
-    for label, definition in kpi_notes(PDF_COLUMNS):
+    for label, definition in kpi_notes(keys):
         pdf.multi_cell(
             0, 5, f"{label}：{definition}", wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT"
         )

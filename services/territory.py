@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from db.models import GridCell, Household
+from db.queries.access import OUT_OF_UNIT, sees_cell
 from domain.roles import Actor
 
 
@@ -31,8 +32,10 @@ def check_place(
     place = Place(session.get(GridCell, grid_cell_id) if grid_cell_id is not None else None, None)
     if grid_cell_id is not None and place.cell is None:
         place.errors["grid_cell_id"] = "所选网格不存在"
-    elif place.cell is not None and not actor.sees_cell(place.cell.id):
-        place.errors["grid_cell_id"] = out_of_scope
+    elif place.cell is not None and not sees_cell(actor, place.cell):
+        place.errors["grid_cell_id"] = (
+            out_of_scope if actor.sees_community(place.cell.community_id) else OUT_OF_UNIT
+        )
     if household_id is not None:
         place.household = session.get(Household, household_id)
         cell = place.cell

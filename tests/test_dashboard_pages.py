@@ -19,6 +19,7 @@ from db.engine import make_engine, session_factory
 from db.models import Assistance, Case, Visit
 from domain.kpis import KPI_DEFINITIONS
 from tests.factories import make_world, migrate
+from tests.helpers.comparison_world import at_subdistrict
 from tests.helpers.dashboard_worlds import (
     HAND_TILES_TO_DATE,
     NOW,
@@ -138,7 +139,8 @@ def test_dashboard_cell_panel_and_scope(hand_db):
 
 
 def test_dashboard_shows_reception_days_and_their_outcomes(reception_db):
-    at = _as(_dashboard_page, "secretary")
+    at_subdistrict(reception_db, "subdistrict_leader")  # both 社区's 接待日: the 街道's view
+    at = _as(_dashboard_page, "subdistrict_leader")
     assert not at.exception, at.exception
     assert "接待日（本期已举行）" in [s.value for s in at.subheader]
     tiles = _tiles(at)

@@ -140,7 +140,7 @@ def test_reception_concern_refuses_bad_input_then_becomes_a_case(db):
     from services.reception import ReceptionDraft, schedule_session
 
     with session_factory(db)() as session:
-        staff = Actor(1, "staff", Role.STAFF)
+        staff = Actor(1, "staff", Role.STAFF, community_id=session.scalar(select(Community.id)))
         schedule_session(
             session,
             draft=ReceptionDraft(

@@ -57,7 +57,7 @@ NOVEMBER = Period.month_of(NOW.date())
 def actor_for(world, role: str) -> Actor:
     user = world.users[role]
     cells = frozenset(c.id for c in user.grid_cells) if role == "gridworker" else None
-    return Actor(user.id, user.username, Role(role), user.display_name, cells)
+    return Actor(user.id, user.username, Role(role), user.display_name, cells, user.community_id)
 
 
 def at(day: int, hour: int = 10) -> dt.datetime:

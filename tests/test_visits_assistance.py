@@ -37,7 +37,7 @@ YEAR = Period.year_of(NOW.date())
 def actor_for(world, role: str) -> Actor:
     user = world.users[role]
     cells = frozenset(c.id for c in user.grid_cells) if role == "gridworker" else None
-    return Actor(user.id, user.username, Role(role), user.display_name, cells)
+    return Actor(user.id, user.username, Role(role), user.display_name, cells, user.community_id)
 
 
 def visit_draft(world, **overrides) -> VisitDraft:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import ConfigError, Settings, load_settings, local_now
 from db.engine import open_database, session_factory
 from db.migrate import upgrade_to_head
+from db.queries.access import UNIT_MISSING
 from db.queries.users import actor_of
 from domain.roles import Actor, PageKey, Role, can_open
 
@@ -104,5 +105,8 @@ def require_page(page: PageKey) -> Actor:
         st.stop()
     if not can_open(actor.role, page):
         st.error("您的角色无权访问此页面。")
+        st.stop()
+    if actor.lacks_unit and page is not PageKey.HOME:
+        st.error(UNIT_MISSING)
         st.stop()
     return actor

@@ -112,9 +112,34 @@ def check_visible(
         raise OutOfScope(reason, target)
 
 
+def sees_case(actor: Actor, case: Case) -> bool:
+    """True if ``case`` lies inside the actor's 社区 and cells."""
+    return refusal(actor, community_id=case.community_id, grid_cell_id=case.grid_cell_id) is None
+
+
+def sees_cell(actor: Actor, cell: GridCell) -> bool:
+    """True if grid cell ``cell`` lies inside the actor's 社区 and cells."""
+    return refusal(actor, community_id=cell.community_id, grid_cell_id=cell.id) is None
+
+
+def check_case(actor: Actor, case: Case) -> None:
+    """Raise ``OutOfScope`` (named by the case number) if ``case`` is outside the actor's scope."""
+    check_visible(
+        actor, community_id=case.community_id, grid_cell_id=case.grid_cell_id, target=case.case_no
+    )
+
+
 def cell_community(session: Session, grid_cell_id: int) -> int | None:
     """The 社区 of a grid cell (None for an unknown cell)."""
     return session.scalar(select(GridCell.community_id).where(GridCell.id == grid_cell_id))
+
+
+def refusal_of_cell(session: Session, *, actor: Actor, grid_cell_id: int) -> str | None:
+    """Why grid cell ``grid_cell_id`` is outside the actor's scope (None: inside, or unknown)."""
+    community_id = cell_community(session, grid_cell_id)
+    if community_id is None:
+        return None
+    return refusal(actor, community_id=community_id, grid_cell_id=grid_cell_id)
 
 
 def check_cell(session: Session, *, actor: Actor, grid_cell_id: int, target: str = "") -> None:
@@ -123,6 +148,11 @@ def check_cell(session: Session, *, actor: Actor, grid_cell_id: int, target: str
     if community_id is None:
         return  # an unknown cell is the validation's refusal, not a scope one
     check_visible(actor, community_id=community_id, grid_cell_id=grid_cell_id, target=target)
+
+
+def visible_cell_ids(session: Session, actor: Actor) -> frozenset[int]:
+    """The ids of every grid cell inside the actor's 社区 and cells."""
+    return frozenset(session.scalars(select(GridCell.id).where(*cell_filters(actor, GridCell.id))))
 
 
 @dataclass(frozen=True)

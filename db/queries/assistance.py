@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.models import Assistance, Community, GridCell
+from db.queries.access import cell_filters
 from db.queries.predicates import in_period
 from domain.kpis import Period
 from domain.reference import (
@@ -41,10 +42,8 @@ class AssistanceRow:
 
 
 def _visible(actor: Actor) -> list[ColumnElement[bool]]:
-    """The actor's cells only (a grid worker); nothing narrowed for the other roles."""
-    if actor.grid_cell_ids is None:
-        return []
-    return [Assistance.grid_cell_id.in_(sorted(actor.grid_cell_ids))]
+    """The actor's 社区, and a grid worker's cells (``db.queries.access``)."""
+    return cell_filters(actor, Assistance.grid_cell_id)
 
 
 def list_assistance(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry, Case, CaseEvent, LoginEvent, User
+from db.queries.access import community_filters
+from domain.roles import Actor
 from domain.workflow import Action
 
 LOGIN_LABELS = {
@@ -46,14 +49,27 @@ def _action_label(action: str) -> str:
     return Action(action).label if action in Action.__members__.values() else action
 
 
+def _by_people(column: Any, actor: Actor | None) -> list[ColumnElement[bool]]:
+    if actor is None or (actor.community_id is None and not actor.lacks_unit):
+        return []
+    users = select(User.username).where(*community_filters(actor, User.community_id))
+    return [column.in_(users)]
+
+
 def _case_rows(
-    session: Session, start: dt.datetime, end: dt.datetime, username: str | None, limit: int
+    session: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    username: str | None,
+    limit: int,
+    actor: Actor | None,
 ) -> list[AuditRow]:
     stmt = (
         select(CaseEvent.at, User.username, CaseEvent.action, Case.case_no, CaseEvent.note)
         .join(Case, Case.id == CaseEvent.case_id)
         .outerjoin(User, User.id == CaseEvent.actor_id)
         .where(CaseEvent.at >= start, CaseEvent.at < end)
+        .where(*(community_filters(actor, Case.community_id) if actor is not None else []))
         .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
         .limit(limit)
     )
@@ -66,11 +82,17 @@ def _case_rows(
 
 
 def _login_rows(
-    session: Session, start: dt.datetime, end: dt.datetime, username: str | None, limit: int
+    session: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    username: str | None,
+    limit: int,
+    actor: Actor | None,
 ) -> list[AuditRow]:
     stmt = (
         select(LoginEvent)
         .where(LoginEvent.at >= start, LoginEvent.at < end)
+        .where(*_by_people(LoginEvent.username, actor))
         .order_by(LoginEvent.at.desc(), LoginEvent.id.desc())
         .limit(limit)
     )
@@ -90,11 +112,17 @@ def _login_rows(
 
 
 def _admin_rows(
-    session: Session, start: dt.datetime, end: dt.datetime, username: str | None, limit: int
+    session: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    username: str | None,
+    limit: int,
+    actor: Actor | None,
 ) -> list[AuditRow]:
     stmt = (
         select(AuditEntry)
         .where(AuditEntry.at >= start, AuditEntry.at < end)
+        .where(*_by_people(AuditEntry.username, actor))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(limit)
     )
@@ -121,14 +149,19 @@ def audit_log(
     username: str | None = None,
     kinds: frozenset[str] = frozenset(KINDS),
     limit: int = 1000,
+    actor: Actor | None = None,
 ) -> list[AuditRow]:
-    """The newest ``limit`` audit rows in ``[start, end)``, newest first."""
+    """The newest ``limit`` audit rows in ``[start, end)``, newest first.
+
+    For a 社区 ``actor``: case events of the 社区's cases, and logins and audit entries of the
+    社区's own users (the 街道 and the admin see all).
+    """
     readers = {"case": _case_rows, "login": _login_rows, "admin": _admin_rows}
     rows = [
         row
         for kind, read in readers.items()
         if kind in kinds
-        for row in read(session, start, end, username, limit)
+        for row in read(session, start, end, username, limit, actor)
     ]
     rows.sort(key=lambda r: r.at, reverse=True)
     names = person_labels(session)

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Case, CaseEvent, Category, GridCell, User
+from db.queries.access import case_filters, visible_case
 from domain.deadlines import ClockRules, is_due_soon, is_overdue
-from domain.errors import CaseNotFound, PermissionDenied
+from domain.errors import CaseNotFound
 from domain.roles import Actor, Role, can_act
 from domain.validation import (
     CORRECTABLE_FIELDS,
@@ -305,15 +306,14 @@ def case_detail(
     """A case with its timeline and the actions ``actor`` may take now (scope-checked).
 
     Residents' names and phones are masked unless ``reveal_personal`` is asked for by a role
-    that may see them. Raises ``CaseNotFound`` or ``PermissionDenied`` (outside the actor's
-    cells); ``services.cases.open_case`` records both requests in the audit log.
+    that may reveal them. Raises ``CaseNotFound`` or ``OutOfScope`` (outside the actor's
+    社区 or cells); ``services.cases.open_case`` records both requests in the audit log.
     """
+    visible_case(session, case_id=case_id, actor=actor)
     case = session.get(Case, case_id)
     if case is None:
         raise CaseNotFound("案件不存在")
-    if not actor.sees_cell(case.grid_cell_id):
-        raise PermissionDenied("该案件不在您负责的网格内，不能查看或办理")
-    shown = reveal_personal and actor.sees_personal_data
+    shown = reveal_personal and actor.may_reveal_personal_data
     view = _case_view(session, case, now, rules, shown=shown)
     timeline = _event_views(session, case.id, masked=not shown)
     actions = [a for a in allowed_actions(case.status) if can_act(actor.role, a)]
@@ -345,7 +345,9 @@ def find_case_id(session: Session, *, case_no: str, actor: Actor) -> int | None:
     number = re.sub(r"\s+", "", case_no or "").upper()
     if not number:
         return None
-    row = session.execute(select(Case.id, Case.grid_cell_id).where(Case.case_no == number)).first()
-    if row is None or not actor.sees_cell(row.grid_cell_id):
+    row = session.execute(
+        select(Case.id).where(Case.case_no == number, *case_filters(actor))
+    ).first()
+    if row is None:
         return None
     return int(row.id)

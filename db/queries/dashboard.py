@@ -24,6 +24,7 @@ from db.dashboard_cache import (
     data_fingerprint,
     territory_fingerprint,
 )
+from db.queries.comparison import CommunityComparison, community_comparison
 from db.queries.dashboard_cells import (
     MAP_MEASURES,
     CellFigures,
@@ -80,6 +81,7 @@ __all__ = [
     "analysis_view",
     "breakdowns",
     "cached_cell_panel",
+    "cached_comparison",
     "cell_figures",
     "cell_panel",
     "cell_ranking",
@@ -223,3 +225,26 @@ def cached_cell_panel(
         )
 
     return cached(("panel", cell_id, period), compute, fingerprint=fingerprint, now=now)
+
+
+def cached_comparison(
+    session: Session,
+    *,
+    period: Period,
+    now: dt.datetime,
+    min_cases: int,
+    community_id: int | None = None,
+) -> CommunityComparison:
+    """``comparison.community_comparison`` (社区对比) through the exact cache."""
+    fingerprint = data_fingerprint(session)
+
+    def compute() -> tuple[CommunityComparison, dt.datetime | None]:
+        found = community_comparison(
+            session, period=period, now=now, min_cases=min_cases, community_id=community_id
+        )
+        return found, _now_valid_until(session, now, Scope(community_id=community_id))
+
+    found = cached(
+        ("comparison", period, min_cases, community_id), compute, fingerprint=fingerprint, now=now
+    )
+    return found if found.now == now else replace(found, now=now)

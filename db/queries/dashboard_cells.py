@@ -59,6 +59,7 @@ class CellFigures:
     code: str
     name: str
     community: str
+    community_id: int
     accepted: int
     resolution: Ratio
     open_cases: int
@@ -258,7 +259,7 @@ def cell_figures(
     the caller already has it.
     """
     cells = session.execute(
-        select(GridCell.id, GridCell.code, GridCell.name, Community.name)
+        select(GridCell.id, GridCell.code, GridCell.name, Community.name, Community.id)
         .join(Community, Community.id == GridCell.community_id)
         .where(*cells_in_scope(scope))
         .order_by(Community.code, GridCell.code)
@@ -269,7 +270,7 @@ def cell_figures(
     )
     households, visited = coverage or cell_coverage(session, period=period, scope=scope)
     result = []
-    for cid, code, name, community in cells:
+    for cid, code, name, community, community_id in cells:
         found = sums.get(cid, {})
         hh = as_int(households.get(cid))
         result.append(
@@ -286,18 +287,31 @@ def cell_figures(
                 visits=found.get("visits", 0),
                 coverage=Ratio(visited.get(cid, 0), hh),
                 assistance_persons=found.get("helped", 0),
+                community_id=community_id,
             )
         )
     return result
 
 
+def meets_rank_minimum(accepted: int, resolution: Ratio, *, min_cases: int) -> bool:
+    """The ranking minimum (DOMAIN.md §6): at least ``min_cases`` accepted and a 解决率 to rank.
+
+    One rule for grid cells and 社区: a unit with one fast case must not top the list.
+    """
+    return accepted >= min_cases and resolution.denominator > 0
+
+
+def rank_order(resolution: Ratio, code: str) -> tuple[float, int, str]:
+    """The ranking's sort key: 解决率 high first, then more cases resolved, then the unit code."""
+    return (-(resolution.rate or 0.0), -resolution.numerator, code)
+
+
 def cell_ranking(cells: Iterable[CellFigures], *, min_cases: int) -> list[CellFigures]:
     """Cells ranked by 解决率 (then by cases resolved); cells under ``min_cases`` accepted are left out."""
-    eligible = [c for c in cells if c.accepted >= min_cases and c.resolution.denominator > 0]
-    return sorted(
-        eligible,
-        key=lambda c: (-(c.resolution.rate or 0.0), -c.resolution.numerator, c.code),
-    )
+    eligible = [
+        c for c in cells if meets_rank_minimum(c.accepted, c.resolution, min_cases=min_cases)
+    ]
+    return sorted(eligible, key=lambda c: rank_order(c.resolution, c.code))
 
 
 def grid_geojson(session: Session, *, scope: Scope = EVERYWHERE) -> dict[str, Any]:
@@ -332,17 +346,20 @@ def service_points(session: Session, *, scope: Scope = EVERYWHERE) -> list[Servi
     return points
 
 
-def scope_choices(session: Session) -> ScopeChoices:
-    """Communities and grid cells for the scope selector."""
+def scope_choices(session: Session, *, community_id: int | None = None) -> ScopeChoices:
+    """Communities and grid cells for the scope selector; ``community_id`` narrows to one 社区."""
     subdistrict = session.scalar(select(Subdistrict.name).order_by(Subdistrict.id)) or "街道"
-    communities = dict(
-        session.execute(select(Community.id, Community.name).order_by(Community.code)).all()
-    )
+    stmt = select(Community.id, Community.name).order_by(Community.code)
+    if community_id is not None:
+        stmt = stmt.where(Community.id == community_id)
+    communities = dict(session.execute(stmt).all())
     cells: dict[int, dict[int, str]] = defaultdict(dict)
-    for cid, community_id, name in session.execute(
-        select(GridCell.id, GridCell.community_id, GridCell.name).order_by(GridCell.code)
+    for cid, owner, name in session.execute(
+        select(GridCell.id, GridCell.community_id, GridCell.name)
+        .where(*cells_in_scope(Scope(community_id=community_id)))
+        .order_by(GridCell.code)
     ):
-        cells[community_id][cid] = name
+        cells[owner][cid] = name
     return ScopeChoices(subdistrict, communities, dict(cells))
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Case, Deliberation, User
+from db.queries.access import check_case
 from domain.deliberation import Stage, next_stage
 from domain.errors import CaseNotFound, PermissionDenied
 from domain.roles import Actor, PageKey, can_open
@@ -49,8 +50,7 @@ def deliberation_view(session: Session, *, case_id: int, actor: Actor) -> Delibe
     case = session.get(Case, case_id)
     if case is None:
         raise CaseNotFound("案件不存在")
-    if not actor.sees_cell(case.grid_cell_id):
-        raise PermissionDenied("该案件不在您负责的网格内，不能查看或办理")
+    check_case(actor, case)
     meetings = session.scalars(
         select(Deliberation).where(Deliberation.case_id == case.id).order_by(Deliberation.id)
     ).all()

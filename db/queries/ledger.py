@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Case, Category, GridCell, User
+from db.queries.access import community_filters
 from db.queries.predicates import RUNNING_CODES, due_between, overdue_at
 from domain.deadlines import ClockRules, due_soon_cutoff, is_due_soon, is_overdue
 from domain.roles import Actor
@@ -155,13 +156,14 @@ def row_record(row: LedgerRow) -> dict[str, Any]:
 
 
 def actor_scope(actor: Actor, *, walk: bool = False) -> list[ColumnElement[bool]]:
-    """A grid worker sees their own cells only (``walk``: see ``_walks``)."""
+    """The actor's 社区 (``db.queries.access``); a grid worker their own cells (``walk``: see ``_walks``)."""
+    unit = community_filters(actor, Case.community_id)
     if actor.grid_cell_ids is None:
-        return []
+        return unit
     if not actor.grid_cell_ids:
         return [false()]
     cells = sorted(actor.grid_cell_ids)
-    return [_match(Case.grid_cell_id, cells, walk=walk and len(cells) > 1, blank=-1)]
+    return [*unit, _match(Case.grid_cell_id, cells, walk=walk and len(cells) > 1, blank=-1)]
 
 
 def _match(column: Any, values: Sequence[Any], *, walk: bool, blank: Any) -> ColumnElement[bool]:

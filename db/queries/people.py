@@ -24,6 +24,12 @@ from db.models import (
     User,
     Visit,
 )
+from db.queries.access import (
+    OUT_OF_UNIT,
+    community_filters,
+    refusal_of_cell,
+    visible_cell_ids,
+)
 from db.queries.predicates import in_period
 from db.queries.territory import cell_rows
 from db.queries.visits import household_place, households_of_cell, visited_household_ids
@@ -70,7 +76,7 @@ class CellLiaison:
 
 def liaison_by_cell(session: Session, *, actor: Actor, period: Period) -> list[CellLiaison]:
     """Per cell the actor may see: 片长, collectors, liaisons and 联户/走访 coverage in ``period``."""
-    cells = cell_rows(session, only=actor.grid_cell_ids)
+    cells = cell_rows(session, actor=actor)
     ids = [c.id for c in cells]
     names = dict(session.execute(select(Person.id, Person.name)).tuples().all())
     households: dict[int, list[int]] = {cid: [] for cid in ids}
@@ -120,7 +126,7 @@ def cell_households(
     session: Session, *, grid_cell_id: int, actor: Actor, period: Period
 ) -> list[HouseholdLiaison]:
     """The households of one cell with their liaisons (heads masked for roles without PII)."""
-    if not actor.sees_cell(grid_cell_id):
+    if refusal_of_cell(session, actor=actor, grid_cell_id=grid_cell_id) is not None:
         raise PermissionDenied("该网格不在您的负责范围内")
     masked = not actor.sees_personal_data
     households = households_of_cell(session, grid_cell_id=grid_cell_id)
@@ -162,11 +168,12 @@ class MemberRow:
     groups: tuple[str, ...]
 
 
-def members(session: Session) -> list[MemberRow]:
-    """Party members and grid workers with their post and how many households they liaise with."""
+def members(session: Session, *, actor: Actor | None = None) -> list[MemberRow]:
+    """Party members and grid workers (of ``actor``'s 社区) with their post and 联户 count."""
     links = session.scalars(select(LiaisonLink)).all()
+    unit = community_filters(actor, Person.community_id) if actor is not None else []
     people = session.scalars(
-        select(Person).where(LIAISONS).order_by(Person.party_branch, Person.name, Person.id)
+        select(Person).where(LIAISONS, *unit).order_by(Person.party_branch, Person.name, Person.id)
     ).all()
     return [
         MemberRow(
@@ -211,6 +218,9 @@ def member_profile(
     person = session.get(Person, person_id)
     if person is None:
         raise ValidationFailed({"person_id": "人员不存在"})
+    if person.community_id is not None and not actor.sees_community(person.community_id):
+        raise PermissionDenied(OUT_OF_UNIT)
+    seen = visible_cell_ids(session, actor)
     masked = not actor.sees_personal_data
     users = list(session.scalars(select(User.id).where(User.person_id == person_id)))
     cell_names = dict(session.execute(select(GridCell.id, GridCell.name)).tuples().all())
@@ -219,13 +229,13 @@ def member_profile(
         .outerjoin(Household, Household.id == LiaisonLink.household_id)
         .where(LiaisonLink.person_id == person_id)
     ).tuples()
-    visible = [(link, h) for link, h in links if actor.sees_cell(link.grid_cell_id)]
+    visible = [(link, h) for link, h in links if link.grid_cell_id in seen]
     visits = [
         (v.visited_at, cell_names.get(v.grid_cell_id, ""), v.people_met)
         for v in session.scalars(
             select(Visit).where(in_period(Visit.visited_at, period)).order_by(Visit.visited_at)
         )
-        if actor.sees_cell(v.grid_cell_id)
+        if v.grid_cell_id in seen
         and (person.name in participant_names(v.visitors) or v.recorded_by_id in users)
     ]
     helped = [
@@ -235,7 +245,7 @@ def member_profile(
             .where(in_period(Assistance.given_at, period))
             .order_by(Assistance.given_at)
         )
-        if actor.sees_cell(a.grid_cell_id)
+        if a.grid_cell_id in seen
         and (person.name in participant_names(a.helpers) or a.recorded_by_id in users)
     ]
     cases = []
@@ -245,7 +255,7 @@ def member_profile(
             .where(Case.assignee_id.in_(users), in_period(Case.accepted_at, period))
             .order_by(Case.accepted_at)
         ):
-            if actor.sees_cell(case.grid_cell_id):
+            if case.grid_cell_id in seen:
                 cases.append(
                     (
                         case.case_no,

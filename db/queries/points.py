@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Assistance, Case, GridCell, Person, PointRecord, User, Visit
 from db.models import PointRule as PointRuleRow
+from db.queries.access import visible_cell_ids
 from db.queries.predicates import SATISFIED, in_period
 from domain.errors import PermissionDenied
 from domain.kpis import Period
@@ -186,11 +187,12 @@ def monthly_points(session: Session, *, period: Period, actor: Actor) -> Monthly
         .order_by(PointRecord.earned_on, PointRecord.id)
     ).all()
     sources = _source_cells(session, list(records))
+    seen = visible_cell_ids(session, actor)
     records = [
         r
         for r in records
         if (r.source_type, r.source_id) in sources
-        and actor.sees_cell(sources[(r.source_type, r.source_id)][0])
+        and sources[(r.source_type, r.source_id)][0] in seen
     ]
     people = {
         p.id: p

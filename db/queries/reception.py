@@ -28,6 +28,7 @@ from db.models import (
     ReceptionDeputy,
     ReceptionSession,
 )
+from db.queries.access import case_filters, community_filters
 from db.queries.predicates import (
     COUNTS_FOR_RESOLUTION,
     OPEN,
@@ -182,13 +183,17 @@ def reception_figures(
 # --- the 接待日 page -------------------------------------------------------------------------
 
 
-def session_choices(session: Session, *, limit: int = 50) -> dict[int, str]:
-    """Recent reception sessions as id → 「2026-11-24 09:00 · 社区 · 地点」, newest first."""
+def session_choices(
+    session: Session, *, actor: Actor | None = None, limit: int = 50
+) -> dict[int, str]:
+    """Recent reception sessions (of ``actor``'s 社区) as id → 「日期 · 社区 · 地点」, newest first."""
+    unit = community_filters(actor, ReceptionSession.community_id) if actor is not None else []
     rows = session.execute(
         select(
             ReceptionSession.id, ReceptionSession.held_at, Community.name, ReceptionSession.place
         )
         .join(Community, Community.id == ReceptionSession.community_id)
+        .where(*unit)
         .order_by(ReceptionSession.held_at.desc(), ReceptionSession.id.desc())
         .limit(limit)
     )
@@ -228,6 +233,7 @@ def list_sessions(
     stmt = (
         select(ReceptionSession, Community.name)
         .join(Community, Community.id == ReceptionSession.community_id)
+        .where(*community_filters(actor, ReceptionSession.community_id))
         .order_by(ReceptionSession.held_at.desc(), ReceptionSession.id.desc())
         .limit(limit)
     )
@@ -285,7 +291,7 @@ def session_cases(session: Session, *, session_id: int, actor: Actor) -> list[Re
         select(Case, Category.name)
         .join(ReceptionConcern, ReceptionConcern.case_id == Case.id)
         .join(Category, Category.id == Case.category_id)
-        .where(ReceptionConcern.session_id == session_id)
+        .where(ReceptionConcern.session_id == session_id, *case_filters(actor))
         .order_by(Case.id)
     ).all()
     return [
@@ -298,10 +304,11 @@ def session_cases(session: Session, *, session_id: int, actor: Actor) -> list[Re
             description=case.description,
         )
         for case, category in rows
-        if actor.sees_cell(case.grid_cell_id)
     ]
 
 
-def count_sessions(session: Session) -> int:
-    """How many reception sessions exist."""
-    return int(session.scalar(select(func.count()).select_from(ReceptionSession)) or 0)
+def count_sessions(session: Session, *, actor: Actor | None = None) -> int:
+    """How many reception sessions exist (in ``actor``'s 社区)."""
+    unit = community_filters(actor, ReceptionSession.community_id) if actor is not None else []
+    stmt = select(func.count()).select_from(ReceptionSession).where(*unit)
+    return int(session.scalar(stmt) or 0)

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Case
+from db.queries.access import case_filters
 from db.queries.predicates import OPEN
 from domain.repeats import (
     SAME_CELL_AND_CATEGORY,
@@ -64,14 +65,17 @@ def repeat_candidates(
     limit: int = 10,
     actor: Actor | None = None,
 ) -> list[RepeatCandidate]:
-    """重信 hints: same phone (recent or open), same cell + category (30 days), similar text."""
+    """重信 hints: same phone (recent or open), same cell + category (30 days), similar text.
+
+    Only cases inside ``actor``'s 社区 and cells are candidates: another 社区's residents never
+    show up here, not even as a hint (issue 14 item 6).
+    """
     since = repeat_since(now)
+    unit = case_filters(actor) if actor is not None else []
     found: dict[int, tuple[Case, list[str], float]] = {}
 
     def take(cases: Iterable[Case], reason: str, score: float = 0.0) -> None:
         for case in cases:
-            if actor is not None and not actor.sees_cell(case.grid_cell_id):
-                continue
             entry = found.setdefault(case.id, (case, [], 0.0))
             if reason not in entry[1]:
                 entry[1].append(reason)
@@ -82,7 +86,7 @@ def repeat_candidates(
         take(
             session.scalars(
                 select(Case)
-                .where(Case.reporter_phone == number, or_(Case.accepted_at >= since, OPEN))
+                .where(Case.reporter_phone == number, or_(Case.accepted_at >= since, OPEN), *unit)
                 .order_by(Case.accepted_at.desc())
                 .limit(limit)
             ),
@@ -96,6 +100,7 @@ def repeat_candidates(
                     Case.grid_cell_id == grid_cell_id,
                     Case.accepted_at >= since,
                     Case.category_id == category_id,
+                    *unit,
                 )
                 .order_by(Case.accepted_at.desc())
                 .limit(limit)
@@ -106,7 +111,7 @@ def repeat_candidates(
     if grid_cell_id is not None and compares_text(text):
         pool = session.scalars(
             select(Case)
-            .where(Case.grid_cell_id == grid_cell_id, Case.accepted_at >= similar_since(now))
+            .where(Case.grid_cell_id == grid_cell_id, Case.accepted_at >= similar_since(now), *unit)
             .order_by(Case.accepted_at.desc())
             .limit(SIMILAR_POOL)
         ).all()

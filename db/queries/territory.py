@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Community, GridCell
+from db.queries.access import cell_filters, community_filters
+from domain.roles import Actor
 
 
 class CellRow(NamedTuple):
@@ -20,8 +22,10 @@ class CellRow(NamedTuple):
     leader_id: int | None
 
 
-def cell_rows(session: Session, *, only: Iterable[int] | None = None) -> list[CellRow]:
-    """Grid cells in 社区 and cell code order, optionally limited to the ids in ``only``."""
+def cell_rows(
+    session: Session, *, only: Iterable[int] | None = None, actor: Actor | None = None
+) -> list[CellRow]:
+    """Grid cells in 社区 and cell code order, limited to the ids in ``only`` and ``actor``'s scope."""
     stmt = (
         select(GridCell.id, Community.name, GridCell.name, GridCell.leader_id)
         .join(Community, Community.id == GridCell.community_id)
@@ -29,18 +33,22 @@ def cell_rows(session: Session, *, only: Iterable[int] | None = None) -> list[Ce
     )
     if only is not None:
         stmt = stmt.where(GridCell.id.in_(sorted(only)))
+    if actor is not None:
+        stmt = stmt.where(*cell_filters(actor, GridCell.id))
     return [CellRow(*row) for row in session.execute(stmt).tuples()]
 
 
-def grid_cell_choices(session: Session, *, only: frozenset[int] | None = None) -> dict[int, str]:
-    """Grid cell id → "社区 · 网格" label, optionally limited to ``only``."""
-    return {c.id: f"{c.community} · {c.name}" for c in cell_rows(session, only=only)}
+def grid_cell_choices(
+    session: Session, *, only: frozenset[int] | None = None, actor: Actor | None = None
+) -> dict[int, str]:
+    """Grid cell id → "社区 · 网格" label, limited to ``only`` and to ``actor``'s 社区 and cells."""
+    rows = cell_rows(session, only=only, actor=actor)
+    return {c.id: f"{c.community} · {c.name}" for c in rows}
 
 
-def community_choices(session: Session) -> dict[int, str]:
-    """社区 id → name, in code order."""
-    return dict(
-        session.execute(select(Community.id, Community.name).order_by(Community.code))
-        .tuples()
-        .all()
-    )
+def community_choices(session: Session, *, actor: Actor | None = None) -> dict[int, str]:
+    """社区 id → name, in code order (only the actor's own 社区 for a 社区 user)."""
+    stmt = select(Community.id, Community.name).order_by(Community.code)
+    if actor is not None:
+        stmt = stmt.where(*community_filters(actor, Community.id))
+    return dict(session.execute(stmt).tuples().all())

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Case, Community, GridCell, Household, Visit
+from db.queries.access import cell_filters, refusal_of_cell, unit_scope
 from db.queries.dashboard_cells import cell_coverage
 from db.queries.predicates import in_period
-from db.queries.scope import Scope
 from db.queries.territory import cell_rows
 from domain.kpis import Period, Ratio
 from domain.roles import Actor
@@ -78,8 +78,7 @@ def list_visits(
         stmt = stmt.where(in_period(Visit.visited_at, period))
     if grid_cell_id is not None:
         stmt = stmt.where(Visit.grid_cell_id == grid_cell_id)
-    if actor.grid_cell_ids is not None:
-        stmt = stmt.where(Visit.grid_cell_id.in_(sorted(actor.grid_cell_ids)))
+    stmt = stmt.where(*cell_filters(actor, Visit.grid_cell_id))
     rows = session.execute(stmt).tuples().all()
     cases = _visit_cases(session, [v.id for v, *_ in rows])
     masked = not actor.sees_personal_data
@@ -115,8 +114,8 @@ class CellCoverage:
 
 def visit_coverage_by_cell(session: Session, *, actor: Actor, period: Period) -> list[CellCoverage]:
     """走访覆盖率 per grid cell the actor may see (the dashboard's figure, cell by cell)."""
-    cells = cell_rows(session, only=actor.grid_cell_ids)
-    households, visited = cell_coverage(session, period=period, scope=Scope())
+    cells = cell_rows(session, actor=actor)
+    households, visited = cell_coverage(session, period=period, scope=unit_scope(actor))
     visits = dict(
         session.execute(
             select(Visit.grid_cell_id, func.count())
@@ -172,7 +171,7 @@ def household_choices(
     session: Session, *, grid_cell_id: int, actor: Actor, limit: int = 2000
 ) -> dict[int, str]:
     """Households of a cell the actor may see, as id → 「楼栋单元室（户主）」."""
-    if not actor.sees_cell(grid_cell_id):
+    if refusal_of_cell(session, actor=actor, grid_cell_id=grid_cell_id) is not None:
         return {}
     masked = not actor.sees_personal_data
     households = households_of_cell(session, grid_cell_id=grid_cell_id, limit=limit)

@@ -20,7 +20,7 @@ def actor_of(world: World, role: str) -> Actor:
     """The Actor a page would build for the world's user of ``role``."""
     user = world.users[role]
     scope = frozenset({world.cells[0].id}) if role == "gridworker" else None
-    return Actor(user.id, user.username, Role(role), user.display_name, scope)
+    return Actor(user.id, user.username, Role(role), user.display_name, scope, user.community_id)
 
 
 def draft(world: World, **overrides: object) -> CaseDraft:

@@ -22,7 +22,9 @@ CATEGORIES = ["政策咨询", "矛盾纠纷", "困难救助", "环境卫生", "�
 
 def staff_actor(world: World, role: str = "staff") -> Actor:
     user = world.users[role]
-    return Actor(user.id, user.username, Role(user.role), user.display_name)
+    return Actor(
+        user.id, user.username, Role(user.role), user.display_name, None, user.community_id
+    )
 
 
 @cache
