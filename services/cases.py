@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from db.models import Case, CaseEvent, Category, GridCell, User
+from db.models import Case, CaseEvent, Category, GridCell, OutsideUnit, User
 from db.queries.access import sees_case, sees_cell
-from db.queries.cases import CaseDetail, case_detail, escalation_level
+from db.queries.cases import CaseDetail, case_detail
+from db.queries.escalations import escalation_level
 from domain.deadlines import (
     ClockRules,
     compute_deadline,
@@ -28,6 +29,7 @@ from domain.deadlines import (
     pauses_of,
     reopened_deadline,
     response_due,
+    with_external_deadline,
 )
 from domain.errors import (
     CaseError,
@@ -36,7 +38,7 @@ from domain.errors import (
     StaleCase,
     ValidationFailed,
 )
-from domain.roles import Actor, PageKey, can_act, can_open
+from domain.roles import Actor, PageKey, action_refusal, can_act_on, can_open
 from domain.validation import (
     CORRECTABLE_FIELDS,
     MAX_DESCRIPTION,
@@ -91,6 +93,7 @@ FIRST_RESPONSE_ACTIONS: frozenset[Action] = frozenset(
         Action.START,
         Action.REQUEST_MATERIALS,
         Action.ESCALATE,
+        Action.ESCALATE_TO_SUBDISTRICT,
         Action.RETURN,
         Action.FINISH_RESOLVED,
         Action.FINISH_ANSWERED,
@@ -124,13 +127,16 @@ def add_accepted_case(
     ``ensure_counter_row`` for the year before the caller's transaction starts.
     """
     assert draft.channel and draft.handling_type and draft.accepted_at  # validated by the caller
-    deadline = compute_deadline(
+    computed = compute_deadline(
         draft.handling_type,
         draft.accepted_at,
         promised_date=draft.promised_date,
         urgent=draft.urgent,
         rules=rules,
     )
+    deadline = with_external_deadline(computed, draft.external_due_date)
+    external_no = draft.external_no.strip() or None
+    external_due = end_of(draft.external_due_date) if draft.external_due_date else None
     year = draft.accepted_at.year
     phone = normalize_phone(draft.reporter_phone) if draft.reporter_phone.strip() else None
     case = Case(
@@ -158,6 +164,8 @@ def add_accepted_case(
         response_due_at=response_due(draft.accepted_at, urgent=draft.urgent, rules=rules),
         repeat_of_id=repeat_of.id if repeat_of is not None else None,
         is_repeat=repeat_of is not None,
+        external_no=external_no,
+        external_due_at=external_due,
         updated_at=now,
     )
     session.add(case)
@@ -169,6 +177,9 @@ def add_accepted_case(
     }
     if repeat_of is not None:
         data["repeat_of"] = repeat_of.case_no
+    if external_no or external_due:
+        data["external_no"] = external_no
+        data["external_due_at"] = external_due.isoformat(sep=" ") if external_due else None
     data.update(extra_data or {})
     session.add(
         new_event(case, actor, now, Action.ACCEPT, None, CaseStatus.ACCEPTED.value, note, data)
@@ -335,6 +346,45 @@ def _materials_received(
     return step
 
 
+def _expected_date(fields: dict[str, Any], now: dt.datetime, label: str) -> dt.datetime:
+    expected = _date(fields, "expected_date", label)
+    if expected < now.date():
+        raise ValidationFailed({"expected_date": f"{label}不能早于今天"})
+    return end_of(expected)
+
+
+def _follow_higher_date(case: Case, due: dt.datetime, data: dict[str, Any]) -> None:
+    """A case sent up follows the higher level's answer date when that is later than its own."""
+    record_change(case, "escalation_due_at", due, data)
+    if case.deadline_at is None or case.deadline_at < due:
+        record_change(case, "deadline_at", due, data)
+
+
+def _outside_target(
+    session: Session, fields: dict[str, Any]
+) -> tuple[OutsideUnit | None, Level, str]:
+    """The outside unit of a 上报上级单位: one of the directory, or a level and a department."""
+    raw = fields.get("outside_unit_id")
+    if raw not in (None, ""):
+        unit = session.get(OutsideUnit, int(raw))
+        if unit is None or not unit.is_active:
+            raise ValidationFailed({"outside_unit_id": "所选外部单位不存在或已停用"})
+        return unit, Level(unit.level), unit.name
+    if not fields.get("level"):
+        raise ValidationFailed({"outside_unit_id": "请选择上报的外部单位（或填写层级和部门）"})
+    level = _choice(fields, "level", "上报层级", Level)
+    if level is Level.COMMUNITY:
+        raise ValidationFailed({"level": "上报须选择区或上级部门"})
+    if level is Level.SUBDISTRICT:
+        raise ValidationFailed({"level": "上报街道请选择「上报街道」，由街道工作人员签收办理"})
+    department = str(fields.get("department") or "").strip()
+    if level is Level.HIGHER_DEPARTMENT and not department:
+        raise ValidationFailed({"department": "请填写上报的部门名称"})
+    if len(department) > 50:
+        raise ValidationFailed({"department": "部门名称不能超过 50 字"})
+    return None, level, department
+
+
 def _escalate(
     session: Session,
     case: Case,
@@ -343,25 +393,59 @@ def _escalate(
     rules: ClockRules,
     fields: dict[str, Any],
 ) -> _Step:
-    level = _choice(fields, "level", "上报层级", Level)
-    if level is Level.COMMUNITY:
-        raise ValidationFailed({"level": "上报须选择街道、区或上级部门"})
-    department = str(fields.get("department") or "").strip()
-    if level is Level.HIGHER_DEPARTMENT and not department:
-        raise ValidationFailed({"department": "请填写上报的部门名称"})
-    if len(department) > 50:
-        raise ValidationFailed({"department": "部门名称不能超过 50 字"})
-    expected = _date(fields, "expected_date", "预计答复日期")
-    if expected < now.date():
-        raise ValidationFailed({"expected_date": "预计答复日期不能早于今天"})
+    unit, level, department = _outside_target(session, fields)
+    reference = str(fields.get("reference_no") or "").strip()
+    if len(reference) > 40:
+        raise ValidationFailed({"reference_no": "外部单位编号不能超过 40 个字符"})
+    due = _expected_date(fields, now, "外部单位办理期限")
     target = f"{level.label}·{department}" if department else level.label
     step = _Step(_note(fields), {"level": level.value, "department": department or None})
     record_change(case, "escalated_to", target, step.data)
-    record_change(case, "escalation_due_at", end_of(expected), step.data)
-    # A 上报件 follows the higher level's answer date when that is later than its own deadline.
-    if case.deadline_at is None or case.deadline_at < end_of(expected):
-        record_change(case, "deadline_at", end_of(expected), step.data)
+    record_change(case, "outside_unit_id", unit.id if unit is not None else None, step.data)
+    record_change(case, "escalation_ref", reference or None, step.data)
+    _follow_higher_date(case, due, step.data)
     return step
+
+
+def _escalate_to_subdistrict(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
+    due = _expected_date(fields, now, "街道预计答复日期")
+    step = _Step(_note(fields), {"level": Level.SUBDISTRICT.value, "department": None})
+    record_change(case, "escalated_to", Level.SUBDISTRICT.label, step.data)
+    record_change(case, "outside_unit_id", None, step.data)
+    record_change(case, "escalation_ref", None, step.data)
+    _follow_higher_date(case, due, step.data)
+    return step
+
+
+def _sign_for(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
+    return _Step(_note(fields), {"signed_by": actor.display_name or actor.username})
+
+
+def _hand_back(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    fields: dict[str, Any],
+) -> _Step:
+    # 上报至 stays as history; the 社区 holds the case again and finishes it at its own level.
+    reason = _text(fields, "reason", "退回社区的理由", required=True, limit=MAX_NOTE)
+    return _Step(reason, {"reason": reason, "escalated_to": case.escalated_to})
 
 
 def _escalation_answered(
@@ -372,8 +456,22 @@ def _escalation_answered(
     rules: ClockRules,
     fields: dict[str, Any],
 ) -> _Step:
-    answer = _text(fields, "answer", "上级答复内容", required=True, limit=MAX_NOTE)
-    return _Step(answer, {"answer": answer, "escalated_to": case.escalated_to})
+    answer = _text(fields, "answer", "回单办理情况", required=True, limit=MAX_NOTE)
+    # The 回单 usually arrives the day it is entered; an earlier date may be given.
+    answered_on = (
+        _date(fields, "answered_on", "回单日期") if fields.get("answered_on") else now.date()
+    )
+    if answered_on > now.date():
+        raise ValidationFailed({"answered_on": "回单日期不能晚于今天"})
+    by = _text(fields, "answered_by", "回单经办人", required=False, limit=MAX_NAME)
+    data = {
+        "answer": answer,
+        "answered_on": answered_on.isoformat(),
+        "answered_by": by or None,
+        "escalated_to": case.escalated_to,
+        "reference_no": case.escalation_ref,
+    }
+    return _Step(answer, data)
 
 
 def _return(
@@ -401,7 +499,7 @@ def _finish(
 ) -> _Step:
     result = _text(fields, "result", "办理结果", required=True, limit=MAX_DESCRIPTION)
     chosen = _choice(fields, "level", "化解层级", Level) if fields.get("level") else None
-    level = finish_level(chosen, escalation_level(session, case.id))
+    level = finish_level(chosen, escalation_level(session, case.id), case.status)
     if level is None:
         raise ValidationFailed({"level": FINISH_LEVEL_REQUIRED})
     # Read before changing anything: a query would flush the changes (one version bump each).
@@ -608,6 +706,9 @@ HANDLERS: dict[Action, Handler] = {
     Action.REQUEST_MATERIALS: _request_materials,
     Action.MATERIALS_RECEIVED: _materials_received,
     Action.ESCALATE: _escalate,
+    Action.ESCALATE_TO_SUBDISTRICT: _escalate_to_subdistrict,
+    Action.SIGN_FOR: _sign_for,
+    Action.HAND_BACK: _hand_back,
     Action.ESCALATION_ANSWERED: _escalation_answered,
     Action.RETURN: _return,
     Action.FINISH_RESOLVED: _finish,
@@ -664,8 +765,8 @@ def apply_action(
         case = session.get(Case, case_id)
         if case is None:
             raise CaseNotFound("案件不存在")
-        if not can_act(actor.role, act):
-            raise PermissionDenied(f"您的角色（{actor.role.label}）不能执行「{act.label}」")
+        if not can_act_on(actor.role, act, case.status):
+            raise PermissionDenied(action_refusal(actor.role, act, case.status))
         check_scope(session, actor, case, now, f"执行「{act.label}」")
         if case.version != expected_version:
             message, version = _stale_message(session, case.id)

@@ -46,7 +46,9 @@ def test_login_page_shows_form_and_demo_accounts(app_db):
     assert not at.exception
     assert [t.label for t in at.text_input] == ["用户名", "密码"]
     demo = at.table[0].value
-    assert list(demo.index) == ["admin", "secretary", "staff", "gridworker", "viewer"]
+    assert list(demo.index) == [
+        "admin", "secretary", "staff", "gridworker", "viewer", "jiedao", "jdstaff",
+    ]  # fmt: skip
     assert not at.metric  # no data before login
 
 

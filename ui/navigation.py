@@ -26,6 +26,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(PageKey.INTAKE, "pages.intake", "民情受理", ":material/edit_note:", "案件"),
     PageSpec(PageKey.LEDGER, "pages.ledger", "民情台账", ":material/table_view:", "案件"),
     PageSpec(PageKey.CASE, "pages.case_detail", "案件详情", ":material/description:", "案件"),
+    PageSpec(PageKey.ESCALATIONS, "pages.escalations", "上报与转办", ":material/move_up:", "案件"),
     PageSpec(PageKey.VISITS, "pages.visits", "走访记录", ":material/directions_walk:", "走访帮扶"),
     PageSpec(
         PageKey.ASSISTANCE,
