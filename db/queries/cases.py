@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from db.models import Case, CaseEvent, Category, GridCell, User
 from db.queries.access import case_filters, visible_case
+from db.queries.escalations import escalation_level
 from domain.deadlines import ClockRules, is_due_soon, is_overdue
 from domain.errors import CaseNotFound
-from domain.roles import Actor, Role, can_act
+from domain.roles import Actor, Role, can_act_on
 from domain.validation import (
     CORRECTABLE_FIELDS,
     PERSONAL_FIELDS,
@@ -282,18 +283,6 @@ def _case_view(
     )
 
 
-def escalation_level(session: Session, case_id: int) -> Level | None:
-    """The level the case was last escalated to (上报), from its timeline; None if never."""
-    data = session.scalar(
-        select(CaseEvent.data)
-        .where(CaseEvent.case_id == case_id, CaseEvent.action == Action.ESCALATE.value)
-        .order_by(CaseEvent.id.desc())
-        .limit(1)
-    )
-    level = json.loads(data).get("level") if data else None
-    return Level(level) if level else None
-
-
 def case_detail(
     session: Session,
     *,
@@ -316,7 +305,7 @@ def case_detail(
     shown = reveal_personal and actor.may_reveal_personal_data
     view = _case_view(session, case, now, rules, shown=shown)
     timeline = _event_views(session, case.id, masked=not shown)
-    actions = [a for a in allowed_actions(case.status) if can_act(actor.role, a)]
+    actions = [a for a in allowed_actions(case.status) if can_act_on(actor.role, a, case.status)]
     return CaseDetail(view, timeline, actions)
 
 
