@@ -8,15 +8,13 @@ Time (``now``) and the clock rules are parameters; nothing here imports streamli
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from db.models import Case, CaseEvent, Category, GridCell, OutsideUnit, User
+from db.models import Case, CaseEvent, Category, GridCell, User
 from db.queries.access import sees_case, sees_cell
 from db.queries.cases import CaseDetail, case_detail
 from db.queries.escalations import escalation_level
@@ -47,7 +45,6 @@ from domain.validation import (
     CaseDraft,
     normalize_phone,
     phone_error,
-    text_error,
     validate_case,
 )
 from domain.workflow import (
@@ -72,6 +69,8 @@ from services.case_events import (
     record_change,
 )
 from services.case_numbers import allocate_case_seq, case_number, ensure_counter_row
+from services.case_steps import Handler, Step, choice_field, note_field, text_field
+from services.escalation import ESCALATION_HANDLERS
 
 __all__ = [
     "FIRST_RESPONSE_ACTIONS",
@@ -255,51 +254,6 @@ def accept_case(
 # Every later step: one mechanism, one handler per action
 
 
-@dataclass
-class _Step:
-    """What a handler decided: a note for the event and the changed fields for its ``data``."""
-
-    note: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-Handler = Callable[[Session, Case, Actor, dt.datetime, ClockRules, dict[str, Any]], _Step]
-
-
-def _text(fields: dict[str, Any], key: str, label: str, *, required: bool, limit: int) -> str:
-    value = str(fields.get(key) or "").strip()
-    message = text_error(value, label=label, required=required, limit=limit)
-    if message:
-        raise ValidationFailed({key: message})
-    return value
-
-
-def _note(fields: dict[str, Any], *, required: bool = False, label: str = "说明") -> str:
-    return _text(fields, "note", label, required=required, limit=MAX_NOTE)
-
-
-def _date(fields: dict[str, Any], key: str, label: str) -> dt.date:
-    value = fields.get(key)
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValidationFailed({key: f"请填写{label}"})
-
-
-def _choice(fields: dict[str, Any], key: str, label: str, enum: type[Any]) -> Any:
-    value = fields.get(key)
-    try:
-        return enum(value)
-    except ValueError:
-        raise ValidationFailed({key: f"请选择{label}"}) from None
-
-
 def _start(
     session: Session,
     case: Case,
@@ -307,8 +261,8 @@ def _start(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
-    return _Step(_note(fields))
+) -> Step:
+    return Step(note_field(fields))
 
 
 def _request_materials(
@@ -318,9 +272,9 @@ def _request_materials(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
-    materials = _text(fields, "materials", "需补充的材料", required=True, limit=MAX_NOTE)
-    step = _Step(materials, {"materials": materials})
+) -> Step:
+    materials = text_field(fields, "materials", "需补充的材料", required=True, limit=MAX_NOTE)
+    step = Step(materials, {"materials": materials})
     record_change(case, "paused_at", now, step.data)
     return step
 
@@ -332,8 +286,8 @@ def _materials_received(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
-    step = _Step(_note(fields))
+) -> Step:
+    step = Step(note_field(fields))
     if case.paused_at is not None and case.deadline_at is not None:
         record_change(
             case,
@@ -346,134 +300,6 @@ def _materials_received(
     return step
 
 
-def _expected_date(fields: dict[str, Any], now: dt.datetime, label: str) -> dt.datetime:
-    expected = _date(fields, "expected_date", label)
-    if expected < now.date():
-        raise ValidationFailed({"expected_date": f"{label}不能早于今天"})
-    return end_of(expected)
-
-
-def _follow_higher_date(case: Case, due: dt.datetime, data: dict[str, Any]) -> None:
-    """A case sent up follows the higher level's answer date when that is later than its own."""
-    record_change(case, "escalation_due_at", due, data)
-    if case.deadline_at is None or case.deadline_at < due:
-        record_change(case, "deadline_at", due, data)
-
-
-def _outside_target(
-    session: Session, fields: dict[str, Any]
-) -> tuple[OutsideUnit | None, Level, str]:
-    """The outside unit of a 上报上级单位: one of the directory, or a level and a department."""
-    raw = fields.get("outside_unit_id")
-    if raw not in (None, ""):
-        unit = session.get(OutsideUnit, int(raw))
-        if unit is None or not unit.is_active:
-            raise ValidationFailed({"outside_unit_id": "所选外部单位不存在或已停用"})
-        return unit, Level(unit.level), unit.name
-    if not fields.get("level"):
-        raise ValidationFailed({"outside_unit_id": "请选择上报的外部单位（或填写层级和部门）"})
-    level = _choice(fields, "level", "上报层级", Level)
-    if level is Level.COMMUNITY:
-        raise ValidationFailed({"level": "上报须选择区或上级部门"})
-    if level is Level.SUBDISTRICT:
-        raise ValidationFailed({"level": "上报街道请选择「上报街道」，由街道工作人员签收办理"})
-    department = str(fields.get("department") or "").strip()
-    if level is Level.HIGHER_DEPARTMENT and not department:
-        raise ValidationFailed({"department": "请填写上报的部门名称"})
-    if len(department) > 50:
-        raise ValidationFailed({"department": "部门名称不能超过 50 字"})
-    return None, level, department
-
-
-def _escalate(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> _Step:
-    unit, level, department = _outside_target(session, fields)
-    reference = str(fields.get("reference_no") or "").strip()
-    if len(reference) > 40:
-        raise ValidationFailed({"reference_no": "外部单位编号不能超过 40 个字符"})
-    due = _expected_date(fields, now, "外部单位办理期限")
-    target = f"{level.label}·{department}" if department else level.label
-    step = _Step(_note(fields), {"level": level.value, "department": department or None})
-    record_change(case, "escalated_to", target, step.data)
-    record_change(case, "outside_unit_id", unit.id if unit is not None else None, step.data)
-    record_change(case, "escalation_ref", reference or None, step.data)
-    _follow_higher_date(case, due, step.data)
-    return step
-
-
-def _escalate_to_subdistrict(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> _Step:
-    due = _expected_date(fields, now, "街道预计答复日期")
-    step = _Step(_note(fields), {"level": Level.SUBDISTRICT.value, "department": None})
-    record_change(case, "escalated_to", Level.SUBDISTRICT.label, step.data)
-    record_change(case, "outside_unit_id", None, step.data)
-    record_change(case, "escalation_ref", None, step.data)
-    _follow_higher_date(case, due, step.data)
-    return step
-
-
-def _sign_for(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> _Step:
-    return _Step(_note(fields), {"signed_by": actor.display_name or actor.username})
-
-
-def _hand_back(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> _Step:
-    # 上报至 stays as history; the 社区 holds the case again and finishes it at its own level.
-    reason = _text(fields, "reason", "退回社区的理由", required=True, limit=MAX_NOTE)
-    return _Step(reason, {"reason": reason, "escalated_to": case.escalated_to})
-
-
-def _escalation_answered(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> _Step:
-    answer = _text(fields, "answer", "回单办理情况", required=True, limit=MAX_NOTE)
-    # The 回单 usually arrives the day it is entered; an earlier date may be given.
-    answered_on = (
-        _date(fields, "answered_on", "回单日期") if fields.get("answered_on") else now.date()
-    )
-    if answered_on > now.date():
-        raise ValidationFailed({"answered_on": "回单日期不能晚于今天"})
-    by = _text(fields, "answered_by", "回单经办人", required=False, limit=MAX_NAME)
-    data = {
-        "answer": answer,
-        "answered_on": answered_on.isoformat(),
-        "answered_by": by or None,
-        "escalated_to": case.escalated_to,
-        "reference_no": case.escalation_ref,
-    }
-    return _Step(answer, data)
-
-
 def _return(
     session: Session,
     case: Case,
@@ -481,9 +307,9 @@ def _return(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
-    reason = _text(fields, "reason", "退回理由", required=True, limit=MAX_NOTE)
-    step = _Step(reason)
+) -> Step:
+    reason = text_field(fields, "reason", "退回理由", required=True, limit=MAX_NOTE)
+    step = Step(reason)
     record_change(case, "return_reason", reason, step.data)
     record_change(case, "paused_at", None, step.data)
     return step
@@ -496,15 +322,15 @@ def _finish(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
-    result = _text(fields, "result", "办理结果", required=True, limit=MAX_DESCRIPTION)
-    chosen = _choice(fields, "level", "化解层级", Level) if fields.get("level") else None
+) -> Step:
+    result = text_field(fields, "result", "办理结果", required=True, limit=MAX_DESCRIPTION)
+    chosen = choice_field(fields, "level", "化解层级", Level) if fields.get("level") else None
     level = finish_level(chosen, escalation_level(session, case.id), case.status)
     if level is None:
         raise ValidationFailed({"level": FINISH_LEVEL_REQUIRED})
     # Read before changing anything: a query would flush the changes (one version bump each).
     days = handling_working_days(case.accepted_at, now, pauses=_pauses(session, case.id))
-    step = _Step(result)
+    step = Step(result)
     record_change(case, "result", result, step.data)
     record_change(case, "resolved_level", level.value, step.data)
     record_change(case, "finished_at", now, step.data)
@@ -532,9 +358,9 @@ def _notify(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
-    method = _choice(fields, "method", "反馈方式", NotifyMethod)
-    step = _Step(_note(fields), {"method": method.value})
+) -> Step:
+    method = choice_field(fields, "method", "反馈方式", NotifyMethod)
+    step = Step(note_field(fields), {"method": method.value})
     record_change(case, "notify_method", method.value, step.data)
     record_change(case, "notified_at", now, step.data)
     return step
@@ -547,11 +373,11 @@ def _follow_up(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
-    satisfaction = _choice(fields, "satisfaction", "满意度", Satisfaction)
+) -> Step:
+    satisfaction = choice_field(fields, "satisfaction", "满意度", Satisfaction)
     required = satisfaction is Satisfaction.DISSATISFIED
-    note = _note(fields, required=required, label="不满意的原因")
-    step = _Step(note, {"satisfaction": satisfaction.value})
+    note = note_field(fields, required=required, label="不满意的原因")
+    step = Step(note, {"satisfaction": satisfaction.value})
     record_change(case, "satisfaction", satisfaction.value, step.data)
     record_change(case, "followed_up_at", now, step.data)
     if required:
@@ -575,8 +401,8 @@ def _archive(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
-    return _Step(_note(fields))
+) -> Step:
+    return Step(note_field(fields))
 
 
 def _merge(
@@ -586,12 +412,12 @@ def _merge(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
+) -> Step:
     number = str(fields.get("target_case_no") or "").strip().upper()
     target = session.scalar(select(Case).where(Case.case_no == number)) if number else None
     if target is None or target.id == case.id or not sees_case(actor, target):
         raise ValidationFailed({"target_case_no": "请填写要合并到的另一案件编号"})
-    return _Step(_note(fields), {"merged_into": target.case_no, "merged_into_id": target.id})
+    return Step(note_field(fields), {"merged_into": target.case_no, "merged_into_id": target.id})
 
 
 def _remind(
@@ -601,8 +427,10 @@ def _remind(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
-    return _Step(_note(fields, required=True, label="催办内容"), {"assignee_id": case.assignee_id})
+) -> Step:
+    return Step(
+        note_field(fields, required=True, label="催办内容"), {"assignee_id": case.assignee_id}
+    )
 
 
 def _reassign(
@@ -612,7 +440,7 @@ def _reassign(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
+) -> Step:
     raw = fields.get("assignee_id")
     assignee_id = int(raw) if raw not in (None, "") else None
     message = "请选择新的承办人" if assignee_id is None else assignee_error(session, assignee_id)
@@ -620,7 +448,7 @@ def _reassign(
         raise ValidationFailed({"assignee_id": message})
     if assignee_id == case.assignee_id:
         raise ValidationFailed({"assignee_id": "新承办人与当前承办人相同"})
-    step = _Step(_note(fields))
+    step = Step(note_field(fields))
     record_change(case, "assignee_id", assignee_id, step.data)
     return step
 
@@ -632,8 +460,8 @@ def _note_only(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
-    return _Step(_note(fields, required=True, label="备注内容"))
+) -> Step:
+    return Step(note_field(fields, required=True, label="备注内容"))
 
 
 def _correct(
@@ -643,17 +471,17 @@ def _correct(
     now: dt.datetime,
     rules: ClockRules,
     fields: dict[str, Any],
-) -> _Step:
+) -> Step:
     name = str(fields.get("field") or "")
     if name not in CORRECTABLE_FIELDS:
         raise ValidationFailed({"field": "请选择要更正的字段"})
-    reason = _note(fields, required=True, label="更正原因")
+    reason = note_field(fields, required=True, label="更正原因")
     raw = fields.get("value")
     value: Any
     old_label: str | None = None
     new_label: str | None = None
     if name == "channel":
-        value = _choice(fields, "value", "来源渠道", Channel).value
+        value = choice_field(fields, "value", "来源渠道", Channel).value
         old_label, new_label = CHANNEL_LABELS[Channel(case.channel)], Channel(value).label
     elif name == "category_id":
         category = session.get(Category, int(raw)) if raw not in (None, "") else None
@@ -698,18 +526,14 @@ def _correct(
         new_cell = session.get(GridCell, value)
         assert new_cell is not None
         case.community_id = new_cell.community_id
-    return _Step(reason, data)
+    return Step(reason, data)
 
 
 HANDLERS: dict[Action, Handler] = {
     Action.START: _start,
     Action.REQUEST_MATERIALS: _request_materials,
     Action.MATERIALS_RECEIVED: _materials_received,
-    Action.ESCALATE: _escalate,
-    Action.ESCALATE_TO_SUBDISTRICT: _escalate_to_subdistrict,
-    Action.SIGN_FOR: _sign_for,
-    Action.HAND_BACK: _hand_back,
-    Action.ESCALATION_ANSWERED: _escalation_answered,
+    **ESCALATION_HANDLERS,
     Action.RETURN: _return,
     Action.FINISH_RESOLVED: _finish,
     Action.FINISH_ANSWERED: _finish,
