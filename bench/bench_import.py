@@ -64,13 +64,13 @@ def main() -> None:
     ledger = read_ledger(data, "bench.xlsx")
     t_read = time.perf_counter() - t0
     t0 = time.perf_counter()
+    user = world.users["staff"]
+    actor = Actor(user.id, user.username, Role.STAFF, user.display_name, None, user.community_id)
     with sessions() as s:
-        preview = preview_import(s, ledger=ledger, today=NOW.date())
+        preview = preview_import(s, ledger=ledger, today=NOW.date(), actor=actor)
     t_preview = time.perf_counter() - t0
     assert len(preview.new_rows) == len(book.expected), "preview disagrees with the fixture"
 
-    user = world.users["staff"]
-    actor = Actor(user.id, user.username, Role.STAFF, user.display_name)
     ticks: list[tuple[float, int]] = []
     t0 = time.perf_counter()
 

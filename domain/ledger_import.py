@@ -687,7 +687,7 @@ def parse_row(
         warnings.append(f"五件制「{raw_type}」无法识别，按默认规则确定")
 
     if reasons:
-        return RefusedRow(row_number, tuple(reasons), _shown_values(row))
+        return RefusedRow(row_number, tuple(reasons), shown_values(row))
     assert accepted is not None and description is not None and status is not None
     assert category_id is not None and grid_cell_id is not None
     if handling is None:
@@ -721,7 +721,7 @@ def parse_row(
     )
 
 
-def _shown_values(row: Mapping[Field, object]) -> dict[str, str]:
+def shown_values(row: Mapping[Field, object]) -> dict[str, str]:
     """The refused row's cells as text, keyed by Chinese field label (for the refusal table)."""
     return {fld.label: clean_text(value) for fld, value in row.items() if clean_text(value)}
 
@@ -765,7 +765,7 @@ def parse_rows(
                 RefusedRow(
                     number,
                     (f"与第 {first_seen[parsed.fingerprint]} 行重复",),
-                    _shown_values(values),
+                    shown_values(values),
                 )
             )
         else:

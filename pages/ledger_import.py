@@ -89,7 +89,7 @@ def render() -> None:
     upload = st.file_uploader("选择台账文件（.xlsx 或 .csv）", type=["xlsx", "csv"])
     if upload is None:
         with get_sessions()() as session:
-            history = import_batches(session)
+            history = import_batches(session, actor=actor)
         if history:
             st.subheader("最近的导入")
             st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch")
@@ -112,6 +112,7 @@ def render() -> None:
             session,
             ledger=ledger,
             today=local_now().date(),
+            actor=actor,
             mapping=mapping,
             defaults=ImportDefaults(channel=channel),
         )

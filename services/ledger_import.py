@@ -30,10 +30,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Case, CaseEvent, GridCell, ImportRow
+from db.queries.access import REFUSED, refusal
 from db.queries.imports import ImportPreview, imported_fingerprints
 from db.rollups import record_new_cases
 from domain.deadlines import ClockRules, compute_deadline, default_promised_date, response_due
 from domain.deadlines import handling_working_days as working_days
+from domain.errors import OutOfScope
 from domain.ledger_import import LedgerFile, ParsedRow, clean_text, find_header_row
 from domain.roles import Actor, PageKey, can_open
 from domain.workflow import (
@@ -46,6 +48,7 @@ from domain.workflow import (
     HandlingType,
     Level,
 )
+from services.case_events import record_audit
 from services.case_numbers import allocate_case_seqs, case_number, ensure_counter_row
 from services.cases import PermissionDenied
 
@@ -314,6 +317,25 @@ def _import_chunk(
     return numbers, len(rows) - len(fresh)
 
 
+def _check_scope(
+    session: Session,
+    rows: Sequence[ParsedRow],
+    *,
+    actor: Actor,
+    communities: dict[int, int],
+    source: str,
+    now: dt.datetime,
+) -> None:
+    """Refuse (``OutOfScope``, recorded) an import with a row outside the actor's 社区 or cells."""
+    for row in rows:
+        cell = row.grid_cell_id
+        reason = refusal(actor, community_id=communities[cell], grid_cell_id=cell)
+        if reason is not None:
+            detail = f"试图导入范围外的记录（第 {row.row_number} 行）：{reason}"
+            record_audit(session, actor, REFUSED, source, detail, now)
+            raise OutOfScope(f"第 {row.row_number} 行属于其他社区，只能导入本社区的记录", source)
+
+
 def run_import(
     sessions: sessionmaker[Session],
     *,
@@ -338,6 +360,9 @@ def run_import(
     with sessions() as session:
         communities = dict(
             session.execute(select(GridCell.id, GridCell.community_id)).tuples().all()
+        )
+        _check_scope(
+            session, rows, actor=actor, communities=communities, source=source_name, now=now
         )
     total = len(rows)
     for start in range(0, total, chunk_size):

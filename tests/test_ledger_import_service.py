@@ -67,7 +67,10 @@ def test_reading_finds_the_two_level_merged_header():
 def test_preview_sorts_every_row_exactly(session, world):
     book = ledger()
     preview = preview_import(
-        session, ledger=read_ledger(ledger_xlsx(), "台账.xlsx"), today=NOW.date()
+        session,
+        ledger=read_ledger(ledger_xlsx(), "台账.xlsx"),
+        today=NOW.date(),
+        actor=staff_actor(world),
     )
     assert preview.problems == []
     assert Field.REPORTER_PHONE in preview.mapping.values()
@@ -138,7 +141,12 @@ def test_importing_twice_adds_nothing(sessions, world):
     import_ledger(sessions, world, ledger_xlsx(), "台账.xlsx")
     with sessions() as s:
         before = s.scalar(select(func.count()).select_from(Case))
-        again = preview_import(s, ledger=read_ledger(ledger_xlsx(), "台账.xlsx"), today=NOW.date())
+        again = preview_import(
+            s,
+            ledger=read_ledger(ledger_xlsx(), "台账.xlsx"),
+            today=NOW.date(),
+            actor=staff_actor(world),
+        )
     assert again.new_rows == [] and not again.can_import
     assert len(again.already_imported) == before == len(ledger().expected)
     # even forcing the rows through the importer adds nothing: the fingerprints are stored
@@ -223,14 +231,20 @@ def test_a_failing_chunk_leaves_whole_rows_only(sessions, world, monkeypatch):
 def test_csv_in_each_encoding_reads_like_the_workbook(session, world, encoding):
     book = ledger()
     preview = preview_import(
-        session, ledger=read_ledger(book.csv(encoding), "台账.csv"), today=NOW.date()
+        session,
+        ledger=read_ledger(book.csv(encoding), "台账.csv"),
+        today=NOW.date(),
+        actor=staff_actor(world),
     )
     assert [r.row_number for r in preview.new_rows] == [e.row for e in book.expected]
     assert {r.row_number: r.reasons for r in preview.refused} == book.refused
     assert [r.fingerprint for r in preview.new_rows] == [
         r.fingerprint
         for r in preview_import(
-            session, ledger=read_ledger(ledger_xlsx(), "台账.xlsx"), today=NOW.date()
+            session,
+            ledger=read_ledger(ledger_xlsx(), "台账.xlsx"),
+            today=NOW.date(),
+            actor=staff_actor(world),
         ).new_rows
     ]
 
@@ -241,13 +255,14 @@ def test_mapping_step_for_unknown_headers(session, world):
     )
     table = read_ledger(data.encode("utf-8"), "a.csv")
     assert table.headers == ["事项日期", "群众诉求事项", "归属", "类目"]
-    guessed = preview_import(session, ledger=table, today=NOW.date())
+    guessed = preview_import(session, ledger=table, today=NOW.date(), actor=staff_actor(world))
     assert guessed.problems == ["缺少必需的列：类别", "缺少必需的列：网格"]
     mapping = {0: Field.ACCEPTED_AT, 1: Field.DESCRIPTION, 2: Field.GRID_CELL, 3: Field.CATEGORY}
     mapped = preview_import(
         session,
         ledger=table,
         today=NOW.date(),
+        actor=staff_actor(world),
         mapping=mapping,
         defaults=ImportDefaults(channel=Channel.FORWARDED),
     )

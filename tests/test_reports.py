@@ -19,13 +19,12 @@ from db.queries.notices import Notice, notices
 from db.queries.reports import MonthlyReport, monthly_report
 from db.queries.scope import Scope
 from domain.kpis import KPI_DEFINITIONS, KPIS, Period
-from domain.roles import Actor, Role
 from services.ledger_import import read_ledger, run_import
 from services.reports import KPI_HEADERS, monthly_report_pdf, monthly_report_xlsx, publicity_pdf
 from tests.factories import NOW, World, make_world
 from tests.helpers.anonymise import pdf_text
 from tests.helpers.cases import export_xlsx_or_csv
-from tests.helpers.ledger import CELLS, ledger, ledger_xlsx
+from tests.helpers.ledger import CELLS, ledger, ledger_xlsx, staff_actor
 
 MAY = dt.date(2026, 5, 1)
 PHONE = re.compile(r"1[3-9]\d{9}")
@@ -33,11 +32,10 @@ ID_NUMBER = re.compile(r"\d{17}[\dXx]")
 
 
 def _import_fixture(sessions: sessionmaker[Session], world: World) -> None:
-    user = world.users["staff"]
-    actor = Actor(user.id, user.username, Role.STAFF, user.display_name)
+    actor = staff_actor(world)
     with sessions() as s:
         preview = preview_import(
-            s, ledger=read_ledger(ledger_xlsx(), "台账.xlsx"), today=NOW.date()
+            s, ledger=read_ledger(ledger_xlsx(), "台账.xlsx"), today=NOW.date(), actor=actor
         )
     run_import(sessions, rows=preview.new_rows, source_name="台账.xlsx", actor=actor, now=NOW)
 
@@ -101,8 +99,7 @@ def sqlite_imported(sqlite_engine) -> tuple[sessionmaker[Session], World]:
 
 def test_ledger_export_reads_back_with_headers_frozen_pane_and_widths(sqlite_imported):
     sessions, world = sqlite_imported
-    user = world.users["secretary"]
-    actor = Actor(user.id, user.username, Role.SECRETARY, user.display_name)
+    actor = staff_actor(world, "secretary")  # the secretary of the world's 社区
     filters = LedgerFilters(grid_cell_ids=(world.cells[0].id,), accepted_from=dt.date(2026, 1, 1))
     with sessions() as s:
         data = export_xlsx_or_csv(s, filters=filters, now=NOW, actor=actor)

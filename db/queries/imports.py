@@ -14,22 +14,32 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Category, Community, GridCell, ImportRow
+from db.models import Case, Category, Community, GridCell, ImportRow
+from db.queries.access import case_filters, refusal
 from domain.ledger_import import (
     ColumnMapping,
+    Field,
     ImportDefaults,
     LedgerFile,
     NameIndex,
     ParsedRow,
     RefusedRow,
+    clean_text,
     guess_mapping,
     mapping_problems,
     parse_rows,
+    shown_values,
 )
+from domain.roles import Actor
 
 
-def name_indexes(session: Session) -> tuple[NameIndex, NameIndex]:
-    """Known categories and grid cells by every name a ledger may use (name, code, 社区+name)."""
+def name_indexes(session: Session, *, actor: Actor) -> tuple[NameIndex, NameIndex]:
+    """Known categories and grid cells by every name a ledger may use (name, code, 社区+name).
+
+    The bare cell name (「第1网格」) names a cell of the actor's own 社区 only, so a 社区 clerk's
+    「第1网格」 is never ambiguous with another 社区's; other 社区's cells are known by code and
+    社区+name, so that ``out_of_scope_rows`` can refuse them by name.
+    """
     categories = {
         name: ident
         for ident, name in session.execute(
@@ -37,14 +47,50 @@ def name_indexes(session: Session) -> tuple[NameIndex, NameIndex]:
         )
     }
     cells: list[tuple[str, int]] = []  # a list: two 社区 may both have a 「第1网格」
-    for ident, code, name, community in session.execute(
-        select(GridCell.id, GridCell.code, GridCell.name, Community.name).join(
+    for ident, code, name, community_id, community in session.execute(
+        select(GridCell.id, GridCell.code, GridCell.name, Community.id, Community.name).join(
             Community, Community.id == GridCell.community_id
         )
     ):
         # the unique code first: it is the canonical name that fingerprints use
-        cells += [(code, ident), (name, ident), (f"{community}{name}", ident)]
+        cells += [(code, ident), (f"{community}{name}", ident)]
+        if actor.sees_community(community_id):
+            cells.append((name, ident))
     return NameIndex(categories, "类别"), NameIndex(cells, "网格")
+
+
+def cell_units(session: Session) -> dict[int, tuple[int, str]]:
+    """Every grid cell's (社区 id, 社区 name)."""
+    rows = session.execute(
+        select(GridCell.id, Community.id, Community.name).join(
+            Community, Community.id == GridCell.community_id
+        )
+    )
+    return {cell: (community_id, name) for cell, community_id, name in rows}
+
+
+def out_of_scope(
+    session: Session,
+    *,
+    actor: Actor,
+    ledger: LedgerFile,
+    mapping: ColumnMapping,
+    rows: Sequence[ParsedRow],
+) -> dict[int, RefusedRow]:
+    """The rows (by row number) whose grid cell lies outside the actor's 社区 or cells, refused."""
+    units = cell_units(session)
+    raw = dict(ledger.rows)
+    refused: dict[int, RefusedRow] = {}
+    for row in rows:
+        community_id, community = units[row.grid_cell_id]
+        if refusal(actor, community_id=community_id, grid_cell_id=row.grid_cell_id) is None:
+            continue
+        cells = raw[row.row_number]
+        values = {fld: cells[col] if col < len(cells) else None for col, fld in mapping.items()}
+        named = clean_text(values.get(Field.GRID_CELL))
+        reason = f"网格「{named}」属于其他社区（{community}），只能导入本社区的记录"
+        refused[row.row_number] = RefusedRow(row.row_number, (reason,), shown_values(values))
+    return refused
 
 
 @dataclass
@@ -81,28 +127,34 @@ def preview_import(
     *,
     ledger: LedgerFile,
     today: dt.date,
+    actor: Actor,
     mapping: ColumnMapping | None = None,
     defaults: ImportDefaults = ImportDefaults(),  # noqa: B008 (frozen dataclass)
 ) -> ImportPreview:
-    """Parse every row against the known categories and grid cells; nothing is written."""
+    """Parse every row against the known categories and grid cells; nothing is written.
+
+    Rows naming a grid cell outside the actor's 社区 (or cells) are refused.
+    """
     used = dict(mapping) if mapping is not None else guess_mapping(ledger.headers)
     preview = ImportPreview(ledger.source_name, used, mapping_problems(used))
     if preview.problems:
         return preview
-    categories, cells = name_indexes(session)
+    categories, cells = name_indexes(session, actor=actor)
     parsed = parse_rows(
         ledger.rows, used, categories=categories, grid_cells=cells, today=today, defaults=defaults
     )
-    existing = imported_fingerprints(session, [r.fingerprint for r in parsed.good])
-    preview.new_rows = [r for r in parsed.good if r.fingerprint not in existing]
-    preview.already_imported = [r for r in parsed.good if r.fingerprint in existing]
-    preview.refused = parsed.refused
+    foreign = out_of_scope(session, actor=actor, ledger=ledger, mapping=used, rows=parsed.good)
+    good = [r for r in parsed.good if r.row_number not in foreign]
+    existing = imported_fingerprints(session, [r.fingerprint for r in good])
+    preview.new_rows = [r for r in good if r.fingerprint not in existing]
+    preview.already_imported = [r for r in good if r.fingerprint in existing]
+    preview.refused = sorted([*parsed.refused, *foreign.values()], key=lambda r: r.row_number)
     preview.blank_rows = parsed.blank_rows
     return preview
 
 
-def import_batches(session: Session, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest import runs: batch, file, when, how many rows (for the page's history)."""
+def import_batches(session: Session, *, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest import runs into the actor's unit: batch, file, when, how many of its rows."""
     rows = session.execute(
         select(
             ImportRow.batch,
@@ -110,6 +162,8 @@ def import_batches(session: Session, limit: int = 20) -> list[dict[str, Any]]:
             func.min(ImportRow.imported_at),
             func.count(),
         )
+        .join(Case, Case.id == ImportRow.case_id)
+        .where(*case_filters(actor))
         .group_by(ImportRow.batch, ImportRow.source_name)
         .order_by(func.min(ImportRow.imported_at).desc())
         .limit(limit)

@@ -40,7 +40,9 @@ def ledger_xlsx() -> bytes:
 
 def import_ledger(sessions: sessionmaker[Session], world: World, data: bytes, name: str, **kw):
     with sessions() as s:
-        preview = preview_import(s, ledger=read_ledger(data, name), today=NOW.date())
+        preview = preview_import(
+            s, ledger=read_ledger(data, name), today=NOW.date(), actor=staff_actor(world)
+        )
     outcome = run_import(
         sessions,
         rows=preview.new_rows,

@@ -25,9 +25,13 @@ def main(url: str, ledger_path: str, marker: str) -> None:
     sessions = session_factory(make_engine(url))
     data = Path(ledger_path).read_bytes()
     with sessions() as s:
-        preview = preview_import(s, ledger=read_ledger(data, "台账.xlsx"), today=NOW.date())
         user = s.scalar(select(User).where(User.username == "staff"))
-        actor = Actor(user.id, user.username, Role(user.role), user.display_name)
+        actor = Actor(
+            user.id, user.username, Role(user.role), user.display_name, None, user.community_id
+        )
+        preview = preview_import(
+            s, ledger=read_ledger(data, "台账.xlsx"), today=NOW.date(), actor=actor
+        )
     done = {"chunks": 0}
 
     def progress(_done: int, _total: int) -> None:
