@@ -155,11 +155,14 @@ def holds_case(role: Role | str, status: CaseStatus | str) -> bool:
     """True if ``role``'s level holds a case in ``status``.
 
     While a case is at the 街道 (待街道签收, 街道办理中) the 街道 staff handle it and the 社区
-    watches; in every other state the 社区 does and the 街道 watches. The admin holds all.
+    watches; while an outside unit has it (已上报, sent by the 社区 or by the 街道) either
+    level may enter its 回单; in every other state the 社区 does and the 街道 watches. The
+    admin holds all.
     """
     who = Role(role)
-    at_subdistrict = CaseStatus(status) in AT_SUBDISTRICT_STATUSES
-    if who is Role.ADMIN:
+    current = CaseStatus(status)
+    at_subdistrict = current in AT_SUBDISTRICT_STATUSES
+    if who is Role.ADMIN or current is CaseStatus.ESCALATED:
         return True
     return at_subdistrict if who in SUBDISTRICT_ROLES else not at_subdistrict
 

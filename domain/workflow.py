@@ -288,8 +288,9 @@ TRANSITIONS: dict[Action, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
     Action.START: (frozenset({S.ACCEPTED}), S.IN_PROGRESS),
     Action.REQUEST_MATERIALS: (_WORKING, S.AWAITING_MATERIALS),
     Action.MATERIALS_RECEIVED: (frozenset({S.AWAITING_MATERIALS}), S.IN_PROGRESS),
-    # 上报 beyond the 街道 (区, 上级部门, 12345): the case waits for the outside unit's 回单.
-    Action.ESCALATE: (_WORKING, S.ESCALATED),
+    # 上报 beyond the 街道 (区, 上级部门, 12345), by the 社区 or by the 街道 staff holding the
+    # case: it waits for the outside unit's 回单.
+    Action.ESCALATE: (_HANDLED, S.ESCALATED),
     Action.ESCALATION_ANSWERED: (frozenset({S.ESCALATED}), S.IN_PROGRESS),
     # 上报街道 is a hand-off: the 街道 staff 签收 it and handle it, or 退回 it to the 社区.
     Action.ESCALATE_TO_SUBDISTRICT: (_WORKING, S.SUBDISTRICT_PENDING),

@@ -173,6 +173,28 @@ def test_outside_escalation_with_reference_deadline_and_reply(session, world, st
     assert case.resolved_level == "district"
 
 
+def test_subdistrict_sends_on_beyond_itself(session, world, staff, desk):
+    unit = _unit(session, world)
+    case = handed_up(session, world, staff)
+    act(session, case, A.SIGN_FOR, desk)
+    with pytest.raises(PermissionDenied, match="已上报街道，由街道工作人员办理"):
+        act(session, case, A.ESCALATE, staff, outside_unit_id=unit.id,
+            expected_date=dt.date(2026, 12, 11))  # fmt: skip
+    act(session, case, A.ESCALATE, desk, outside_unit_id=unit.id, reference_no="QU-77",
+        expected_date=dt.date(2026, 12, 11))  # fmt: skip
+    assert (case.status, case.escalated_to, case.escalation_ref) == (
+        "escalated", "区·区城管局", "QU-77",
+    )  # fmt: skip
+    assert [r.case_no for r in queue(session, kind=QueueKind.OUTSIDE, actor=desk, now=LATER,
+                                       rules=RULES)] == [case.case_no]  # fmt: skip
+    # The 区's answer reaches the 街道, which answers the case: resolved at the 区.
+    act(session, case, A.FINISH_ANSWERED, desk, result="区城管局已清运")
+    assert (case.status, case.resolved_level) == ("answered", "district")
+    assert [a for a, _ in timeline(session, case)] == [
+        "accept", "to_subdistrict", "sign_for", "escalate", "finish_answered",
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("fields", "errors"),
     [

@@ -46,7 +46,8 @@ EXPECTED: dict[Action, tuple[tuple[CaseStatus, ...], CaseStatus | None]] = {
     A.START: ((S.ACCEPTED,), S.IN_PROGRESS),
     A.REQUEST_MATERIALS: ((S.ACCEPTED, S.IN_PROGRESS), S.AWAITING_MATERIALS),
     A.MATERIALS_RECEIVED: ((S.AWAITING_MATERIALS,), S.IN_PROGRESS),
-    A.ESCALATE: ((S.ACCEPTED, S.IN_PROGRESS), S.ESCALATED),
+    # 上报 beyond the 街道 (区, 上级部门, 12345): by the 社区, or by the 街道 staff holding it.
+    A.ESCALATE: ((S.ACCEPTED, S.IN_PROGRESS, S.AT_SUBDISTRICT), S.ESCALATED),
     A.ESCALATION_ANSWERED: ((S.ESCALATED,), S.IN_PROGRESS),
     # 上报街道: a hand-off to the 街道 staff, who 签收 it or give it back (退回社区).
     A.ESCALATE_TO_SUBDISTRICT: ((S.ACCEPTED, S.IN_PROGRESS), S.SUBDISTRICT_PENDING),
@@ -84,7 +85,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def test_the_table_covers_every_action():
     assert set(EXPECTED) == set(Action)
-    assert len(ALLOWED) == 80
+    assert len(ALLOWED) == 81
     assert len(ALLOWED) + len(REFUSED) == len(ALL) * len(Action)
 
 
@@ -207,6 +208,7 @@ def test_unknown_action_is_a_value_error():
         (
             S.AT_SUBDISTRICT,
             [
+                A.ESCALATE,
                 A.HAND_BACK,
                 A.FINISH_RESOLVED,
                 A.FINISH_ANSWERED,
@@ -333,6 +335,15 @@ def test_finish_level(chosen, escalated, finished_from, level):
         (Role.SUBDISTRICT_LEADER, A.SIGN_FOR, S.SUBDISTRICT_PENDING, False),
         (Role.ADMIN, A.SIGN_FOR, S.SUBDISTRICT_PENDING, True),
         (Role.ADMIN, A.FINISH_RESOLVED, S.IN_PROGRESS, True),
+        # the 街道 sends on what it holds; the outside unit's 回单 is entered by either level
+        (Role.SUBDISTRICT_STAFF, A.ESCALATE, S.AT_SUBDISTRICT, True),
+        (Role.STAFF, A.ESCALATE, S.AT_SUBDISTRICT, False),
+        (Role.SUBDISTRICT_STAFF, A.ESCALATE, S.IN_PROGRESS, False),
+        (Role.SUBDISTRICT_STAFF, A.ESCALATION_ANSWERED, S.ESCALATED, True),
+        (Role.SUBDISTRICT_STAFF, A.FINISH_ANSWERED, S.ESCALATED, True),
+        (Role.STAFF, A.ESCALATION_ANSWERED, S.ESCALATED, True),
+        (Role.SUBDISTRICT_LEADER, A.ESCALATION_ANSWERED, S.ESCALATED, False),
+        (Role.GRIDWORKER, A.ESCALATION_ANSWERED, S.ESCALATED, False),
     ],
 )
 def test_who_acts_at_which_level(role, action, status, allowed):
