@@ -22,11 +22,25 @@ use_local_timezone()  # Streamlit's own "now"/"today" defaults follow the 社区
 st.set_page_config(page_title="民情流水线", page_icon="🏘️", layout="wide")
 
 
-def only_page(render: Callable[[], None], title: str, url_path: str) -> None:
-    """Run a single hidden-navigation page (any other URL falls back to it) and stop."""
-    st.navigation(
-        [st.Page(render, title=title, url_path=url_path, default=True)], position="hidden"
-    ).run()
+# Every page URL (the registry's paths and its modules' file names). Before login each of them
+# shows the gate's page itself, so Streamlit's English 「Page not found」 never appears and the
+# requested URL (path and query, e.g. /case?id=5) is still the URL when the login succeeds.
+ROUTES = tuple(
+    dict.fromkeys(name for s in PAGES for name in (s.key.value, s.module.split(".")[-1]))
+)
+
+
+def only_page(
+    render: Callable[[], None], title: str, url_path: str, *, every_url: bool = True
+) -> None:
+    """Run a single page (hidden navigation) and stop; with ``every_url`` under every page URL."""
+    main = st.Page(render, title=title, url_path=url_path, default=True)
+    aliases = [
+        st.Page(render, title=title, url_path=path)
+        for path in (ROUTES if every_url else ())
+        if path != url_path
+    ]
+    st.navigation([main, *aliases], position="hidden").run()
     st.stop()
 
 
@@ -63,7 +77,7 @@ if actor.role is Role.VIEWER or st.query_params.get("mode") == "present":
     present = next((p for p in PAGES if p.key is PageKey.PRESENT), None)
     if present is not None and can_open(actor.role, PageKey.PRESENT):
         module = importlib.import_module(present.module)
-        only_page(module.render, present.title, present.key.value)
+        only_page(module.render, present.title, present.key.value, every_url=False)
 
 sections: dict[str, list[st.Page]] = {}
 for spec in PAGES:
