@@ -24,24 +24,13 @@ from db.queries.ledger import (
 )
 from db.queries.territory import grid_cell_choices
 from domain.roles import Actor, PageKey
-from domain.workflow import Channel, HandlingType
+from domain.workflow import CaseStatus, Channel, HandlingType
 from services.ledger import EXPORT_MIME, ExportFormat, export_filename, render_ledger
 from ui.case_table import case_table
 from ui.context import get_sessions, get_settings, require_page
 
-STATUS_OPTIONS = {
-    "accepted": "已受理",
-    "in_progress": "办理中",
-    "awaiting_materials": "待补材料",
-    "escalated": "已上报",
-    "resolved": "已办结",
-    "answered": "已答复",
-    "notified": "已反馈",
-    "followed_up": "已回访",
-    "archived": "归档",
-    "returned": "已退回",
-    "merged": "已合并",
-}
+STATUS_OPTIONS = {status.value: status.label for status in CaseStatus}
+"""Every status, in pipeline order (待街道签收 and 街道办理中 included)."""
 
 
 def _filters(actor: Actor) -> tuple[LedgerFilters, LedgerSort]:

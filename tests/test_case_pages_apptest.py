@@ -198,6 +198,21 @@ def test_ledger_lists_highlights_and_searches(app_db):
     assert list(worker.dataframe[0].value["案件编号"]) == ["MQ-2026-000003", "MQ-2026-000001"]
 
 
+def test_ledger_filters_the_subdistrict_statuses_and_shows_the_order_number(app_db):
+    engine, world, ids = app_db
+    with session_factory(engine)() as session:
+        session.get(Case, ids[1]).status = "at_subdistrict"
+        session.get(Case, ids[2]).external_no = "12345-20261120-0007"
+        session.commit()
+    at = open_page("ledger")
+    status = at.multiselect(key="lg_status")
+    assert {"待街道签收", "街道办理中", "已上报"} <= set(status.options)
+    frame = at.dataframe[0].value
+    assert list(frame["上级工单号"]) == ["12345-20261120-0007", "", ""]
+    status.select("at_subdistrict").run()
+    frame = at.dataframe[0].value
+    assert (list(frame["案件编号"]), list(frame["状态"])) == (["MQ-2026-000002"], ["街道办理中"])
+
 def test_todo_page_and_badge_counts(app_db):
     at = open_page("todo")
     assert [(m.label, m.value) for m in at.metric] == [

@@ -13,8 +13,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from db.models import Case, CaseEvent, OutsideUnit
+from db.queries.dashboard_lists import escalated_cases
 from db.queries.escalations import QueueKind, queue, queue_counts, reply_sheet_rows
 from db.queries.kpis import kpi_snapshot
+from db.queries.ledger import LedgerFilters, ledger_page, row_record
+from db.queries.scope import Scope
 from domain.deadlines import end_of, with_external_deadline
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.kpis import Period, Ratio
@@ -318,3 +321,40 @@ def test_reply_sheet_lists_forwarded_cases_finished_in_the_period(session, world
         ["12345-20261120-0007", done.case_no, "已修复路灯", "2026-11-20 12:00", "街道工作人员甲",
          "基本满意"],
     ]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# The ledger and the dashboard follow the hand-off
+
+
+def test_escalated_list_keeps_cases_at_the_subdistrict(session, world, staff, desk):
+    waiting = handed_up(session, world, staff)
+    held = handed_up(session, world, staff)
+    act(session, held, A.SIGN_FOR, desk)
+    outside = accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)
+    act(session, outside, A.ESCALATE, staff, level="district", department="区水务局",
+        expected_date=dt.date(2026, 12, 1))  # fmt: skip
+    accept_case(session, draft=draft(world), actor=staff, now=NOW, rules=RULES)  # not escalated
+    listed = escalated_cases(session, now=LATER, scope=Scope(), limit=10)
+    assert sorted((c.case_no, c.status, c.escalated_to) for c in listed) == sorted([
+        (waiting.case_no, "待街道签收", "街道"),
+        (held.case_no, "街道办理中", "街道"),
+        (outside.case_no, "已上报", "区·区水务局"),
+    ])  # fmt: skip
+
+
+def test_ledger_filters_the_new_statuses_and_shows_the_order_number(session, world, staff, desk):
+    waiting = handed_up(session, world, staff)
+    held = handed_up(session, world, staff)
+    act(session, held, A.SIGN_FOR, desk)
+    order = accept_case(session, draft=forwarded(world), actor=staff, now=NOW, rules=RULES)
+    for status, expected in (("to_subdistrict", waiting), ("at_subdistrict", held)):
+        rows, total = ledger_page(
+            session, filters=LedgerFilters(statuses=(status,)), now=LATER, actor=staff
+        )
+        assert (total, [r.case_no for r in rows]) == (1, [expected.case_no])
+    rows, _ = ledger_page(session, filters=LedgerFilters(), now=LATER, actor=staff)
+    numbers = {r.case_no: row_record(r)["上级工单号"] for r in rows}
+    assert numbers == {
+        waiting.case_no: "", held.case_no: "", order.case_no: "12345-20261120-0007",
+    }  # fmt: skip

@@ -20,6 +20,7 @@ from db.queries.predicates import (
     CLOCK_RUNNING,
     OPEN,
     RUNNING_CODES,
+    WITH_HIGHER_LEVEL,
     as_int,
     case_scope,
     day_scope,
@@ -121,10 +122,10 @@ def overdue_cases(
 def escalated_cases(
     session: Session, *, now: dt.datetime, scope: Scope, limit: int = 20
 ) -> list[CaseLink]:
-    """已上报: cases waiting for a higher level's answer, the longest waiting first."""
+    """已上报: cases with a higher level (the 街道 or an outside unit), the longest waiting first."""
     stmt = (
         link_select(now)
-        .where(Case.status == CaseStatus.ESCALATED.value, *case_scope(scope))
+        .where(WITH_HIGHER_LEVEL, *case_scope(scope))
         .order_by(Case.accepted_at, Case.id)
         .limit(limit)
     )

@@ -114,6 +114,8 @@ class LedgerRow:
     is_due_soon: bool
     is_repeat: bool
     is_urgent: bool
+    external_no: str = ""
+    """上级工单号 of a case forwarded from 12345 or the 街道 (上级转办); empty otherwise."""
 
     @property
     def marker(self) -> str:
@@ -146,6 +148,8 @@ LEDGER_COLUMNS: tuple[tuple[str, Callable[[LedgerRow], Any], int], ...] = (
     ("承办人", lambda r: r.assignee, 12),
     ("重信", lambda r: "是" if r.is_repeat else "", 5),
     ("紧急", lambda r: "是" if r.is_urgent else "", 5),
+    # Last, so that the columns of earlier exports keep their letters.
+    ("上级工单号", lambda r: r.external_no, 20),
 )
 LEDGER_HEADERS: tuple[str, ...] = tuple(h for h, _, _ in LEDGER_COLUMNS)
 
@@ -305,6 +309,7 @@ def ledger_rows(
                 is_due_soon=is_due_soon(c.status, c.deadline_at, now, rules=rules),
                 is_repeat=c.is_repeat,
                 is_urgent=c.is_urgent,
+                external_no=c.external_no or "",
             )
         )
     return rows

@@ -20,6 +20,7 @@ from domain.kpis import Period
 from domain.workflow import (
     ANSWERED_FOLLOW_UPS,
     CLOSED_WITHOUT_RESULT,
+    ESCALATED_STATUSES,
     FINISHED_STATUSES,
     OPEN_STATUSES,
     PAUSED_STATUSES,
@@ -43,6 +44,8 @@ OPEN = Case.status.in_(codes(OPEN_STATUSES))
 """在办: accepted and not finished (paused 补办件 included)."""
 CLOCK_RUNNING = Case.status.in_(list(RUNNING_CODES))
 """Open with the clock running (a 补办件 waiting for materials is not)."""
+WITH_HIGHER_LEVEL = Case.status.in_(codes(ESCALATED_STATUSES))
+"""已上报: with the 街道 (待街道签收, 街道办理中) or an outside unit (waiting for its 回单)."""
 COUNTS_FOR_RESOLUTION = and_(
     Case.handling_type != HandlingType.RETURN.value,
     Case.status.not_in(codes(CLOSED_WITHOUT_RESULT)),
