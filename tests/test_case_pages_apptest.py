@@ -199,7 +199,7 @@ def test_ledger_lists_highlights_and_searches(app_db):
 
 
 def test_ledger_filters_the_subdistrict_statuses_and_shows_the_order_number(app_db):
-    engine, world, ids = app_db
+    engine, _world, ids = app_db
     with session_factory(engine)() as session:
         session.get(Case, ids[1]).status = "at_subdistrict"
         session.get(Case, ids[2]).external_no = "12345-20261120-0007"
