@@ -27,6 +27,7 @@ from services.reception import ReceptionDraft
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import field_errors, show_field_error
 from ui.links import case_url as case_link
+from ui.text import escape_markdown
 
 SCHEDULE = "reception_schedule"
 CONCERN = "reception_concern"
@@ -121,7 +122,7 @@ def _schedule_form(actor: Actor) -> None:
     errors = field_errors(SCHEDULE)
     saved = st.session_state.get(f"{SCHEDULE}_saved")
     if saved:
-        st.success(f"接待日已安排：{saved}")
+        st.success(f"接待日已安排：{escape_markdown(saved)}")  # the typed 地点 as typed
     with get_sessions()() as session:
         communities = community_choices(session, actor=actor)
         deputies = reception_queries.deputy_choices(session)

@@ -201,7 +201,9 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str], rnd: FormRound
                 )
                 with b:
                     show_field_error(errors, concern_field(i, "handling_type"))
-                st.text_area("诉求内容", max_chars=2000, key=rnd.key(_ck(i, "description")))
+                # No max_chars: the browser would drop a longer paste silently; the service
+                # refuses it naming the limit, and the text stays in the field.
+                st.text_area("诉求内容", key=rnd.key(_ck(i, "description")))
                 show_field_error(errors, concern_field(i, "description"))
                 n, p, anon = st.columns([2, 2, 1])
                 n.text_input("反映人", max_chars=40, key=rnd.key(_ck(i, "name")))

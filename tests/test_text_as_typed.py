@@ -1,0 +1,114 @@
+"""Text shown as typed, and nothing typed lost (issue 16 item 13)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import Engine, func, select
+from streamlit.testing.v1 import AppTest
+
+from db.dashboard_cache import clear_dashboard_cache
+from db.engine import make_engine, session_factory
+from db.models import Community, Person, ReceptionSession, Visit
+from domain.validation import MAX_DESCRIPTION
+from tests.factories import NOW, World, make_world, migrate
+
+
+def _reception_page() -> None:
+    from pages.reception import render
+
+    render()
+
+
+def _visits_page() -> None:
+    from pages.visits import render
+
+    render()
+
+
+@pytest.fixture
+def page_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, World]]:
+    """A small world with one deputy, opened by the pages through ``DATABASE_URL``."""
+    url = f"sqlite:///{tmp_path / 'typed.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_factory(engine)() as session:
+        world = make_world(session)
+        session.add(Person(name="孙代表", kind="deputy", title="人大代表"))
+        session.commit()
+    monkeypatch.delenv("MINQING_COOKIE_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MINQING_DEMO", "1")
+    monkeypatch.setenv("MINQING_SEED_DEMO", "0")
+    for module in ("pages.reception", "pages.visits"):
+        monkeypatch.setattr(f"{module}.local_now", lambda: NOW)
+    st.cache_resource.clear()
+    clear_dashboard_cache()
+    yield engine, world
+    st.cache_resource.clear()
+    clear_dashboard_cache()
+    engine.dispose()
+
+
+def _open(script, username: str = "staff") -> AppTest:  # type: ignore[no-untyped-def]
+    at = AppTest.from_function(script, default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _submit(at: AppTest, label: str) -> AppTest:
+    at = next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _first_id(engine: Engine, model, **where: object) -> int:  # type: ignore[no-untyped-def]
+    with session_factory(engine)() as session:
+        stmt = select(model.id).filter_by(**where).order_by(model.id)
+        found = session.scalar(stmt)
+    assert found is not None
+    return int(found)
+
+
+def _count(engine: Engine, model) -> int:  # type: ignore[no-untyped-def]
+    with session_factory(engine)() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_reception_banner_shows_the_typed_place_not_markdown(
+    page_db: tuple[Engine, World],
+) -> None:
+    engine, _ = page_db
+    at = _open(_reception_page)
+    at.selectbox(key="rs_community").set_value(_first_id(engine, Community))
+    at.text_input(key="rs_place").input("**党群中心** [二楼](http://x.cn)")
+    at.multiselect(key="rs_deputies").set_value([_first_id(engine, Person, kind="deputy")])
+    at = _submit(at, "安排接待日")
+    assert _count(engine, ReceptionSession) == 1
+    banner = next(s.value for s in at.success if "接待日已安排" in s.value)
+    # Every Markdown character is escaped, so the banner reads exactly what was typed.
+    assert r"\*\*党群中心\*\* \[二楼\]\(http\://x\.cn\)" in banner, banner
+
+
+def test_a_too_long_concern_is_kept_and_the_limit_named(page_db: tuple[Engine, World]) -> None:
+    engine, world = page_db
+    pasted = "楼道灯坏了，" * 2000  # 12,000 characters
+    at = _open(_visits_page)
+    at.selectbox(key="vi_cell").set_value(world.cells[0].id).run()
+    at.selectbox(key="vi_household").set_value(world.households[0].id)
+    at.selectbox(key="vi_c0_category").set_value(world.categories[3].id)
+    at.selectbox(key="vi_c0_type").set_value("immediate")
+    at.checkbox(key="vi_c0_anonymous").check()
+    at.text_area(key="vi_c0_description").input(pasted)
+    at = _submit(at, "保存走访")
+    assert _count(engine, Visit) == 0
+    assert f"诉求内容不能超过 {MAX_DESCRIPTION} 字（当前 {len(pasted)} 字）" in [
+        e.value for e in at.error
+    ]
+    assert at.text_area(key="vi_c0_description").value == pasted  # nothing typed is lost
