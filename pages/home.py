@@ -1,12 +1,13 @@
-"""首页: this month's headline KPIs (走访次数, 解决率, 帮扶人次) for the whole 街道."""
+"""首页: this month's headline KPIs (走访次数, 解决率, 帮扶人次) of the user's unit (街道 or 社区)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from config import local_now
+from db.queries.access import unit_scope
 from db.queries.kpis import headline_kpis
-from db.queries.scope import Scope
+from db.queries.territory import unit_name
 from domain.kpis import COMPARISON_NOTE, KPIS, Period
 from domain.roles import PageKey
 from ui.context import get_sessions, require_page
@@ -17,12 +18,14 @@ def render() -> None:
     actor = require_page(PageKey.HOME)
     now = local_now()
     period = Period.month_of(now.date()).up_to(now.date())
+    scope = unit_scope(actor)
     with get_sessions()() as session:
-        visits, resolution, persons = headline_kpis(session, period=period, scope=Scope())
-        before = headline_kpis(session, period=period.previous_same_length(), scope=Scope())
+        place = "全街道" if scope.community_id is None else unit_name(session, actor=actor)
+        visits, resolution, persons = headline_kpis(session, period=period, scope=scope)
+        before = headline_kpis(session, period=period.previous_same_length(), scope=scope)
     st.title("民情流水线")
     st.caption(
-        f"{actor.display_name}，您好。以下为 {now:%Y年%-m月} 全街道数据（截至 {now:%Y-%m-%d %H:%M}）。"
+        f"{actor.display_name}，您好。以下为 {now:%Y年%-m月} {place}数据（截至 {now:%Y-%m-%d %H:%M}）。"
     )
     visits_kpi, resolution_kpi, persons_kpi = (
         KPIS[k] for k in ("visits", "resolution", "assistance_persons")

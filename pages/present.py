@@ -13,9 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
-from db.queries.dashboard import scope_choices
 from db.queries.present import Deck, present_deck
-from domain.roles import PageKey, Role
+from db.queries.territory import unit_name
+from domain.roles import Actor, PageKey, Role
 from domain.slides import SLIDE_ORDER, SlideKind, SlideShow, deck_title, tick_seconds
 from ui.context import get_sessions, get_settings, require_page
 from ui.headline import headline_tiles
@@ -47,7 +47,7 @@ def render() -> None:
         st.markdown(FULLSCREEN_CSS, unsafe_allow_html=True)
     settings = get_settings()
     with get_sessions()() as session:
-        place = scope_choices(session).subdistrict
+        place = unit_name(session, actor=actor)
     title = deck_title(settings.present_title, f"{place}民情工作汇报", local_now().date())
     if actor.role is Role.VIEWER:
         _title(title)
@@ -56,10 +56,10 @@ def render() -> None:
         with left:
             _title(title)
         with right:
-            _handout_fragment(settings.rank_min_cases, title)
+            _handout_fragment(actor, settings.rank_min_cases, title)
             if not fullscreen:
                 st.link_button("全屏放映", "?mode=present", width="stretch")
-    _deck_fragment(settings.slide_seconds, settings.rank_min_cases)
+    _deck_fragment(actor, settings.slide_seconds, settings.rank_min_cases)
 
 
 def _title(title: str) -> None:
@@ -67,10 +67,10 @@ def _title(title: str) -> None:
         st.title(escape_markdown(title), anchor=False)
 
 
-def load_deck(min_cases: int) -> Deck:
-    """The deck's data at this moment (cached aggregates; exact after any write)."""
+def load_deck(actor: Actor, min_cases: int) -> Deck:
+    """The deck's data of the actor's unit at this moment (cached aggregates; exact after any write)."""
     with get_sessions()() as session:
-        return present_deck(session, now=local_now(), min_cases=min_cases)
+        return present_deck(session, actor=actor, now=local_now(), min_cases=min_cases)
 
 
 def slide_show(interval: int) -> SlideShow:
@@ -90,14 +90,14 @@ def _step(action: str) -> None:
     st.session_state[SHOW_KEY] = moves[action](now)
 
 
-def _deck_fragment(interval: int, min_cases: int) -> None:
-    st.fragment(run_every=tick_seconds(interval))(_draw_deck)(interval, min_cases)
+def _deck_fragment(actor: Actor, interval: int, min_cases: int) -> None:
+    st.fragment(run_every=tick_seconds(interval))(_draw_deck)(actor, interval, min_cases)
 
 
-def _draw_deck(interval: int, min_cases: int) -> None:
+def _draw_deck(actor: Actor, interval: int, min_cases: int) -> None:
     """One tick: the slide on screen now, its progress and the controls."""
     show = slide_show(interval)
-    deck = load_deck(min_cases)
+    deck = load_deck(actor, min_cases)
     now = deck.now
     index = show.current(now)
     kind = SLIDE_ORDER[index]
@@ -257,16 +257,16 @@ SLIDE_DRAWERS = {
 # --- handout -------------------------------------------------------------------------------
 
 
-def _handout_fragment(min_cases: int, title: str) -> None:
-    st.fragment(_draw_handout)(min_cases, title)
+def _handout_fragment(actor: Actor, min_cases: int, title: str) -> None:
+    st.fragment(_draw_handout)(actor, min_cases, title)
 
 
-def _draw_handout(min_cases: int, title: str) -> None:
+def _draw_handout(actor: Actor, min_cases: int, title: str) -> None:
     """For secretaries: build the printable PDF of the same slides, then offer it."""
     from ui.handout import HandoutError, build_handout
 
     if st.button("生成讲义 PDF", key="present-handout-build", width="stretch"):
-        deck = load_deck(min_cases)
+        deck = load_deck(actor, min_cases)
         with st.spinner("正在生成讲义…"):
             try:
                 st.session_state[HANDOUT_KEY] = (build_handout(deck, title=title), deck.now)

@@ -10,16 +10,20 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from config import local_now
+from db.queries.access import unit_scope
 from db.queries.comparison import compares_communities, subdistrict_report
 from db.queries.ledger import LedgerFilters, export_rows
 from db.queries.notices import notices
-from db.queries.reports import monthly_report
+from db.queries.reports import MonthlyReport, monthly_report
 from db.queries.scope import Scope
 from db.queries.territory import community_choices, grid_cell_choices
+from domain.errors import OutOfScope
 from domain.kpis import Period
-from domain.roles import PageKey
+from domain.roles import Actor, PageKey
+from services.case_events import record_refusal
 from services.ledger import EXPORT_MIME, ExportFormat, export_filename, render_ledger
 from services.reports import (
     ReportError,
@@ -55,6 +59,17 @@ def _download(name: str, label: str, mime: str) -> None:
         st.download_button(label, kept[0], file_name=kept[1], mime=mime, key=f"{STATE}_dl_{name}")
 
 
+def _monthly(
+    session: Session, actor: Actor, community_id: int, month: dt.date, now: dt.datetime
+) -> MonthlyReport | None:
+    """The 月报 of ``community_id``; a 社区 outside the actor's unit is refused and recorded."""
+    try:
+        return monthly_report(session, community_id=community_id, month=month, now=now, actor=actor)
+    except OutOfScope as refused:
+        record_refusal(session, actor, refused, "生成", now)
+        raise
+
+
 def render() -> None:
     """The reports page."""
     actor = require_page(PageKey.REPORTS)
@@ -81,15 +96,13 @@ def render() -> None:
         if st.button("生成月报", key=f"{STATE}_monthly"):
             try:
                 with st.spinner("正在生成月报…"), get_sessions()() as session:
-                    report = monthly_report(
-                        session, community_id=community_id, month=month, now=now
-                    )
+                    report = _monthly(session, actor, community_id, month, now)
                     if report is None:
                         raise ReportError("社区不存在")
                     stem = f"{community}_月报_{month:%Y%m}"
                     _keep("monthly_xlsx", monthly_report_xlsx(report), f"{stem}.xlsx")
                     _keep("monthly_pdf", monthly_report_pdf(report), f"{stem}.pdf")
-            except ReportError as exc:
+            except (ReportError, OutOfScope) as exc:
                 st.error(str(exc))
         _download("monthly_xlsx", "下载月报（Excel）", XLSX)
         _download("monthly_pdf", "下载月报（PDF）", PDF)
@@ -99,7 +112,7 @@ def render() -> None:
             period = Period.month_of(month).up_to(now.date())
             try:
                 with st.spinner("正在生成公示…"), get_sessions()() as session:
-                    scope = Scope(community_id=community_id)
+                    scope = unit_scope(actor, Scope(community_id=community_id))
                     items = notices(session, period=period, scope=scope, limit=500)
                     data = publicity_pdf(community, period, items)
                 _keep("notice_pdf", data, f"{community}_公示_{month:%Y%m}.pdf")

@@ -73,6 +73,15 @@ def check_scope(session: Session, actor: Actor, case: Case, now: dt.datetime, do
     raise OutOfScope(reason, case_no)
 
 
+def record_refusal(
+    session: Session, actor: Actor, refused: OutOfScope, doing: str, now: dt.datetime
+) -> None:
+    """Record a refused out-of-scope request (not of a case: a report, an import) in the audit log."""
+    record_audit(
+        session, actor, REFUSED, refused.target, f"试图{doing}范围外的记录：{refused}", now
+    )
+
+
 def assignee_error(session: Session, assignee_id: int | None) -> str | None:
     """Why ``assignee_id`` cannot take cases (inactive, unknown, a viewer), else None."""
     if assignee_id is None:

@@ -16,6 +16,7 @@ from domain.slides import SLIDE_ORDER
 from services.reports import publicity_pdf
 from tests.factories import NOW
 from tests.helpers.anonymise import HEAD, RESIDENT, pdf_text
+from tests.helpers.cases import subdistrict_actor
 from ui.slide_charts import (
     SCREEN,
     levels_figure,
@@ -83,7 +84,7 @@ def test_notices_are_recent_resolved_and_scrubbed(leaky_world) -> None:
 
 def test_no_slide_carries_personal_data(leaky_world) -> None:
     session, world = leaky_world
-    deck = present_deck(session, now=NOW, min_cases=1)
+    deck = present_deck(session, actor=subdistrict_actor(world), now=NOW, min_cases=1)
     secrets = {*RESIDENT, *HEAD, "430102198001011234"} | {
         v for h in world.households for v in (h.head_name, h.phone, h.address) if v
     }
@@ -105,7 +106,7 @@ def test_no_slide_carries_personal_data(leaky_world) -> None:
 def test_projector_and_printed_notice_show_the_same_cases_masked_alike(leaky_world) -> None:
     """One 公示 selection and one masking: the PDF once printed a 退回件 and the head's full name."""
     session, world = leaky_world
-    deck = present_deck(session, now=NOW, min_cases=1)
+    deck = present_deck(session, actor=subdistrict_actor(world), now=NOW, min_cases=1)
     period = Period(NOW - dt.timedelta(days=30), NOW)
     items = notices(session, period=period, scope=Scope(community_id=world.community.id))
     assert items == deck.notices

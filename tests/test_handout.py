@@ -12,6 +12,7 @@ from db.queries.present import present_deck
 from domain.slides import SLIDE_ORDER
 from tests.factories import NOW
 from tests.helpers.anonymise import HEAD, RESIDENT, leaky_world  # noqa: F401  (fixture)
+from tests.helpers.cases import subdistrict_actor
 from ui.handout import FOOTER, build_handout, chart_figures, font_path
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -22,8 +23,8 @@ def test_handout_pdf_reads_back(leaky_world) -> None:  # noqa: F811
         font_path()
     except Exception as exc:
         pytest.skip(str(exc))
-    session, _ = leaky_world
-    deck = present_deck(session, now=NOW, min_cases=1)
+    session, world = leaky_world
+    deck = present_deck(session, actor=subdistrict_actor(world), now=NOW, min_cases=1)
     pdf = build_handout(deck, title="测试社区 民情会诊 · 2026年11月20日")
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == len(SLIDE_ORDER)

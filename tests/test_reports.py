@@ -48,7 +48,13 @@ def imported(sessions, session) -> World:
 
 
 def _report(session: Session, world: World, month: dt.date = MAY) -> MonthlyReport:
-    report = monthly_report(session, community_id=world.community.id, month=month, now=NOW)
+    report = monthly_report(
+        session,
+        community_id=world.community.id,
+        month=month,
+        now=NOW,
+        actor=staff_actor(world, "secretary"),
+    )
     assert report is not None
     return report
 

@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AuditEntry, Case
+from db.models import AuditEntry, Case, Community
 from db.queries import (
     assistance,
     audit,
+    dashboard,
+    imports,
     ledger,
     people,
     reception,
@@ -28,7 +30,9 @@ from db.queries import (
 )
 from db.queries.access import NO_COMMUNITY, UNIT_MISSING, case_filters, unit_scope
 from db.queries.cases import find_case_id
-from db.queries.kpis import kpi_snapshot
+from db.queries.kpis import headline_kpis, kpi_snapshot
+from db.queries.present import present_deck
+from db.queries.reports import monthly_report
 from db.queries.scope import Scope
 from domain.errors import CaseNotFound, OutOfScope
 from domain.kpis import Period
@@ -50,6 +54,25 @@ SUBDISTRICT = (Role.SUBDISTRICT_LEADER, Role.SUBDISTRICT_STAFF)
 MONTH = Period(NOW - dt.timedelta(days=20), NOW + dt.timedelta(days=1))
 
 Read = Callable[[Session, Actor], Any]
+
+
+def _community_b(session: Session) -> int:
+    """社区 B's id (what a 社区 A user might ask for by hand)."""
+    return session.scalars(select(Community.id).where(Community.name == "乙社区")).one()
+
+
+def _asking_b(session: Session, actor: Actor) -> Scope:
+    """The dashboard's scope when the actor's selector (or a crafted request) asks for 社区 B."""
+    return unit_scope(actor, Scope(community_id=_community_b(session)))
+
+
+def _own_monthly_report(session: Session, actor: Actor) -> Any:
+    """The 月报 of the actor's own 社区 (the 街道 roles: 社区 B's, which they may read)."""
+    community_id = actor.community_id or _community_b(session)
+    return monthly_report(
+        session, community_id=community_id, month=NOW.date(), now=NOW, actor=actor
+    )
+
 
 READS: dict[str, Read] = {
     "ledger_page": lambda s, a: ledger.ledger_page(
@@ -79,6 +102,29 @@ READS: dict[str, Read] = {
     ),
     "grid_cell_choices": lambda s, a: territory.grid_cell_choices(s, actor=a),
     "community_choices": lambda s, a: territory.community_choices(s, actor=a),
+    # the dashboard's cached views, with the scope pages/dashboard.DatabaseSource builds
+    "dashboard_live": lambda s, a: dashboard.live_view(
+        s, period=MONTH, now=NOW, scope=unit_scope(a)
+    ),
+    "dashboard_live_asking_b": lambda s, a: dashboard.live_view(
+        s, period=MONTH, now=NOW, scope=_asking_b(s, a)
+    ),
+    "dashboard_analysis": lambda s, a: dashboard.analysis_view(
+        s, period=MONTH, now=NOW, scope=unit_scope(a)
+    ),
+    "dashboard_analysis_asking_b": lambda s, a: dashboard.analysis_view(
+        s, period=MONTH, now=NOW, scope=_asking_b(s, a)
+    ),
+    "dashboard_scope_choices": lambda s, a: dashboard.scope_choices(
+        s, community_id=unit_scope(a).community_id
+    ),
+    "dashboard_comparison": lambda s, a: dashboard.cached_comparison(
+        s, period=MONTH, now=NOW, min_cases=0, community_id=unit_scope(a).community_id
+    ),
+    "home_headline": lambda s, a: headline_kpis(s, period=MONTH, scope=unit_scope(a)),
+    "present_deck": lambda s, a: present_deck(s, actor=a, now=NOW, min_cases=0),
+    "monthly_report": _own_monthly_report,
+    "import_batches": lambda s, a: imports.import_batches(s, actor=a),
 }
 """Every read that lists records, by name; the output's text must not name B's records."""
 
@@ -86,6 +132,19 @@ COUNTS: dict[str, Read] = {
     "count_sessions": lambda s, a: reception.count_sessions(s, actor=a),
     "kpi_snapshot.accepted": lambda s, a: (
         kpi_snapshot(s, period=MONTH, now=NOW, scope=unit_scope(a)).accepted
+    ),
+    "dashboard_live.accepted": lambda s, a: (
+        dashboard.live_view(s, period=MONTH, now=NOW, scope=unit_scope(a)).current.accepted
+    ),
+    "home_headline.visits": lambda s, a: headline_kpis(s, period=MONTH, scope=unit_scope(a))[0],
+    "home_headline.assistance_persons": lambda s, a: headline_kpis(
+        s, period=MONTH, scope=unit_scope(a)
+    )[2],
+    "present_deck.cells.accepted": lambda s, a: sum(
+        c.accepted for c in present_deck(s, actor=a, now=NOW, min_cases=0).cells
+    ),
+    "present_deck.headline.accepted": lambda s, a: (
+        present_deck(s, actor=a, now=NOW, min_cases=0).headline.accepted
     ),
     "case_filters": lambda s, a: s.scalar(
         select(func.count()).select_from(Case).where(*case_filters(a))
@@ -96,6 +155,7 @@ COUNTS: dict[str, Read] = {
 
 @pytest.fixture
 def two(session: Session) -> TwoCommunities:
+    dashboard.clear_dashboard_cache()
     return make_two_communities(session)
 
 
@@ -119,6 +179,14 @@ SEEN_BY_SUBDISTRICT = {
     "audit_log": "bsecretary",
     "grid_cell_choices": "乙第1网格",
     "community_choices": "乙社区",
+    "dashboard_live": "乙第1网格",
+    "dashboard_live_asking_b": "乙第1网格",
+    "dashboard_analysis": B_CASE_NO,  # overdue at NOW
+    "dashboard_analysis_asking_b": B_CASE_NO,
+    "dashboard_scope_choices": "乙第1网格",
+    "dashboard_comparison": "乙社区",
+    "present_deck": "乙第1网格",
+    "monthly_report": "乙第1网格",
 }
 
 
@@ -146,7 +214,7 @@ def test_counts_a_against_subdistrict(session: Session, two: TwoCommunities, nam
 
 def test_every_listed_read_is_in_the_matrix() -> None:
     assert set(SEEN_BY_SUBDISTRICT) <= set(READS)
-    assert len(READS) >= 17
+    assert len(READS) >= 27
 
 
 def test_case_by_id_of_other_community_refused_and_recorded(
@@ -222,3 +290,22 @@ def test_unit_scope_forces_own_community(two: TwoCommunities) -> None:
         community_id=two.world.community.id, channel="hotline"
     )
     assert unit_scope(two.actor(Role.SUBDISTRICT_LEADER), asked) == asked
+
+
+def test_monthly_report_of_other_community_refused(session: Session, two: TwoCommunities) -> None:
+    for role in (Role.SECRETARY, Role.STAFF):
+        with pytest.raises(OutOfScope) as caught:
+            monthly_report(
+                session,
+                community_id=two.community_b.id,
+                month=NOW.date(),
+                now=NOW,
+                actor=two.actor(role),
+            )
+        assert caught.value.target == "乙社区月报"
+
+
+def test_present_deck_is_named_after_the_unit(session: Session, two: TwoCommunities) -> None:
+    own = present_deck(session, actor=two.actor(Role.SECRETARY), now=NOW, min_cases=0)
+    whole = present_deck(session, actor=two.actor(Role.SUBDISTRICT_LEADER), now=NOW, min_cases=0)
+    assert (own.place, whole.place) == ("测试社区", "测试街道")

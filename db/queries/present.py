@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from db.queries.access import unit_scope
 from db.queries.dashboard import (
     CellFigures,
     MonthFigures,
@@ -21,16 +22,17 @@ from db.queries.dashboard import (
     analysis_view,
     cell_ranking,
     live_view,
-    scope_choices,
 )
 from db.queries.kpis import KpiSnapshot
 from db.queries.notices import Notice, notices, recent
+from db.queries.territory import unit_name
 from domain.kpis import Period
+from domain.roles import Actor
 
 
 @dataclass(frozen=True)
 class Deck:
-    """The data of every slide, taken at ``now`` for the whole deployment."""
+    """The data of every slide, taken at ``now`` for the viewer's unit (the 街道 or one 社区)."""
 
     now: dt.datetime
     place: str
@@ -49,18 +51,22 @@ class Deck:
 
 
 def present_deck(
-    session: Session, *, now: dt.datetime, min_cases: int, notice_limit: int = 8
+    session: Session, *, actor: Actor, now: dt.datetime, min_cases: int, notice_limit: int = 8
 ) -> Deck:
-    """Every slide's data: this month's headline KPIs, this year's cells, ranking, trend and levels."""
+    """Every slide's data: this month's headline KPIs, this year's cells, ranking, trend and levels.
+
+    Inside ``actor``'s unit: a 社区 viewer's wall shows their 社区, the 街道's the whole 街道.
+    """
+    scope = unit_scope(actor)
     month = Period.month_of(now.date()).up_to(now.date())
     # The year: a single month leaves most cells under the ranking's minimum.
     year = Period.year_of(now.date())
-    this_month = live_view(session, period=month, now=now)
-    this_year = live_view(session, period=year, now=now)
-    analysis = analysis_view(session, period=year, now=now, months=12, limit=1)
+    this_month = live_view(session, period=month, now=now, scope=scope)
+    this_year = live_view(session, period=year, now=now, scope=scope)
+    analysis = analysis_view(session, period=year, now=now, months=12, limit=1, scope=scope)
     return Deck(
         now=now,
-        place=scope_choices(session).subdistrict,
+        place=unit_name(session, actor=actor),
         month=month,
         year=year,
         headline=this_month.current,
@@ -72,5 +78,5 @@ def present_deck(
         min_cases=min_cases,
         trend=analysis.trend,
         levels=analysis.breakdowns.by_level,
-        notices=notices(session, period=recent(now), limit=notice_limit),
+        notices=notices(session, period=recent(now), scope=scope, limit=notice_limit),
     )

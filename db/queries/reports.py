@@ -13,9 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Community, GridCell
+from db.queries.access import check_visible
 from db.queries.kpis import KpiSnapshot, kpi_snapshot
 from db.queries.scope import Scope
 from domain.kpis import Period
+from domain.roles import Actor
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,16 @@ class MonthlyReport:
 
 
 def monthly_report(
-    session: Session, *, community_id: int, month: dt.date, now: dt.datetime
+    session: Session, *, community_id: int, month: dt.date, now: dt.datetime, actor: Actor
 ) -> MonthlyReport | None:
     """The 月报: each grid cell's KPIs for the month of ``month`` (up to today), then the total.
 
-    None when the 社区 does not exist.
+    None when the 社区 does not exist; ``OutOfScope`` when it lies outside ``actor``'s unit.
     """
     community = session.get(Community, community_id)
     if community is None:
         return None
+    check_visible(actor, community_id=community_id, target=f"{community.name}月报")
     period = Period.month_of(month).up_to(now.date())
     lines = []
     cells = session.execute(

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Community, GridCell
+from db.models import Community, GridCell, Subdistrict
 from db.queries.access import cell_filters, community_filters
 from domain.roles import Actor
 
@@ -52,3 +52,12 @@ def community_choices(session: Session, *, actor: Actor | None = None) -> dict[i
     if actor is not None:
         stmt = stmt.where(*community_filters(actor, Community.id))
     return dict(session.execute(stmt).tuples().all())
+
+
+def unit_name(session: Session, *, actor: Actor) -> str:
+    """The name of the actor's unit: their 社区, or the 街道 (「街道」 if none is recorded)."""
+    if actor.community_id is not None:
+        name = session.scalar(select(Community.name).where(Community.id == actor.community_id))
+        if name is not None:
+            return name
+    return session.scalar(select(Subdistrict.name).order_by(Subdistrict.id)) or "街道"

@@ -23,6 +23,12 @@ def actor_of(world: World, role: str) -> Actor:
     return Actor(user.id, user.username, Role(role), user.display_name, scope, user.community_id)
 
 
+def subdistrict_actor(world: World) -> Actor:
+    """The world's 街道 leader as ``actor_of`` builds a 街道 role: the whole 街道 (no 社区)."""
+    user = world.users["subdistrict_leader"]
+    return Actor(user.id, user.username, Role.SUBDISTRICT_LEADER, user.display_name, None, None)
+
+
 def draft(world: World, **overrides: object) -> CaseDraft:
     """A valid intake draft (承诺件 style defaults replaced by 上报件) plus overrides."""
     values: dict[str, object] = {
