@@ -8,13 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db.dashboard_cache import clear_dashboard_cache
-from db.engine import make_engine, session_factory
+from db.engine import session_factory
 from db.models import Assistance, AuditEntry, Case, Visit
 from db.queries.users import actor_of
 from domain.deadlines import ClockRules
@@ -23,7 +21,8 @@ from domain.validation import AssistanceDraft, CaseDraft, VisitDraft
 from services import assistance as assistance_service
 from services import visits as visit_service
 from services.form_tokens import AlreadySaved
-from tests.factories import NOW, World, make_world, migrate
+from tests.factories import NOW, World, make_world
+from tests.helpers.page_tests import open_as, page_world, submit
 
 RULES = ClockRules()
 TOKEN = "0123456789abcdef0123456789abcdef"
@@ -141,38 +140,11 @@ def _assistance_page() -> None:
 @pytest.fixture
 def page_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, World]]:
     """A small migrated SQLite world that the pages open through ``DATABASE_URL``."""
-    url = f"sqlite:///{tmp_path / 'forms.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    with session_factory(engine)() as session:
-        world = make_world(session)
-    monkeypatch.delenv("MINQING_COOKIE_KEY", raising=False)
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("MINQING_DEMO", "1")
-    monkeypatch.setenv("MINQING_SEED_DEMO", "0")
-    for module in ("pages.visits", "pages.assistance"):
-        monkeypatch.setattr(f"{module}.local_now", lambda: NOW)
-    st.cache_resource.clear()
-    clear_dashboard_cache()
-    yield engine, world
-    st.cache_resource.clear()
-    clear_dashboard_cache()
-    engine.dispose()
+    yield from page_world(tmp_path, monkeypatch, modules=("pages.visits", "pages.assistance"))
 
 
-def _open(script, username: str = "staff") -> AppTest:  # type: ignore[no-untyped-def]
-    at = AppTest.from_function(script, default_timeout=60)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _submit(at: AppTest, label: str) -> AppTest:
-    at = next(b for b in at.button if b.label == label).click().run()
-    assert not at.exception, at.exception
-    return at
+_open = open_as
+_submit = submit
 
 
 def _rows(engine: Engine, model) -> int:  # type: ignore[no-untyped-def]

@@ -6,15 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import Engine, func, select
-from streamlit.testing.v1 import AppTest
+from sqlalchemy.orm import Session
 
-from db.dashboard_cache import clear_dashboard_cache
-from db.engine import make_engine, session_factory
+from db.engine import session_factory
 from db.models import Community, Person, ReceptionSession, Visit
 from domain.validation import MAX_DESCRIPTION
-from tests.factories import NOW, World, make_world, migrate
+from tests.factories import World
+from tests.helpers.page_tests import open_as, page_world, submit
 
 
 def _reception_page() -> None:
@@ -29,43 +28,20 @@ def _visits_page() -> None:
     render()
 
 
+def _deputy(session: Session) -> None:
+    session.add(Person(name="孙代表", kind="deputy", title="人大代表"))
+
+
 @pytest.fixture
 def page_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, World]]:
     """A small world with one deputy, opened by the pages through ``DATABASE_URL``."""
-    url = f"sqlite:///{tmp_path / 'typed.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    with session_factory(engine)() as session:
-        world = make_world(session)
-        session.add(Person(name="孙代表", kind="deputy", title="人大代表"))
-        session.commit()
-    monkeypatch.delenv("MINQING_COOKIE_KEY", raising=False)
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("MINQING_DEMO", "1")
-    monkeypatch.setenv("MINQING_SEED_DEMO", "0")
-    for module in ("pages.reception", "pages.visits"):
-        monkeypatch.setattr(f"{module}.local_now", lambda: NOW)
-    st.cache_resource.clear()
-    clear_dashboard_cache()
-    yield engine, world
-    st.cache_resource.clear()
-    clear_dashboard_cache()
-    engine.dispose()
+    yield from page_world(
+        tmp_path, monkeypatch, modules=("pages.reception", "pages.visits"), extra=_deputy
+    )
 
 
-def _open(script, username: str = "staff") -> AppTest:  # type: ignore[no-untyped-def]
-    at = AppTest.from_function(script, default_timeout=60)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _submit(at: AppTest, label: str) -> AppTest:
-    at = next(b for b in at.button if b.label == label).click().run()
-    assert not at.exception, at.exception
-    return at
+_open = open_as
+_submit = submit
 
 
 def _first_id(engine: Engine, model, **where: object) -> int:  # type: ignore[no-untyped-def]

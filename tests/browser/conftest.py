@@ -135,13 +135,15 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     )
 
 
-def login(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+def login(
+    page, base_url: str, username: str, password: str = DEMO_PASSWORD, path: str = "/"
+) -> None:
     """Log in through the login form and wait for the app to settle.
 
     The login cookie component may trigger one more script run right after the first page
     load; a click that lands during it is dropped by Streamlit, so the click is retried.
     """
-    page.goto(base_url + "/")
+    page.goto(base_url + path)  # ``path``: a deep link the login must keep
     page.get_by_label("用户名").wait_for()
     for _attempt in range(3):
         wait_idle(page)

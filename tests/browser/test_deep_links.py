@@ -10,28 +10,12 @@ from sqlalchemy import select
 
 from db.engine import make_engine, session_factory
 from db.models import Case, User
-from tests.browser.conftest import shot, wait_idle
+from tests.browser.conftest import login, shot, wait_idle
 from ui.navigation import PAGES
 
 pytestmark = pytest.mark.browser
 
 ENGLISH = re.compile(r"Page not found|Running the app's main page|not found", re.IGNORECASE)
-
-
-def _fill_login(page, username: str = "secretary") -> None:  # type: ignore[no-untyped-def]
-    from config import DEMO_PASSWORD
-
-    for _attempt in range(3):
-        wait_idle(page)
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        try:
-            page.get_by_label("密码").wait_for(state="detached", timeout=15_000)
-            break
-        except Exception:  # the click landed during the cookie component's rerun
-            continue
-    wait_idle(page)
 
 
 def test_every_page_url_logged_out_shows_the_login_form_only(app_server, page) -> None:  # type: ignore[no-untyped-def]
@@ -70,7 +54,7 @@ def test_login_from_a_case_link_opens_that_case(app_server, page) -> None:  # ty
     page.goto(f"{app_server.url}/case?id={case_id}")
     page.get_by_label("用户名").wait_for()
     assert not ENGLISH.search(page.inner_text("body"))
-    _fill_login(page)
+    login(page, app_server.url, "secretary", path=f"/case?id={case_id}")
     page.get_by_text(case_no).first.wait_for()
     assert page.url.endswith(f"/case?id={case_id}"), page.url
     assert page.locator("h1").first.inner_text().strip() != "首页"
