@@ -1,11 +1,14 @@
 """民情受理: the intake form (渠道, 类别, 反映人, 网格, 诉求, 五件制), deadline preview, 重信 hints.
 
+The channel is chosen above the form so that a 上级转办 shows its 上级工单号 and 上级期限 at once.
+
 The form keeps every typed value in ``st.session_state`` (widget keys ``in_*``); a failed save
 shows each Chinese message under its field and writes nothing. Rules live in services/domain.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
@@ -17,7 +20,7 @@ from db.queries.repeats import repeat_candidates
 from db.queries.territory import grid_cell_choices
 from domain.deadlines import ClockRules, deadline_preview, response_due
 from domain.roles import Actor, PageKey
-from domain.validation import MAX_DESCRIPTION, MAX_NAME, CaseDraft
+from domain.validation import MAX_DESCRIPTION, MAX_EXTERNAL_NO, MAX_NAME, CaseDraft
 from domain.workflow import Channel, HandlingType
 from services.cases import ValidationFailed, accept_case
 from ui.context import get_sessions, get_settings, require_page
@@ -43,6 +46,8 @@ KEYS = (
     "in_time",
     "in_assignee",
     "in_repeat",
+    "in_external_no",
+    "in_external_due",
 )
 WEEKDAYS = "一二三四五六日"
 
@@ -55,7 +60,7 @@ def _defaults(actor: Actor, now: dt.datetime) -> None:
     for key in ("in_anonymous", "in_urgent"):
         if state[key] is None:
             state[key] = False
-    for key in ("in_name", "in_phone", "in_description"):
+    for key in ("in_name", "in_phone", "in_description", "in_external_no"):
         if state[key] is None:
             state[key] = ""
     if state["in_date"] is None:
@@ -76,6 +81,7 @@ def _accepted_at() -> dt.datetime | None:
 def _draft(now: dt.datetime) -> CaseDraft:
     """The draft the form currently holds (as of its last submit)."""
     state = st.session_state
+    forwarded = state.get("in_channel") == Channel.FORWARDED
     return CaseDraft(
         channel=state.get("in_channel"),
         category_id=state.get("in_category"),
@@ -92,6 +98,9 @@ def _draft(now: dt.datetime) -> CaseDraft:
         repeat_of_id=state.get("in_repeat"),
         latitude=state.get("in_lat"),
         longitude=state.get("in_lon"),
+        # 上级工单号 and 上级期限 belong to a 上级转办 only (the fields show for it alone).
+        external_no=(state.get("in_external_no") or "") if forwarded else "",
+        external_due_date=state.get("in_external_due") if forwarded else None,
     )
 
 
@@ -143,6 +152,9 @@ def _preview(draft: CaseDraft, rules: ClockRules) -> None:
     st.info(
         f"按当前填写：办结期限 {_fmt_deadline(deadline)}；首次响应时限 {_fmt_deadline(respond)}。"
     )
+    computed = deadline_preview(dataclasses.replace(draft, external_due_date=None), rules=rules)
+    if computed is not None and deadline < computed:
+        st.caption(f"上级期限早于按规定计算的期限（{_fmt_deadline(computed)}），以上级期限为准。")
 
 
 def _hints(actor: Actor, draft: CaseDraft, now: dt.datetime) -> dict[int, str]:
@@ -182,6 +194,35 @@ def _hints(actor: Actor, draft: CaseDraft, now: dt.datetime) -> dict[int, str]:
     return {c.id: f"{c.case_no}（{'、'.join(c.reasons)}）" for c in found}
 
 
+def _channel_and_order(errors: dict[str, str], channel_labels: dict[str, str]) -> None:
+    """来源渠道, and for a 上级转办 its 上级工单号 and 上级期限 (outside the form: shown at once)."""
+    channel_col, number_col, due_col = st.columns(3)
+    with channel_col:
+        st.selectbox(
+            "来源渠道",
+            list(channel_labels),
+            format_func=channel_labels.__getitem__,
+            index=None,
+            placeholder="请选择渠道",
+            key="in_channel",
+        )
+        show_field_error(errors, "channel")
+    if st.session_state.get("in_channel") != Channel.FORWARDED:
+        return
+    with number_col:
+        # No max_chars: a pasted number cut short silently would be a wrong number; a too long
+        # one is refused at the field instead.
+        st.text_input(
+            "上级工单号",
+            placeholder=f"12345 工单号或街道转办单号（最多 {MAX_EXTERNAL_NO} 个字符）",
+            key="in_external_no",
+        )
+        show_field_error(errors, "external_no")
+    with due_col:
+        st.date_input("上级期限（可选）", format="YYYY-MM-DD", key="in_external_due")
+        show_field_error(errors, "external_due_date")
+
+
 def render() -> None:
     """Draw the intake form."""
     actor = require_page(PageKey.INTAKE)
@@ -201,28 +242,17 @@ def render() -> None:
     channel_labels = {c.value: c.label for c in Channel}
     type_labels = {h.value: h.label for h in HandlingType}
 
+    _channel_and_order(errors, channel_labels)
     with st.form("intake_form", clear_on_submit=False, enter_to_submit=False):
-        left, right = st.columns(2)
-        with left:
-            st.selectbox(
-                "来源渠道",
-                list(channel_labels),
-                format_func=channel_labels.__getitem__,
-                index=None,
-                placeholder="请选择渠道",
-                key="in_channel",
-            )
-            show_field_error(errors, "channel")
-        with right:
-            st.selectbox(
-                "类别",
-                list(categories),
-                format_func=categories.__getitem__,
-                index=None,
-                placeholder="请选择类别",
-                key="in_category",
-            )
-            show_field_error(errors, "category_id")
+        st.selectbox(
+            "类别",
+            list(categories),
+            format_func=categories.__getitem__,
+            index=None,
+            placeholder="请选择类别",
+            key="in_category",
+        )
+        show_field_error(errors, "category_id")
         st.checkbox("匿名反映（不登记姓名，电话可不填）", key="in_anonymous")
         left, right = st.columns(2)
         with left:

@@ -174,3 +174,63 @@ def test_grid_worker_picks_only_own_cells(app_db):
     _, world = app_db
     at = open_form("gridworker")
     assert at.selectbox(key="in_cell").options == [f"测试社区 · {world.cells[0].name}"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 上级转办: 上级工单号 and 上级期限
+
+
+def test_order_fields_show_for_forwarded_cases_only(app_db):
+    _, world = app_db
+    at = fill(open_form(), world)
+    at.run()
+    assert [w.key for w in at.text_input if w.key == "in_external_no"] == []
+    assert [w.key for w in at.date_input if w.key == "in_external_due"] == []
+    at.selectbox(key="in_channel").set_value("forwarded").run()
+    assert at.text_input(key="in_external_no").label == "上级工单号"
+    assert at.date_input(key="in_external_due").label == "上级期限（可选）"
+
+
+def test_forwarded_case_keeps_its_order_number_and_the_earlier_deadline(app_db):
+    engine, world = app_db
+    due = local_now().date() + dt.timedelta(days=1)
+    at = fill(open_form(), world, in_channel="forwarded", in_type="immediate")
+    at.run()
+    fill(at, world, in_channel="forwarded", in_type="promised",
+         in_promised=local_now().date() + dt.timedelta(days=20),
+         in_external_no=" 12345-20261120-0007 ", in_external_due=due)  # fmt: skip
+    at.button(key=PREVIEW).click().run()
+    preview = [i.value for i in at.info if i.value.startswith("按当前填写：办结期限 ")]
+    assert len(preview) == 1 and preview[0].startswith(f"按当前填写：办结期限 {due:%Y-%m-%d}")
+    assert any(c.value.startswith("上级期限早于按规定计算的期限") for c in at.caption)
+    at.button(key=SAVE).click().run()
+    assert not at.exception, at.exception
+    with session_factory(engine)() as session:
+        case = session.scalar(select(Case))
+        assert (case.channel, case.external_no) == ("forwarded", "12345-20261120-0007")
+        assert case.deadline_at == dt.datetime.combine(due, dt.time(23, 59, 59))
+        assert case.external_due_at == dt.datetime.combine(due, dt.time(23, 59, 59))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field_key", "message"),
+    [
+        ({"in_external_due": local_now().date() - dt.timedelta(days=1)}, "in_external_due",
+         "上级期限不能早于受理日期"),
+        ({"in_external_no": "1" * 41}, "in_external_no", "上级工单号不能超过 40 个字符"),
+    ],
+)  # fmt: skip
+def test_bad_order_input_is_refused_at_its_field(app_db, overrides, field_key, message):
+    engine, world = app_db
+    at = fill(open_form(), world, in_channel="forwarded")
+    at.run()
+    fill(at, world, **{"in_channel": "forwarded", "in_external_no": "12345-0001", **overrides})
+    at.button(key=SAVE).click().run()
+    assert not at.exception, at.exception
+    assert errors_of(at) == [
+        "有 1 处需要修改，请查看各栏下方的提示。未保存任何内容。", message,
+    ]  # fmt: skip
+    widget = at.text_input if field_key == "in_external_no" else at.date_input
+    assert widget(key=field_key).value == overrides[field_key]
+    assert at.text_input(key="in_name").value == "王大妈"
+    assert cases_in(engine) == 0
