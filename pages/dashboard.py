@@ -17,7 +17,7 @@ import streamlit as st
 
 from config import Settings, local_now
 from db.queries import dashboard as dq
-from db.queries.access import unit_scope
+from db.queries.access import refusal_of_cell, unit_scope
 from db.queries.comparison import CommunityComparison, compares_communities
 from db.queries.kpis import KpiSnapshot
 from db.queries.scope import Scope
@@ -95,6 +95,8 @@ class DatabaseSource:
 
     def panel(self, cell_id: int, period: Period, now: dt.datetime) -> dq.CellPanel | None:
         with get_sessions()() as session:
+            if refusal_of_cell(session, actor=self.actor, grid_cell_id=cell_id) is not None:
+                return None  # a cell of another 社区 (a stale or crafted selection)
             return dq.cached_cell_panel(session, cell_id=cell_id, period=period, now=now)
 
 
