@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config import ROOT
+from db.demo import DEMO_ACCOUNTS
 from domain.roles import PageKey, Role, can_open
 from tests.browser.conftest import login, shot, wait_idle
 from ui.navigation import PAGES
@@ -47,9 +48,12 @@ def _nav_titles(page) -> set[str]:
     }
 
 
+DEMO_LOGIN = {Role(role): username for username, role, _name in DEMO_ACCOUNTS}
+
+
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.VIEWER])
 def test_each_role_sees_exactly_its_pages(app_server, page, role):
-    login(page, app_server.url, role.value)
+    login(page, app_server.url, DEMO_LOGIN[role])
     expected = {spec.title for spec in PAGES if can_open(role, spec.key)}
     titles = _nav_titles(page)
     assert titles == expected, (role, titles ^ expected)
