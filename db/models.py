@@ -391,6 +391,20 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(String(500))
 
 
+class FormSubmission(Base):
+    """One filling of a form that was saved (走访, 帮扶): its token can never save a second record.
+
+    The primary key makes a repeat fail inside the database even when two submits race.
+    """
+
+    __tablename__ = "form_submissions"
+    form: Mapped[str] = mapped_column(String(20), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    target: Mapped[str] = mapped_column(String(60))
+    username: Mapped[str] = mapped_column(String(40))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 # ---------------------------------------------------------------------------------------------
 # 台账导入 (issue 7): which ledger rows became which cases, so that an import is idempotent.
 

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from db.engine import session_factory
-from db.models import Assistance, AuditEntry, Case, Visit
+from db.models import Assistance, AuditEntry, Case, FormSubmission, Visit
 from db.queries.users import actor_of
 from domain.deadlines import ClockRules
 from domain.roles import Actor
 from domain.validation import AssistanceDraft, CaseDraft, VisitDraft
 from services import assistance as assistance_service
 from services import visits as visit_service
-from services.form_tokens import AlreadySaved
+from services.form_tokens import AlreadySaved, claim_token
 from tests.factories import NOW, World, make_world
 from tests.helpers.page_tests import open_as, page_world, submit
 
@@ -120,6 +120,28 @@ def test_an_assistance_token_saves_once(session: Session) -> None:
         session, draft=_visit(world), actor=staff, now=NOW, rules=RULES, token=TOKEN
     )
     assert (_count(session, Assistance), _count(session, Visit)) == (1, 1)
+
+
+def test_a_racing_second_submit_fails_in_the_database(sessions) -> None:
+    """Both submits passed the check before either saved: the primary key refuses the second."""
+    with sessions() as first:
+        world = make_world(first)
+        staff = _staff(first, world)
+        visit_service.record_visit(
+            first, draft=_visit(world), actor=staff, now=NOW, rules=RULES, token=TOKEN
+        )
+    with sessions() as second:
+        # what the second request would write after its (stale) check found nothing
+        second.add(
+            Visit(grid_cell_id=world.cells[0].id, visited_at=NOW, visitors="重复", people_met=1)
+        )
+        with pytest.raises(AlreadySaved):
+            claim_token(
+                second, form="visit", token=TOKEN, username="staff", target="走访 #?", now=NOW
+            )
+        second.commit()  # nothing left to commit: the transaction was rolled back
+        assert _count(second, Visit) == 1
+        assert _count(second, FormSubmission) == 1
 
 
 # --- the pages under AppTest ------------------------------------------------------------------
