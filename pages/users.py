@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
-from db.queries.territory import grid_cell_choices
+from db.queries.territory import every_grid_cell_choice
 from db.queries.users import list_accounts
 from domain.roles import PageKey, Role
 from services.users import UserError, create_account, reset_password, update_account
@@ -26,7 +26,7 @@ def render() -> None:
     st.title("用户管理")
     with get_sessions()() as session:
         users = list_accounts(session)
-        cells = grid_cell_choices(session)
+        cells = every_grid_cell_choice(session)
         table = pd.DataFrame(
             [
                 {

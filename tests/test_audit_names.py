@@ -10,6 +10,7 @@ from db.models import LoginEvent
 from db.queries.audit import audit_log
 from services.audit import add_entry
 from tests.factories import NOW, make_world
+from tests.helpers.cases import subdistrict_actor
 
 
 def test_audit_rows_show_display_name_and_username(session: Session) -> None:
@@ -19,7 +20,10 @@ def test_audit_rows_show_display_name_and_username(session: Session) -> None:
     session.add(LoginEvent(username="nobody", at=NOW, outcome="failure"))
     add_entry(session, username="admin", action="export", target="台账", detail="", now=NOW)
     session.commit()
-    rows = audit_log(session, start=NOW - dt.timedelta(days=1), end=NOW + dt.timedelta(days=1))
+    leader = subdistrict_actor(world)  # the 街道 sees every 社区's entries
+    rows = audit_log(
+        session, start=NOW - dt.timedelta(days=1), end=NOW + dt.timedelta(days=1), actor=leader
+    )
     shown = {(r.username, r.action) for r in rows}
     assert shown == {
         (f"{staff.display_name}（staff）", "登录失败"),
@@ -32,5 +36,6 @@ def test_audit_rows_show_display_name_and_username(session: Session) -> None:
         start=NOW - dt.timedelta(days=1),
         end=NOW + dt.timedelta(days=1),
         username="staff",
+        actor=leader,
     )
     assert [r.username for r in only] == ["社区工作人员甲（staff）"]

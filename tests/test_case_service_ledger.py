@@ -82,6 +82,7 @@ def test_repeat_candidates(session, world):
         category_id=cat[3].id,
         description="小区东门路灯不亮，晚上出行不便",
         now=NOW,
+        actor=actor_of(world, "staff"),
     )
     by_no = {c.case_no: c.reasons for c in found}
     assert by_no == {

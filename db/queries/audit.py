@@ -49,8 +49,8 @@ def _action_label(action: str) -> str:
     return Action(action).label if action in Action.__members__.values() else action
 
 
-def _by_people(column: Any, actor: Actor | None) -> list[ColumnElement[bool]]:
-    if actor is None or (actor.community_id is None and not actor.lacks_unit):
+def _by_people(column: Any, actor: Actor) -> list[ColumnElement[bool]]:
+    if actor.community_id is None and not actor.lacks_unit:
         return []
     users = select(User.username).where(*community_filters(actor, User.community_id))
     return [column.in_(users)]
@@ -62,14 +62,14 @@ def _case_rows(
     end: dt.datetime,
     username: str | None,
     limit: int,
-    actor: Actor | None,
+    actor: Actor,
 ) -> list[AuditRow]:
     stmt = (
         select(CaseEvent.at, User.username, CaseEvent.action, Case.case_no, CaseEvent.note)
         .join(Case, Case.id == CaseEvent.case_id)
         .outerjoin(User, User.id == CaseEvent.actor_id)
         .where(CaseEvent.at >= start, CaseEvent.at < end)
-        .where(*(community_filters(actor, Case.community_id) if actor is not None else []))
+        .where(*community_filters(actor, Case.community_id))
         .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
         .limit(limit)
     )
@@ -87,7 +87,7 @@ def _login_rows(
     end: dt.datetime,
     username: str | None,
     limit: int,
-    actor: Actor | None,
+    actor: Actor,
 ) -> list[AuditRow]:
     stmt = (
         select(LoginEvent)
@@ -117,7 +117,7 @@ def _admin_rows(
     end: dt.datetime,
     username: str | None,
     limit: int,
-    actor: Actor | None,
+    actor: Actor,
 ) -> list[AuditRow]:
     stmt = (
         select(AuditEntry)
@@ -149,7 +149,7 @@ def audit_log(
     username: str | None = None,
     kinds: frozenset[str] = frozenset(KINDS),
     limit: int = 1000,
-    actor: Actor | None = None,
+    actor: Actor,
 ) -> list[AuditRow]:
     """The newest ``limit`` audit rows in ``[start, end)``, newest first.
 

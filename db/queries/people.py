@@ -168,10 +168,10 @@ class MemberRow:
     groups: tuple[str, ...]
 
 
-def members(session: Session, *, actor: Actor | None = None) -> list[MemberRow]:
+def members(session: Session, *, actor: Actor) -> list[MemberRow]:
     """Party members and grid workers (of ``actor``'s 社区) with their post and 联户 count."""
     links = session.scalars(select(LiaisonLink)).all()
-    unit = community_filters(actor, Person.community_id) if actor is not None else []
+    unit = community_filters(actor, Person.community_id)
     people = session.scalars(
         select(Person).where(LIAISONS, *unit).order_by(Person.party_branch, Person.name, Person.id)
     ).all()

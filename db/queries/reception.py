@@ -183,11 +183,9 @@ def reception_figures(
 # --- the 接待日 page -------------------------------------------------------------------------
 
 
-def session_choices(
-    session: Session, *, actor: Actor | None = None, limit: int = 50
-) -> dict[int, str]:
+def session_choices(session: Session, *, actor: Actor, limit: int = 50) -> dict[int, str]:
     """Recent reception sessions (of ``actor``'s 社区) as id → 「日期 · 社区 · 地点」, newest first."""
-    unit = community_filters(actor, ReceptionSession.community_id) if actor is not None else []
+    unit = community_filters(actor, ReceptionSession.community_id)
     rows = session.execute(
         select(
             ReceptionSession.id, ReceptionSession.held_at, Community.name, ReceptionSession.place
@@ -307,8 +305,8 @@ def session_cases(session: Session, *, session_id: int, actor: Actor) -> list[Re
     ]
 
 
-def count_sessions(session: Session, *, actor: Actor | None = None) -> int:
+def count_sessions(session: Session, *, actor: Actor) -> int:
     """How many reception sessions exist (in ``actor``'s 社区)."""
-    unit = community_filters(actor, ReceptionSession.community_id) if actor is not None else []
+    unit = community_filters(actor, ReceptionSession.community_id)
     stmt = select(func.count()).select_from(ReceptionSession).where(*unit)
     return int(session.scalar(stmt) or 0)

@@ -63,7 +63,7 @@ def repeat_candidates(
     description: str | None,
     now: dt.datetime,
     limit: int = 10,
-    actor: Actor | None = None,
+    actor: Actor,
 ) -> list[RepeatCandidate]:
     """重信 hints: same phone (recent or open), same cell + category (30 days), similar text.
 
@@ -71,7 +71,7 @@ def repeat_candidates(
     show up here, not even as a hint (issue 14 item 6).
     """
     since = repeat_since(now)
-    unit = case_filters(actor) if actor is not None else []
+    unit = case_filters(actor)
     found: dict[int, tuple[Case, list[str], float]] = {}
 
     def take(cases: Iterable[Case], reason: str, score: float = 0.0) -> None:

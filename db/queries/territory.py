@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from db.models import Community, GridCell, Subdistrict
@@ -22,35 +22,53 @@ class CellRow(NamedTuple):
     leader_id: int | None
 
 
-def cell_rows(
-    session: Session, *, only: Iterable[int] | None = None, actor: Actor | None = None
+def _cell_rows(
+    session: Session, only: Iterable[int] | None, where: list[ColumnElement[bool]]
 ) -> list[CellRow]:
-    """Grid cells in 社区 and cell code order, limited to the ids in ``only`` and ``actor``'s scope."""
     stmt = (
         select(GridCell.id, Community.name, GridCell.name, GridCell.leader_id)
         .join(Community, Community.id == GridCell.community_id)
+        .where(*where)
         .order_by(Community.code, GridCell.code)
     )
     if only is not None:
         stmt = stmt.where(GridCell.id.in_(sorted(only)))
-    if actor is not None:
-        stmt = stmt.where(*cell_filters(actor, GridCell.id))
     return [CellRow(*row) for row in session.execute(stmt).tuples()]
 
 
-def grid_cell_choices(
-    session: Session, *, only: frozenset[int] | None = None, actor: Actor | None = None
-) -> dict[int, str]:
-    """Grid cell id → "社区 · 网格" label, limited to ``only`` and to ``actor``'s 社区 and cells."""
-    rows = cell_rows(session, only=only, actor=actor)
+def _labels(rows: list[CellRow]) -> dict[int, str]:
     return {c.id: f"{c.community} · {c.name}" for c in rows}
 
 
-def community_choices(session: Session, *, actor: Actor | None = None) -> dict[int, str]:
+def cell_rows(
+    session: Session, *, actor: Actor, only: Iterable[int] | None = None
+) -> list[CellRow]:
+    """Grid cells in 社区 and cell code order, limited to the ids in ``only`` and ``actor``'s scope."""
+    return _cell_rows(session, only, cell_filters(actor, GridCell.id))
+
+
+def grid_cell_choices(
+    session: Session, *, actor: Actor, only: frozenset[int] | None = None
+) -> dict[int, str]:
+    """Grid cell id → "社区 · 网格" label, limited to ``only`` and to ``actor``'s 社区 and cells."""
+    return _labels(cell_rows(session, only=only, actor=actor))
+
+
+def every_grid_cell_choice(session: Session) -> dict[int, str]:
+    """Every grid cell of the 街道 as id → "社区 · 网格": the user administration's cell picker.
+
+    Unscoped on purpose: the admin assigns a 网格员 of any 社区 their cells.
+    """
+    return _labels(_cell_rows(session, None, []))
+
+
+def community_choices(session: Session, *, actor: Actor) -> dict[int, str]:
     """社区 id → name, in code order (only the actor's own 社区 for a 社区 user)."""
-    stmt = select(Community.id, Community.name).order_by(Community.code)
-    if actor is not None:
-        stmt = stmt.where(*community_filters(actor, Community.id))
+    stmt = (
+        select(Community.id, Community.name)
+        .where(*community_filters(actor, Community.id))
+        .order_by(Community.code)
+    )
     return dict(session.execute(stmt).tuples().all())
 
 
