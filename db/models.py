@@ -20,6 +20,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -62,6 +63,15 @@ class Person(Base):
     party_branch: Mapped[str | None] = mapped_column(String(60))
     service_post: Mapped[str | None] = mapped_column(String(30))
     title: Mapped[str | None] = mapped_column(String(40))
+    party_group: Mapped[str | None] = mapped_column(String(60))
+    """党小组."""
+    joined_party_on: Mapped[dt.date | None] = mapped_column(Date)
+    party_status: Mapped[str | None] = mapped_column(String(10))
+    """在职 / 离退休 / 流动."""
+    service_scope: Mapped[str | None] = mapped_column(String(200))
+    """服务范围 of a deputy (两代表一委员)."""
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    roster_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class GridCell(Base):
@@ -76,9 +86,28 @@ class GridCell(Base):
     center_lat: Mapped[float] = mapped_column(Float)
     center_lon: Mapped[float] = mapped_column(Float)
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    """Out of use (merged, split, redrawn); never deleted, so its cases keep it."""
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cells.id"))
+    position: Mapped[int | None] = mapped_column(Integer)
+    """Order on the 社区's schematic map."""
     community: Mapped[Community] = relationship(back_populates="grid_cells")
     leader: Mapped[Person | None] = relationship(foreign_keys=[leader_id])
+    buildings: Mapped[list[Building]] = relationship(back_populates="grid_cell")
     collectors: Mapped[list[Person]] = relationship(secondary="grid_collectors")
+
+
+class Building(Base):
+    """楼栋 of a grid cell, with its 楼栋长 (the X of the 1+2+X rule)."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("grid_cell_id", "name", name="uq_buildings_cell_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cells.id"))
+    name: Mapped[str] = mapped_column(String(30))
+    head_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    grid_cell: Mapped[GridCell] = relationship(back_populates="buildings")
 
 
 class GridCollector(Base):
@@ -102,6 +131,8 @@ class Household(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     address: Mapped[str | None] = mapped_column(String(200))
     members: Mapped[int] = mapped_column(Integer, default=1)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    roster_key: Mapped[str | None] = mapped_column(String(64), index=True)
     tags: Mapped[list[HouseholdTag]] = relationship(cascade="all, delete-orphan")
 
 
@@ -377,6 +408,8 @@ class ServicePoint(Base):
     name: Mapped[str] = mapped_column(String(60))
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    roster_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class AuditEntry(Base):
@@ -650,3 +683,34 @@ class KpiDayGroup(Base):
     accepted: Mapped[int] = mapped_column(Integer, default=0)
     resolution_base: Mapped[int] = mapped_column(Integer, default=0)
     resolved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Setting up a 街道 (issue 13): the edit history of the base data and the admin's calendar notices.
+
+
+class RecordChange(Base):
+    """One edit of territory, people, households, visits or assistance: who, when, before, after."""
+
+    __tablename__ = "record_changes"
+    __table_args__ = (Index("ix_record_changes_entity", "entity", "entity_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    username: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))
+    before: Mapped[str | None] = mapped_column(Text)
+    """JSON of the changed fields before the edit (None for a creation)."""
+    after: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarDay(Base):
+    """A holiday or 调休 workday an admin entered from a State Council notice."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(40))
+    entered_by: Mapped[str] = mapped_column(String(40))
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime)
