@@ -62,6 +62,10 @@ class PageKey(StrEnum):
     RECEPTION = "reception"
     DELIBERATION = "deliberation"
     ESCALATIONS = "escalations"
+    SETUP = "setup"
+    TERRITORY = "territory"
+    ROSTERS = "rosters"
+    CALENDAR = "calendar"
 
 
 _ALL = frozenset(Role)
@@ -87,6 +91,11 @@ PAGE_ACCESS: dict[PageKey, frozenset[Role]] = {
     PageKey.DELIBERATION: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}),
     # 街道待办 (the 街道 staff's queue), the 社区's cases with a higher level, 回单, outside units.
     PageKey.ESCALATIONS: frozenset({Role.ADMIN, Role.SECRETARY, Role.STAFF}) | SUBDISTRICT_ROLES,
+    # Setting up the 街道 (issue 13): the admin's.
+    PageKey.SETUP: frozenset({Role.ADMIN}),
+    PageKey.TERRITORY: frozenset({Role.ADMIN}),
+    PageKey.ROSTERS: frozenset({Role.ADMIN}),
+    PageKey.CALENDAR: frozenset({Role.ADMIN}),
 }
 
 DELIBERATION_ACTIONS: frozenset[Action] = frozenset(
