@@ -1,0 +1,46 @@
+"""The edit history of base data: one RecordChange per create, edit or retirement."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db.models import RecordChange
+
+
+def _as_json(fields: Mapping[str, Any] | None) -> str | None:
+    if fields is None:
+        return None
+    return json.dumps(dict(fields), ensure_ascii=False, sort_keys=True, default=str)
+
+
+def record_change(
+    session: Session,
+    *,
+    entity: str,
+    entity_id: int,
+    action: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    username: str,
+    now: dt.datetime,
+) -> RecordChange:
+    """Append who changed which record when, with the changed fields before and after (JSON).
+
+    The caller owns the transaction; dates and other non-JSON values are stored as text.
+    """
+    change = RecordChange(
+        at=now,
+        username=username,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        before=_as_json(before),
+        after=_as_json(after),
+    )
+    session.add(change)
+    return change
