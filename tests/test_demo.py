@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
 from sqlalchemy.types import DateTime
 
 from db import demo
@@ -37,6 +38,8 @@ from db.models import (
     UserGridScope,
     Visit,
 )
+from db.queries.kpis import kpi_snapshot
+from db.queries.predicates import OPEN
 from db.seed import check_password
 from domain import kpis
 from domain.deadlines import (
@@ -576,6 +579,24 @@ def test_resolution_and_satisfaction_match_the_field_reports(cases):
     oldest = kpis.resolution_rate(facts, Period.month_of(dt.date(2025, 12, 1))).rate
     current = kpis.resolution_rate(facts, THIS_MONTH).rate
     assert oldest is not None and current is not None and oldest > resolution > current
+
+
+def test_few_open_cases_are_overdue_and_the_year_looks_like_the_field_reports(demo_engine):
+    """Issue 16: the demo showed 311 of 460 open cases overdue (a failing community)."""
+    year = Period(dt.datetime(2025, 12, 1), dt.datetime(2026, 11, 23))
+    with Session(demo_engine) as session:
+        snap = kpi_snapshot(session, period=year, now=NOW, use_rollups=False)
+        month = kpi_snapshot(session, period=THIS_MONTH, now=NOW, use_rollups=False)
+        open_cases = session.execute(
+            select(func.count()).select_from(Case).where(OPEN)
+        ).scalar_one()
+    assert 100 <= open_cases <= 450
+    assert snap.overdue < 0.08 * open_cases
+    assert snap.resolution.rate is not None and 0.80 <= snap.resolution.rate <= 0.90
+    assert snap.satisfaction.rate is not None and 0.90 <= snap.satisfaction.rate <= 0.98
+    # the current month: fresh cases still open, but most of it done and its callers content
+    assert month.resolution.rate is not None and 0.55 <= month.resolution.rate < 0.90
+    assert month.satisfaction.rate is not None and month.satisfaction.rate >= 0.88
 
 
 def test_visits_cover_most_but_not_all_households(demo_engine):

@@ -57,10 +57,10 @@ class CaseWriter:
     HANDLING_WEIGHTS: ClassVar[dict[Any, Any]] = {
         "政策咨询": (80, 12, 2, 2, 4),
         "矛盾纠纷": (30, 50, 0, 14, 6),
-        "困难救助": (15, 30, 40, 10, 5),
+        "困难救助": (8, 22, 55, 10, 5),
         "环境卫生": (45, 40, 0, 12, 3),
-        "民生项目": (20, 50, 2, 24, 4),
-        "社区事务": (60, 28, 6, 3, 3),
+        "民生项目": (18, 48, 6, 24, 4),
+        "社区事务": (56, 26, 12, 3, 3),
     }
     HANDLING_ORDER = (H.IMMEDIATE, H.PROMISED, H.SUPPLEMENT, H.ESCALATE, H.RETURN)
     CHANNEL_WEIGHTS: ClassVar[dict[Any, Any]] = {
@@ -247,7 +247,12 @@ class CaseWriter:
         day0 = t0.date()
         promised = None
         if kind is H.PROMISED:
-            span = rand_int(rng, 5, 15) if cat == "民生项目" else rand_int(rng, 1, 5)
+            if cat != "民生项目":
+                span = rand_int(rng, 1, 5)
+            elif rng.random() < 0.7:
+                span = rand_int(rng, 5, 15)
+            else:
+                span = rand_int(rng, 20, 40)  # a works project: promised weeks ahead
             promised = self.clock.add(day0, span)
         deadline = self.clock.deadline(kind.value, day0, promised, urgent)
         due = self.clock.response(day0, urgent)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import random
 from typing import Any, ClassVar, NamedTuple
 
@@ -92,10 +93,15 @@ class LifePlanner:
     STUCK: ClassVar[dict[HandlingType, float]] = {
         H.IMMEDIATE: 0.015,
         H.PROMISED: 0.09,
-        H.SUPPLEMENT: 0.50,
+        H.SUPPLEMENT: 0.90,
         H.ESCALATE: 0.50,
     }
-    """Share of cases per handling type still waiting (补办 materials, a higher level …)."""
+    """Share of cases per handling type that get stuck (补办 materials, a higher level …)."""
+
+    LATE_DAYS: ClassVar[float] = 4.0
+    """Mean calendar days a stuck case stays open past its deadline before it is done after all:
+    the field reports show most cases finished within the limit and only a few percent of the
+    open ones overdue, so the overdue stock is the last weeks' late cases, not the year's."""
 
     def __init__(
         self, rng: random.Random, clock: Clock, now: dt.datetime, *, desk: int | None = None
@@ -153,8 +159,8 @@ class LifePlanner:
 
         stuck = rng.random() < self.STUCK[kind]
         age = (self.now - t0).days
-        if stuck and age > 150 and rng.random() < 0.4:
-            stuck = False  # old escalations and paperwork got answered in the end
+        if stuck and kind is H.SUPPLEMENT and age > 150 and rng.random() < 0.1:
+            stuck = False  # old paperwork came in the end (the clock stops while it waits)
         answered = cat == "政策咨询" or rng.random() < 0.12
         level = Level.COMMUNITY
         t = t_start
@@ -183,7 +189,7 @@ class LifePlanner:
             units = T.ESCALATION_UNITS[cat]
             unit = units[rand_below(rng, 0, len(units))]
             t_esc = self.later(t, pick(rng, (0, 0, 1, 2)))
-            esc_days = pick(rng, (10, 15, 20, 30))
+            esc_days = pick(rng, (10, 15, 20, 30, 40, 60))  # 信访 matters: 60 days
             esc_due = end_of(self.clock.add(t_esc.date(), esc_days))
             escalation = escalation_to(unit, esc_due)
             if escalation.level is Level.SUBDISTRICT and self.desk is not None:
@@ -191,7 +197,7 @@ class LifePlanner:
                     steps, t_esc, escalation, cat, answered, assignee, secretary, stuck
                 )
             steps.append((t_esc, Action.ESCALATE, f"上报{unit}", assignee, escalation))
-            if stuck:
+            if stuck and self.still_stuck(esc_due):
                 return self._reminders(steps, t_esc, secretary, esc_due, paused=False)
             level = escalation.level
             if rng.random() < 0.08:
@@ -206,7 +212,7 @@ class LifePlanner:
             else:
                 answered = True
         else:
-            if stuck:
+            if stuck and self.still_stuck(deadline):
                 return self._reminders(steps, t, secretary, deadline, paused=False)
             if kind is H.PROMISED and promised is not None:
                 span = max(self.clock.working_days(t.date(), promised), 0)
@@ -217,6 +223,11 @@ class LifePlanner:
             else:
                 t = self.later(t, pick(rng, (0, 0, 1, 1, 2, 3, 4)))
         return self._finish(steps, t, cat, answered, level, assignee, secretary, reopen=True)
+
+    def still_stuck(self, due: dt.datetime) -> bool:
+        """Whether a stuck case is still open at ``now``: the longer past ``due``, the less likely."""
+        late = (self.now - due).total_seconds() / 86400
+        return late <= 0 or self.rng.random() < math.exp(-late / self.LATE_DAYS)
 
     def _at_subdistrict(
         self,
@@ -234,6 +245,7 @@ class LifePlanner:
         assert desk is not None
         unit = escalation.target.replace("·", "")
         steps.append((t_esc, Action.ESCALATE_TO_SUBDISTRICT, f"上报{unit}", assignee, escalation))
+        stuck = stuck and self.still_stuck(escalation.due)
         if stuck and rng.random() < 0.5:
             return self._reminders(steps, t_esc, secretary, escalation.due, paused=False)
         t = self.later(t_esc, pick(rng, (0, 0, 1)))
@@ -302,8 +314,8 @@ class LifePlanner:
             (NotifyMethod.PHONE, NotifyMethod.HOME, NotifyMethod.LETTER), (70, 22, 8)
         )[0]
         steps.append((t, Action.NOTIFY, f"{method.label}办理结果", assignee, method))
-        if rng.random() < 0.1:
-            return steps  # no follow-up call (yet)
+        if rng.random() < (0.1 if reopen else 0.6):
+            return steps  # no follow-up call (yet); after a redo, often none at all
         t = self.later(t, rand_int(rng, 1, 8))
         r = rng.random()
         if r < 0.07:
@@ -316,7 +328,7 @@ class LifePlanner:
             answer = Satisfaction.BASICALLY_SATISFIED
         if answer is Satisfaction.DISSATISFIED:
             steps.append((t, Action.FOLLOW_UP, "回访：不满意，重新办理", assignee, answer))
-            if rng.random() < 0.5:
+            if rng.random() < 0.5 and self.still_stuck(t):
                 return self._reminders(steps, t, secretary, t, paused=False)
             t = self.later(t, rand_int(rng, 2, 10))
             return self._finish(steps, t, cat, answered, level, assignee, secretary, reopen=False)
