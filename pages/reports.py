@@ -81,8 +81,8 @@ def render() -> None:
         st.info("还没有社区。")
         return
     community_id = st.selectbox("社区", list(communities), format_func=communities.__getitem__)
-    month = st.selectbox(
-        "月份", _months(now.date()), format_func=lambda d: f"{d.year}年{d.month}月"
+    month = st.selectbox(  # index 1: the last complete month (DOMAIN.md §6)
+        "月份", _months(now.date()), index=1, format_func=lambda d: f"{d.year}年{d.month}月"
     )
     community = communities[community_id]
     compares = compares_communities(actor)

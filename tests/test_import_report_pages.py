@@ -123,3 +123,16 @@ def test_reports_page_offers_the_downloads(app_db):
         assert key in at.session_state, key
     data, name = at.session_state["reports_monthly_pdf"]
     assert data.startswith(b"%PDF") and name.startswith("测试社区_月报_")
+
+
+def test_reports_default_to_the_last_complete_month(app_db):
+    """Issue 16: 报表 opened on the current (incomplete) month."""
+    import datetime as dt
+
+    from config import local_now
+
+    today = local_now().date()
+    last = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    at = open_page("reports", "secretary")
+    month = next(s for s in at.selectbox if s.label == "月份")
+    assert month.value == last
