@@ -15,7 +15,20 @@ import chinese_calendar
 from chinese_calendar import constants
 
 TARGET = Path(__file__).resolve().parents[1] / "domain" / "data" / "cn_holidays.json"
-YEARS = range(2024, 2028)
+YEARS = range(2004, 2028)
+"""From the first year ``chinese_calendar`` covers: historical ledgers get real holidays."""
+
+NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-autumn Festival": "中秋节",
+    "National Day": "国庆节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+"""The package's English holiday names → the names of the State Council notice."""
 
 
 def main() -> None:
@@ -30,6 +43,11 @@ def main() -> None:
             "source": f"chinese_calendar {chinese_calendar.__version__}",
             "holidays": sorted(d.isoformat() for d in constants.holidays if d.year == year),
             "workdays": sorted(d.isoformat() for d in constants.workdays if d.year == year),
+            "names": {
+                d.isoformat(): NAMES.get(name, name)
+                for d, name in sorted({**constants.holidays, **constants.workdays}.items())
+                if d.year == year and name
+            },
         }
     payload = {
         "about": "中国法定节假日与调休上班日；由 scripts/update_holidays.py 生成",

@@ -31,8 +31,29 @@ def test_data_file_agrees_with_chinese_calendar_for_2024_to_2026():
     assert disagree == []
 
 
-def test_data_file_covers_2024_to_2027():
-    assert CAL.covered_years == frozenset({2024, 2025, 2026, 2027})
+def test_data_file_covers_2004_to_2027():
+    assert CAL.covered_years == frozenset(range(2004, 2028))
+
+
+def test_data_file_agrees_with_chinese_calendar_for_every_year_it_covers():
+    days = _days(dt.date(2004, 1, 1), dt.date(2026, 12, 31))
+    disagree = [d for d in days if CAL.is_workday(d) != chinese_calendar.is_workday(d)]
+    assert len(days) == 8401
+    assert disagree == []
+
+
+@pytest.mark.parametrize(
+    ("day", "workday", "name"),
+    [
+        ("2023-10-02", False, "国庆节"),  # a historical ledger gets the real holiday
+        ("2023-10-07", True, "国庆节"),  # and the real 调休 Saturday
+        ("2008-05-01", False, "劳动节"),
+        ("2015-09-03", False, "抗战胜利70周年纪念日"),
+    ],
+)
+def test_historical_years_have_real_holidays(day: str, workday: bool, name: str):
+    assert CAL.is_workday(D(day)) is workday
+    assert CAL.names[D(day)] == name
 
 
 def test_make_up_workdays_in_the_file_are_weekends():
@@ -165,8 +186,8 @@ def test_2027_ordinary_days_follow_the_week():
     [
         ("2030-10-01", True),  # a Tuesday; no holiday data for 2030
         ("2030-10-05", False),  # Saturday
-        ("2023-10-02", True),  # a holiday in reality, but 2023 is not in the table
-        ("2023-10-07", False),  # a 调休 Saturday in reality, not in the table
+        ("2003-10-02", True),  # a holiday in reality, but 2003 is not in the table
+        ("2003-10-04", False),  # a Saturday
     ],
 )
 def test_years_outside_the_table_fall_back_to_monday_to_friday(day: str, workday: bool):
