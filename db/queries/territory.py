@@ -50,16 +50,20 @@ def cell_rows(
 def grid_cell_choices(
     session: Session, *, actor: Actor, only: frozenset[int] | None = None
 ) -> dict[int, str]:
-    """Grid cell id → "社区 · 网格" label, limited to ``only`` and to ``actor``'s 社区 and cells."""
-    return _labels(cell_rows(session, only=only, actor=actor))
+    """Active grid cell id → "社区 · 网格" label, limited to ``only`` and ``actor``'s 社区 and cells.
+
+    Retired cells are not offered (they still show on the cases that keep them).
+    """
+    where = [*cell_filters(actor, GridCell.id), GridCell.retired_at.is_(None)]
+    return _labels(_cell_rows(session, only, where))
 
 
 def every_grid_cell_choice(session: Session) -> dict[int, str]:
-    """Every grid cell of the 街道 as id → "社区 · 网格": the user administration's cell picker.
+    """Every active grid cell of the 街道 as id → "社区 · 网格": the user administration's picker.
 
     Unscoped on purpose: the admin assigns a 网格员 of any 社区 their cells.
     """
-    return _labels(_cell_rows(session, None, []))
+    return _labels(_cell_rows(session, None, [GridCell.retired_at.is_(None)]))
 
 
 def community_choices(session: Session, *, actor: Actor) -> dict[int, str]:
