@@ -47,6 +47,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(PageKey.USERS, "pages.users", "用户管理", ":material/manage_accounts:", "管理"),
     PageSpec(PageKey.AUDIT, "pages.audit", "审计日志", ":material/policy:", "管理"),
     PageSpec(PageKey.CATEGORIES, "pages.categories", "类别管理", ":material/category:", "管理"),
+    PageSpec(PageKey.SETUP, "pages.setup", "初始化向导", ":material/flag:", "管理"),
+    PageSpec(PageKey.TERRITORY, "pages.territory", "网格管理", ":material/map:", "管理"),
     PageSpec(PageKey.ROSTERS, "pages.rosters", "基础数据", ":material/contacts:", "管理"),
     PageSpec(
         PageKey.CALENDAR, "pages.calendar_admin", "工作日历", ":material/calendar_month:", "管理"
