@@ -15,12 +15,14 @@ from db.queries.users import must_change_password, needs_first_admin
 from domain.roles import PageKey, Role, can_open
 from ui.account_pages import change_password_page, first_admin_page
 from ui.auth import after_login, build_authenticator, login_page, logout_button
+from ui.chinese import chinese_chrome
 from ui.context import current_actor, get_engine, get_sessions, get_settings
 from ui.navigation import PAGES
 from ui.work_calendar import keep_calendar_current
 
 use_local_timezone()  # Streamlit's own "now"/"today" defaults follow the 社区's clock
 st.set_page_config(page_title="民情流水线", page_icon="🏘️", layout="wide")
+chinese_chrome()  # Chinese over the controls Streamlit offers no locale for
 
 
 # Every page URL (the registry's paths and its modules' file names). Before login each of them

@@ -24,6 +24,7 @@ from db.queries.scope import Scope
 from domain.kpis import COMPARISON_NOTE, KPIS, Period, Ratio
 from domain.roles import Actor, PageKey
 from ui import dashboard_charts as charts
+from ui.chinese import plotly_config
 from ui.context import get_sessions, get_settings, require_page
 from ui.links import case_url
 from ui.text import escape_markdown
@@ -249,7 +250,7 @@ def _live_section(
         on_select="rerun",
         selection_mode="points",
         key="map",
-        config={"scrollZoom": True, "displaylogo": False},
+        config=plotly_config(scrollZoom=True),
     )
     _take_map_click(event, {c.cell_id for c in cells})
     names = {c.cell_id: f"{c.community} · {c.name}" for c in cells}
@@ -469,18 +470,28 @@ def _analysis_section(source: DashboardSource, selection: Selection, now: dt.dat
     view = source.analysis(selection.period, selection.scope, now)
     st.subheader("趋势（近 12 个月）")
     left, right = st.columns(2)
-    left.plotly_chart(charts.trend_counts(view.trend), key="trend_counts")
-    right.plotly_chart(charts.trend_rates(view.trend), key="trend_rates")
+    left.plotly_chart(charts.trend_counts(view.trend), key="trend_counts", config=plotly_config())
+    right.plotly_chart(charts.trend_rates(view.trend), key="trend_rates", config=plotly_config())
     st.subheader("分类统计（本期受理）")
     a, b, c = st.columns(3)
-    a.plotly_chart(charts.breakdown_bars(view.breakdowns.by_category, "按类别"), key="by_category")
+    a.plotly_chart(
+        charts.breakdown_bars(view.breakdowns.by_category, "按类别"),
+        key="by_category",
+        config=plotly_config(),
+    )
     b.plotly_chart(
-        charts.breakdown_bars(view.breakdowns.by_channel, "按来源渠道"), key="by_channel"
+        charts.breakdown_bars(view.breakdowns.by_channel, "按来源渠道"),
+        key="by_channel",
+        config=plotly_config(),
     )
     c.plotly_chart(
-        charts.breakdown_bars(view.breakdowns.by_handling, "按五件制"), key="by_handling"
+        charts.breakdown_bars(view.breakdowns.by_handling, "按五件制"),
+        key="by_handling",
+        config=plotly_config(),
     )
-    st.plotly_chart(charts.level_bars(view.breakdowns.by_level), key="levels")
+    st.plotly_chart(
+        charts.level_bars(view.breakdowns.by_level), key="levels", config=plotly_config()
+    )
     _reception_section(view.reception)
     left, right = st.columns(2)
     with left:

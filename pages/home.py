@@ -11,6 +11,7 @@ from db.queries.territory import unit_name
 from domain.kpis import COMPARISON_NOTE, KPIS, Period
 from domain.roles import PageKey
 from ui.context import get_sessions, require_page
+from ui.headline import metric_arrow
 
 
 def render() -> None:
@@ -34,8 +35,9 @@ def render() -> None:
     c1.metric(
         visits_kpi.label,
         f"{visits:,}",
-        delta=f"此前同期 {before[0]:,}",
-        delta_color="off",
+        delta=f"{visits - before[0]:+,}（此前同期 {before[0]:,}）",
+        delta_color="normal" if visits != before[0] else "off",
+        delta_arrow=metric_arrow(visits - before[0]),
         help=visits_kpi.definition,
     )
     c2.metric(
@@ -43,13 +45,15 @@ def render() -> None:
         resolution.percent(),
         delta=f"{resolution.numerator:,} / {resolution.denominator:,} {resolution_kpi.unit}",
         delta_color="off",
+        delta_arrow="off",  # a count, not a change
         help=resolution_kpi.definition,
     )
     c3.metric(
         persons_kpi.label,
         f"{persons:,}",
-        delta=f"此前同期 {before[2]:,}",
-        delta_color="off",
+        delta=f"{persons - before[2]:+,}（此前同期 {before[2]:,}）",
+        delta_color="normal" if persons != before[2] else "off",
+        delta_arrow=metric_arrow(persons - before[2]),
         help=persons_kpi.definition,
     )
     st.caption(

@@ -18,7 +18,7 @@ from db.queries.territory import unit_name
 from domain.roles import Actor, PageKey, Role
 from domain.slides import SLIDE_ORDER, SlideKind, SlideShow, deck_title, tick_seconds
 from ui.context import get_sessions, get_settings, require_page
-from ui.headline import headline_tiles
+from ui.headline import headline_tiles, metric_arrow
 from ui.present_style import FULLSCREEN_CSS, PRESENT_CSS
 from ui.slide_charts import (
     SCREEN,
@@ -160,7 +160,8 @@ def _headline(deck: Deck) -> None:
                     tile.label,
                     tile.value,
                     delta=tile.detail,
-                    delta_color="normal" if tile.is_change else "off",
+                    delta_color="normal" if tile.is_change and tile.change else "off",
+                    delta_arrow=metric_arrow(tile.change),
                 )
 
 

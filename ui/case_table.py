@@ -46,4 +46,4 @@ def case_table(rows: Sequence[LedgerRow], *, key: str) -> None:
         row = rows[picked[0]]
         case_link(row.id, f"打开案件 {row.case_no}")
     else:
-        st.caption("点选表格左侧的方框即可打开该案件。")
+        st.caption("勾选表格左侧的方框，表格下方即出现打开该案件的链接。")

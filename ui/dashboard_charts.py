@@ -24,6 +24,7 @@ from db.queries.dashboard import (
     ServicePointView,
 )
 from domain.kpis import Ratio
+from ui.chinese import MONTH_TICKS
 
 DEFAULT_MAP_STYLE = "white-bg"
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -33,6 +34,10 @@ COMMUNITY_COLOURS = (
     "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#bab0ac",
 )  # fmt: skip
 """One colour per 社区 on the 街道 map (Tableau 10: told apart also in grey print)."""
+MONTH_AXIS = {"type": "date", "tickformat": MONTH_TICKS, "hoverformat": MONTH_TICKS}
+"""The trend charts' month axis: 「2026年1月」, never plotly's 「Jan 2026」."""
+BAR_ROOM = 2.2
+"""A breakdown's axis runs to this multiple of its longest bar: the label beside it fits."""
 POINT_COLOURS = {
     "party_station": "#c0392b",
     "clinic": "#16a085",
@@ -213,7 +218,9 @@ def trend_counts(trend: Sequence[MonthFigures]) -> go.Figure:
             go.Bar(name="已解决", x=months, y=[m.resolution.numerator for m in trend]),
         ]
     )
-    figure.update_layout(**LAYOUT, barmode="group", height=320, title="每月受理与解决")
+    figure.update_layout(
+        **LAYOUT, barmode="group", height=320, title="每月受理与解决", xaxis=MONTH_AXIS
+    )
     return figure
 
 
@@ -238,20 +245,29 @@ def trend_rates(trend: Sequence[MonthFigures]) -> go.Figure:
         ]
     )
     figure.update_layout(
-        **LAYOUT, height=320, title="每月解决率与满意率（%）", yaxis={"range": [0, 105]}
+        **LAYOUT,
+        height=320,
+        title="每月解决率与满意率（%）",
+        yaxis={"range": [0, 105]},
+        xaxis=MONTH_AXIS,
     )
     return figure
 
 
 def breakdown_bars(groups: Sequence[GroupFigures], title: str) -> go.Figure:
-    """受理件数 per group with 解决率 and its counts as the bar label."""
+    """受理件数 per group with 解决率 as the bar label (beside the bar, never clipped)."""
+    longest = max((g.accepted for g in groups), default=0)
     figure = go.Figure(
         go.Bar(
             x=[g.accepted for g in groups],
             y=[html.escape(g.label) for g in groups],
             orientation="h",
-            text=[f"{g.accepted:,} 件 · 解决率 {_ratio_text(g.resolution, '件')}" for g in groups],
-            textposition="auto",
+            text=[f"{g.accepted:,} 件 · 解决率 {g.resolution.percent()}" for g in groups],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[
+                f"{g.accepted:,} 件 · 解决率 {_ratio_text(g.resolution, '件')}" for g in groups
+            ],
             hoverinfo="text",
         )
     )
@@ -260,6 +276,7 @@ def breakdown_bars(groups: Sequence[GroupFigures], title: str) -> go.Figure:
         height=max(220, 36 * len(groups) + 80),
         title=title,
         yaxis={"autorange": "reversed"},
+        xaxis={"range": [0, max(1, longest) * BAR_ROOM]},
     )
     return figure
 
@@ -271,7 +288,8 @@ def level_bars(levels: Sequence[tuple[str, int]]) -> go.Figure:
             x=[label for label, _ in levels],
             y=[n for _, n in levels],
             text=[f"{n:,}" for _, n in levels],
-            textposition="auto",
+            textposition="outside",
+            cliponaxis=False,
         )
     )
     figure.update_layout(**LAYOUT, height=300, title="化解层级（本期已解决件数）")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from db.queries.kpis import KpiSnapshot
 from domain.kpis import KPIS
@@ -17,30 +18,42 @@ class Tile:
     detail: str
     is_change: bool = False
     """``detail`` is a change against the period before (coloured up/down on screen)."""
+    change: int | None = None
+    """The change ``detail`` shows, if any: only a non-zero change gets an arrow."""
 
 
-def _change(now: int, before: int) -> str:
+def metric_arrow(change: int | None) -> Literal["auto", "off"]:
+    """``st.metric``'s arrow: beside a non-zero change only, never beside a count or a note."""
+    return "auto" if change else "off"
+
+
+def change_text(now: int, before: int) -> str:
+    """A count's change against the period before, e.g. ``+12 较此前同期``."""
     return f"{now - before:+,} 较此前同期"
+
+
+def _changed(label: str, now: int, before: int, *, coloured: bool) -> Tile:
+    return Tile(label, f"{now:,}", change_text(now, before), coloured, now - before)
 
 
 def headline_tiles(cur: KpiSnapshot, prev: KpiSnapshot) -> tuple[list[Tile], list[Tile]]:
     """The three large figures and the four small ones of the headline slide."""
     big = [
-        Tile(KPIS["visits"].label, f"{cur.visits:,}", _change(cur.visits, prev.visits), True),
+        _changed(KPIS["visits"].label, cur.visits, prev.visits, coloured=True),
         Tile(
             KPIS["resolution"].label,
             cur.resolution.percent(),
             f"{cur.resolution.numerator:,} / {cur.resolution.denominator:,} 件",
         ),
-        Tile(
+        _changed(
             KPIS["assistance_persons"].label,
-            f"{cur.assistance_persons:,}",
-            _change(cur.assistance_persons, prev.assistance_persons),
-            True,
+            cur.assistance_persons,
+            prev.assistance_persons,
+            coloured=True,
         ),
     ]
     small = [
-        Tile(KPIS["accepted"].label, f"{cur.accepted:,}", _change(cur.accepted, prev.accepted)),
+        _changed(KPIS["accepted"].label, cur.accepted, prev.accepted, coloured=False),
         Tile(
             KPIS["satisfaction"].label,
             cur.satisfaction.percent(),
