@@ -108,9 +108,12 @@ def _fields(view: CaseView) -> list[tuple[str, str]]:
         ("首次响应", _time(view.first_response_at)),
     ]
     optional = [
+        ("上级工单号", view.external_no),
+        ("上级期限", view.external_due_at),
         ("承诺办结日期", view.promised_date),
         ("补办暂停自", view.paused_at),
         ("上报至", view.escalated_to),
+        ("外部单位编号", view.escalation_ref),
         ("上级预计答复", view.escalation_due_at),
         ("退回理由", view.return_reason),
         ("办结时间", view.finished_at),

@@ -104,6 +104,12 @@ class CaseView:
     escalated_level: Level | None
     """Where the case was last escalated (the finish form's default 化解层级)."""
     escalation_due_at: dt.datetime | None
+    escalation_ref: str | None
+    """The outside unit's reference number of a 上报 beyond the 街道."""
+    external_no: str | None
+    """上级转办: the order number of 12345 or the 街道 (上级工单号)."""
+    external_due_at: dt.datetime | None
+    """上级转办: the deadline 12345 or the 街道 set (上级期限)."""
     finished_at: dt.datetime | None
     handling_working_days: int | None
     resolved_level: str | None
@@ -263,6 +269,9 @@ def _case_view(
         escalated_to=case.escalated_to,
         escalated_level=escalation_level(session, case.id),
         escalation_due_at=case.escalation_due_at,
+        escalation_ref=case.escalation_ref,
+        external_no=case.external_no,
+        external_due_at=case.external_due_at,
         finished_at=case.finished_at,
         handling_working_days=case.handling_working_days,
         resolved_level=LEVEL_LABELS[Level(case.resolved_level)] if case.resolved_level else None,
