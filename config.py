@@ -53,7 +53,9 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -63,6 +65,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise ConfigError(f"环境变量 {name} 应为整数，当前为「{raw}」") from exc
     if value < minimum:
         raise ConfigError(f"环境变量 {name} 不能小于 {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"环境变量 {name} 不能大于 {maximum}")
     return value
 
 
@@ -81,6 +85,8 @@ class Settings:
     seed_demo: bool = True
     slide_seconds: int = 15
     present_title: str = ""
+    meeting_min_days: int = 7
+    """会议大屏 and 首页 show the last complete month until the current one has this many days."""
 
     def validate(self) -> None:
         """Refuse placeholder secrets outside demo mode."""
@@ -121,4 +127,6 @@ def load_settings(
         seed_demo=_flag(env.get("MINQING_SEED_DEMO"), default=demo),
         slide_seconds=_int(env, "MINQING_SLIDE_SECONDS", 15, minimum=3),
         present_title=" ".join((env.get("MINQING_PRESENT_TITLE") or "").split()),
+        # A month always has 28 days: a larger value would never show the current month.
+        meeting_min_days=_int(env, "MINQING_MEETING_MIN_DAYS", 7, minimum=0, maximum=28),
     )

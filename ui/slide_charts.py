@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from db.queries.dashboard import CellFigures, MonthFigures, ServicePointView
 from db.queries.present import Deck
+from domain.meeting import period_label
 from domain.slides import SlideKind
 from ui.dashboard_charts import grid_map
 
@@ -265,7 +266,7 @@ def levels_figure(
 
 def slide_subtitle(kind: SlideKind, deck: Deck) -> str:
     """The line under a slide's heading: period, scope and how to read it."""
-    month = f"{deck.month.start.year}年{deck.month.start.month}月"
+    month = period_label(deck.month, deck.now.date())
     year = f"{deck.year.start.year}年"
     as_of = f"截至 {deck.now:%m月%d日 %H:%M}"
     return {

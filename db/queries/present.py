@@ -2,8 +2,9 @@
 
 The figures come from the dashboard's cached views (``db.queries.dashboard``), so the wall
 shows exactly what the secretary's dashboard shows; the 公示 slide is ``db.queries.notices``,
-the same selection and masking as the printed 公示. The headline compares this month so far
-with as many days before it (``Period.previous_same_length``).
+the same selection and masking as the printed 公示. The headline shows the meeting's period
+(``domain.meeting``: this month so far, or the last complete month early in a month) and
+compares it with as many days before it (``Period.previous_same_length``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from db.queries.kpis import KpiSnapshot
 from db.queries.notices import Notice, notices, recent
 from db.queries.territory import unit_name
 from domain.kpis import Period
+from domain.meeting import this_month_so_far
 from domain.roles import Actor
 
 
@@ -51,16 +53,23 @@ class Deck:
 
 
 def present_deck(
-    session: Session, *, actor: Actor, now: dt.datetime, min_cases: int, notice_limit: int = 8
+    session: Session,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    min_cases: int,
+    period: Period | None = None,
+    notice_limit: int = 8,
 ) -> Deck:
-    """Every slide's data: this month's headline KPIs, this year's cells, ranking, trend and levels.
+    """Every slide's data: the period's headline KPIs, its year's cells, ranking, trend and levels.
 
-    Inside ``actor``'s unit: a 社区 viewer's wall shows their 社区, the 街道's the whole 街道.
+    ``period`` is the meeting's month (default: this month so far). Inside ``actor``'s unit: a
+    社区 viewer's wall shows their 社区, the 街道's the whole 街道.
     """
     scope = unit_scope(actor)
-    month = Period.month_of(now.date()).up_to(now.date())
+    month = period or this_month_so_far(now.date())
     # The year: a single month leaves most cells under the ranking's minimum.
-    year = Period.year_of(now.date())
+    year = Period.year_of(month.start.date())
     this_month = live_view(session, period=month, now=now, scope=scope)
     this_year = live_view(session, period=year, now=now, scope=scope)
     analysis = analysis_view(session, period=year, now=now, months=12, limit=1, scope=scope)
