@@ -37,7 +37,7 @@ def render() -> None:
         key, title = WHERE[step.title]
         with st.container(border=True):
             left, right = st.columns([3, 1])
-            mark = "✅" if not step.missing else "⬜"
+            mark = ":material/check_circle:" if not step.missing else ":material/pending:"
             left.markdown(f"**{mark} 第 {number} 步：{step.title}**（现有 {step.count}）")
             if step.missing:
                 left.caption(step.missing)

@@ -47,7 +47,7 @@ def _cell_table(rows: list[CellAdminRow]) -> None:
                 "社区": r.community,
                 "编码": r.code,
                 "网格": r.name,
-                "顺序": r.position,
+                "顺序": str(r.position or "") if r.retired_at is None else "",
                 "片长": r.leader,
                 "民情搜集义务人": "、".join(r.collectors),
                 "楼栋（楼栋长）": "、".join(
