@@ -17,240 +17,42 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
-from functools import cache
 from typing import Any
 
+from domain.ledger_columns import REQUIRED_FIELDS as REQUIRED_FIELDS
+from domain.ledger_columns import ColumnMapping as ColumnMapping
+from domain.ledger_columns import Field as Field
+from domain.ledger_columns import column_letter as column_letter
+from domain.ledger_columns import find_header_row as find_header_row
+from domain.ledger_columns import guess_mapping as guess_mapping
+from domain.ledger_columns import header_field as header_field
+from domain.ledger_columns import header_rows as header_rows
+from domain.ledger_columns import mapping_problems as mapping_problems
+from domain.ledger_columns import unmapped_headers as unmapped_headers
+from domain.ledger_text import clean_text as clean_text
+from domain.ledger_text import halfwidth_alnum as halfwidth_alnum
+from domain.ledger_text import name_key as name_key
+from domain.ledger_text import normalize_header as normalize_header
+from domain.ledger_text import to_simplified as to_simplified
 from domain.validation import MAX_DESCRIPTION, MAX_NAME, normalize_phone, phone_error
 from domain.workflow import (
     CHANNEL_LABELS,
     FINISHED_STATUSES,
     HANDLING_LABELS,
+    SATISFACTION_LABELS,
     STATUS_LABELS,
     CaseStatus,
     Channel,
     HandlingType,
+    Satisfaction,
 )
-
-# ---------------------------------------------------------------------------------------------
-# Fields and their headers
-
-
-class Field(StrEnum):
-    """A ledger column the import understands; the value is its key in mappings."""
-
-    ACCEPTED_AT = "accepted_at"
-    REPORTER_NAME = "reporter_name"
-    REPORTER_PHONE = "reporter_phone"
-    DESCRIPTION = "description"
-    CATEGORY = "category"
-    GRID_CELL = "grid_cell"
-    CHANNEL = "channel"
-    HANDLING_TYPE = "handling_type"
-    STATUS = "status"
-    RESULT = "result"
-    FINISHED_AT = "finished_at"
-    SOURCE_NO = "source_no"
-    NOTE = "note"
-
-    @property
-    def label(self) -> str:
-        return FIELD_LABELS[self]
-
-
-FIELD_LABELS: dict[Field, str] = {
-    Field.ACCEPTED_AT: "受理时间",
-    Field.REPORTER_NAME: "反映人",
-    Field.REPORTER_PHONE: "联系电话",
-    Field.DESCRIPTION: "诉求内容",
-    Field.CATEGORY: "类别",
-    Field.GRID_CELL: "网格",
-    Field.CHANNEL: "来源渠道",
-    Field.HANDLING_TYPE: "五件制",
-    Field.STATUS: "办理状态",
-    Field.RESULT: "办理结果",
-    Field.FINISHED_AT: "办结时间",
-    Field.SOURCE_NO: "原序号",
-    Field.NOTE: "备注",
-}
-
-REQUIRED_FIELDS: tuple[Field, ...] = (
-    Field.ACCEPTED_AT,
-    Field.DESCRIPTION,
-    Field.CATEGORY,
-    Field.GRID_CELL,
-)
-"""Columns a ledger must have; a row missing any of their values is refused."""
-
-HEADER_SYNONYMS: dict[Field, tuple[str, ...]] = {
-    Field.ACCEPTED_AT: (
-        "受理时间", "受理日期", "登记时间", "登记日期", "反映时间", "反映日期", "来访时间",
-        "来访日期", "接收时间", "收到时间", "日期", "时间",
-    ),
-    Field.REPORTER_NAME: ("反映人", "反映人姓名", "姓名", "来访人", "诉求人", "群众姓名", "联系人"),
-    Field.REPORTER_PHONE: ("联系电话", "电话", "手机", "手机号", "手机号码", "电话号码", "联系方式"),
-    Field.DESCRIPTION: (
-        "诉求内容", "反映问题", "反映内容", "问题描述", "民情内容", "主要问题", "诉求", "事由",
-        "内容",
-    ),
-    Field.CATEGORY: ("类别", "问题类型", "问题类别", "诉求类别", "分类", "类型"),
-    Field.GRID_CELL: ("网格", "所属网格", "网格名称", "所在网格", "片区", "责任区"),
-    Field.CHANNEL: ("渠道", "来源", "来源渠道", "反映渠道", "受理渠道", "反映方式"),
-    Field.HANDLING_TYPE: ("五件制", "办理类型", "办件类型", "件类"),
-    Field.STATUS: ("办理状态", "状态", "处理状态", "办理进度", "进度"),
-    Field.RESULT: ("办理结果", "结果", "处理结果", "办理情况", "处理情况", "答复内容"),
-    Field.FINISHED_AT: ("办结时间", "办结日期", "完成时间", "解决时间", "答复时间", "处理时间"),
-    Field.SOURCE_NO: ("序号", "编号", "原编号"),
-    Field.NOTE: ("备注", "说明"),
-}  # fmt: skip
-"""Chinese headers (after normalisation) recognised for each field."""
-
-# ---------------------------------------------------------------------------------------------
-# Text normalisation
-
-_FULLWIDTH_ALNUM = str.maketrans(
-    {chr(c): chr(c - 0xFEE0) for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
-    | {"\u3000": " "}
-)  # fmt: skip
-_BRACKETED = re.compile(r"[（(【\[].*?[）)】\]]")
-_SPACES = re.compile(r"\s+")
-
-
-def halfwidth_alnum(text: str) -> str:
-    """Full-width digits and Latin letters (and the ideographic space) to ASCII; Chinese punctuation stays."""
-    return text.translate(_FULLWIDTH_ALNUM)
-
-
-@cache
-def _traditional() -> tuple[dict[str, str], frozenset[str]]:
-    from zhconv import zhconv as converter
-
-    converter.loaddict()
-    table: dict[str, str] = converter.zhcdicts["zh2Hans"]
-    return table, frozenset(key[0] for key in table)
-
-
-def to_simplified(text: str) -> str:
-    """Traditional characters → Simplified (character and phrase level); other text unchanged."""
-    _, starts = _traditional()
-    if starts.isdisjoint(text):
-        return text  # the common case: nothing to convert, skip the phrase matcher
-    from zhconv import convert
-
-    return str(convert(text, "zh-hans"))
-
-
-def clean_text(value: object) -> str:
-    """A cell as text: strip, collapse inner runs of whitespace, half-width digits and letters."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return _SPACES.sub(" ", halfwidth_alnum(str(value))).strip()
-
-
-def normalize_header(value: object) -> str:
-    """A header cell as a lookup key: Simplified, no spaces, no bracketed hints, no ``*`` or colon."""
-    text = to_simplified(unicodedata.normalize("NFKC", clean_text(value)))
-    text = _BRACKETED.sub("", text)
-    return re.sub(r"[\s*:：]", "", text)
-
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
-_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+")
-
-
-def _cn_to_int(chars: str) -> str:
-    """「十二」→ 12, 「二十」→ 20, 「三」→ 3 (numbers up to 99, as grid names use them)."""
-    if "十" not in chars:
-        return "".join(str(_CN_DIGITS[c]) for c in chars)
-    tens, _, ones = chars.partition("十")
-    value = (_CN_DIGITS.get(tens[-1], 1) if tens else 1) * 10 + (_CN_DIGITS[ones[0]] if ones else 0)
-    return str(value)
-
-
-def name_key(value: object) -> str:
-    """A grid-cell or category name as a comparison key: Simplified, ASCII digits, no spaces."""
-    text = to_simplified(unicodedata.normalize("NFKC", clean_text(value)))
-    text = _CN_NUMBER.sub(lambda m: _cn_to_int(m.group()), text)
-    return re.sub(r"[\s\-_·.]", "", text).upper()
-
-
-# ---------------------------------------------------------------------------------------------
-# Header row and column mapping
-
-
-def header_field(value: object) -> Field | None:
-    """The field a header names: an exact synonym first, then the longest synonym it contains."""
-    key = normalize_header(value)
-    if not key:
-        return None
-    for fld, synonyms in HEADER_SYNONYMS.items():
-        if key in synonyms:
-            return fld
-    best: tuple[int, Field] | None = None
-    for fld, synonyms in HEADER_SYNONYMS.items():
-        for synonym in synonyms:
-            if len(synonym) >= 2 and synonym in key and (best is None or len(synonym) > best[0]):
-                best = (len(synonym), fld)
-    return best[1] if best else None
-
-
-HEADER_SCAN_ROWS = 20
-
-
-def find_header_row(rows: Sequence[Sequence[object]], scan: int = HEADER_SCAN_ROWS) -> int | None:
-    """Index of the row that names the most known fields (at least two) among the first ``scan``.
-
-    Ties go to the later row, so a title merged over two rows or a two-level header (group
-    cells merged above their sub-headers) yields the lowest header row, right above the data.
-    """
-    best: tuple[int, int] | None = None
-    for index, row in enumerate(rows[:scan]):
-        found = {header_field(v) for v in row} - {None}
-        if len(found) >= 2 and (best is None or len(found) >= best[0]):
-            best = (len(found), index)
-    return best[1] if best else None
-
-
-ColumnMapping = dict[int, Field]
-"""Column index → field; columns not in the mapping are ignored."""
-
-
-def guess_mapping(headers: Sequence[object]) -> ColumnMapping:
-    """Map each header to a field by its Chinese name; a field goes to its first column only."""
-    mapping: ColumnMapping = {}
-    for column, header in enumerate(headers):
-        fld = header_field(header)
-        if fld is not None and fld not in mapping.values():
-            mapping[column] = fld
-    return mapping
-
-
-def unmapped_headers(headers: Sequence[object], mapping: ColumnMapping) -> list[tuple[int, str]]:
-    """Non-empty headers the mapping leaves out: the columns the user is asked about."""
-    return [
-        (column, clean_text(header))
-        for column, header in enumerate(headers)
-        if column not in mapping and clean_text(header)
-    ]
-
-
-def mapping_problems(mapping: ColumnMapping) -> list[str]:
-    """What keeps a mapping from being used (missing required columns, a field used twice)."""
-    problems = [
-        f"缺少必需的列：{fld.label}" for fld in REQUIRED_FIELDS if fld not in mapping.values()
-    ]
-    seen: set[Field] = set()
-    for fld in mapping.values():
-        if fld in seen:
-            problems.append(f"「{fld.label}」被指定给了多列，请只保留一列")
-        seen.add(fld)
-    return problems
-
 
 # ---------------------------------------------------------------------------------------------
 # Value parsers: each returns the clean value or raises ``RowError`` with a Chinese reason
+
+
+MIN_DESCRIPTION = 2
+"""The shortest description a real ledger has: 噪音, 路灯不亮."""
 
 
 class RowError(ValueError):
@@ -317,14 +119,25 @@ def parse_date(value: object, label: str = "日期") -> ParsedDate:
 
 STATUS_WORDS: dict[str, CaseStatus] = {
     **{label: status for status, label in STATUS_LABELS.items()},
-    **dict.fromkeys(("已解决", "解决", "办结", "已完成", "完成", "已处理", "处理完毕", "已办理"), CaseStatus.RESOLVED),
+    **dict.fromkeys(("已解决", "解决", "办结", "已完成", "完成", "已处理", "处理完毕", "已办理", "结案", "已结案", "已办"), CaseStatus.RESOLVED),
     **dict.fromkeys(("已答复", "答复", "已回复", "已解释", "已告知"), CaseStatus.ANSWERED),
-    **dict.fromkeys(("未办结", "未解决", "处理中", "正在处理", "在办", "跟进中", "办理中", "未完成"), CaseStatus.IN_PROGRESS),
+    **dict.fromkeys(("已反馈", "反馈", "已通知"), CaseStatus.NOTIFIED),
+    **dict.fromkeys(("已回访", "回访", "回访完毕", "已回访结案"), CaseStatus.FOLLOWED_UP),
+    **dict.fromkeys(("归档", "已归档", "存档"), CaseStatus.ARCHIVED),
+    **dict.fromkeys(("未办结", "未解决", "处理中", "正在处理", "在办", "跟进中", "办理中", "未完成", "正在办理"), CaseStatus.IN_PROGRESS),
     **dict.fromkeys(("受理", "待处理", "未处理", "待办", "新登记"), CaseStatus.ACCEPTED),
-    **dict.fromkeys(("上报", "已上报街道", "已转上级"), CaseStatus.ESCALATED),
+    **dict.fromkeys(("上报", "已上报街道", "已转上级", "已上报"), CaseStatus.ESCALATED),
     **dict.fromkeys(("退回", "不予受理"), CaseStatus.RETURNED),
 }  # fmt: skip
 """Status words found in ledgers → the case status they mean (labels of every status included)."""
+
+IMPORTED_AS: dict[CaseStatus, CaseStatus] = {
+    CaseStatus.SUBDISTRICT_PENDING: CaseStatus.ESCALATED,
+    CaseStatus.AT_SUBDISTRICT: CaseStatus.ESCALATED,
+    CaseStatus.AWAITING_MATERIALS: CaseStatus.IN_PROGRESS,
+}
+"""App labels a ledger row cannot carry the facts of (the 街道's sign-off, the paused clock):
+imported as the nearest status, with a warning."""
 
 IMPORTABLE_STATUSES: frozenset[CaseStatus] = frozenset(
     {
@@ -333,10 +146,18 @@ IMPORTABLE_STATUSES: frozenset[CaseStatus] = frozenset(
         CaseStatus.ESCALATED,
         CaseStatus.RESOLVED,
         CaseStatus.ANSWERED,
+        CaseStatus.NOTIFIED,
+        CaseStatus.FOLLOWED_UP,
+        CaseStatus.ARCHIVED,
         CaseStatus.RETURNED,
     }
 )
-"""Statuses an imported case may get; later steps (反馈, 回访, 归档) need facts a ledger lacks."""
+"""Statuses an imported case may get (已合并 needs the case it was merged into)."""
+
+ACCEPTED_STATUS_HINT = "、".join(
+    STATUS_LABELS[s] for s in CaseStatus if s in IMPORTABLE_STATUSES or s in IMPORTED_AS
+)
+"""The status words a refusal names as accepted."""
 
 
 def parse_status(value: object) -> CaseStatus | None:
@@ -345,9 +166,35 @@ def parse_status(value: object) -> CaseStatus | None:
     if not key:
         return None
     status = STATUS_WORDS.get(key)
-    if status is None or status not in IMPORTABLE_STATUSES:
-        raise RowError(f"办理状态「{clean_text(value)}」无法识别")
+    if status is CaseStatus.MERGED:
+        raise RowError("办理状态「已合并」不能导入：重复的件只保留原件一行即可")
+    if status is None:
+        raise RowError(
+            f"办理状态「{clean_text(value)}」无法识别（可填：{ACCEPTED_STATUS_HINT}，或解决、在办等常用写法）"
+        )
     return status
+
+
+SATISFACTION_WORDS: dict[str, Satisfaction] = {
+    **{label: answer for answer, label in SATISFACTION_LABELS.items()},
+    **dict.fromkeys(("非常满意", "很满意", "十分满意", "满意度高"), Satisfaction.SATISFIED),
+    **dict.fromkeys(("比较满意", "较满意", "一般", "还行", "基本认可"), Satisfaction.BASICALLY_SATISFIED),
+    **dict.fromkeys(("很不满意", "非常不满意", "不太满意", "不认可"), Satisfaction.DISSATISFIED),
+    **dict.fromkeys(("未评", "不评价", "拒绝评价", "无法联系", "联系不上", "未接通", "无人接听", "空号", "停机"), Satisfaction.NO_ANSWER),
+}  # fmt: skip
+"""满意度 words → the follow-up answer (满意, 基本满意, 不满意, 未评价 and common synonyms)."""
+
+
+def parse_satisfaction(value: object) -> Satisfaction | None:
+    """A 满意度 word → answer; None for an empty cell; ``RowError`` for an unknown word."""
+    key = normalize_header(value)
+    if not key:
+        return None
+    answer = SATISFACTION_WORDS.get(key)
+    if answer is None:
+        shown = "、".join(SATISFACTION_LABELS.values())
+        raise RowError(f"满意度「{clean_text(value)}」无法识别（可填：{shown}）")
+    return answer
 
 
 CHANNEL_WORDS: dict[str, Channel] = {
@@ -410,9 +257,21 @@ def parse_phone(value: object) -> str | None:
     text = clean_text(value)
     if not text:
         return None
+    digits = re.sub(r"[\s\-‐–—.·]", "", normalize_phone(text))
+    if _PREFIXED_MOBILE.match(digits):
+        digits = digits[2:]
+    if _MOBILE_DIGITS.match(digits):
+        return digits  # 138-1234-5678, 138 1234 5678, +86 138…: one way to store a mobile
     if phone_error(text):
-        raise RowError(f"联系电话「{text}」格式不正确")
+        raise RowError(
+            f"联系电话「{text}」格式不正确（手机 11 位，如 13812345678 或 138-1234-5678；"
+            "座机如 0731-84561234）"
+        )
     return normalize_phone(text)
+
+
+_MOBILE_DIGITS = re.compile(r"^1[3-9]\d{9}$")
+_PREFIXED_MOBILE = re.compile(r"^861[3-9]\d{9}$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,11 +283,25 @@ SUGGEST_CUTOFF = 0.6
 _DIGITS = re.compile(r"\d+")
 
 
+HINT_NAMES = 12
+"""How many accepted names a refusal lists."""
+
+
 class NameIndex:
     """Known names (grid cells or categories) → id, with the nearest-name suggestion."""
 
-    def __init__(self, names: Mapping[str, int] | Iterable[tuple[str, int]], what: str) -> None:
+    def __init__(
+        self,
+        names: Mapping[str, int] | Iterable[tuple[str, int]],
+        what: str,
+        labels: Mapping[int, str] | None = None,
+        choices: Sequence[str] | None = None,
+    ) -> None:
         self.what = what
+        self._choices = choices
+        self.labels: Mapping[int, str] = labels or {}
+        """id → how a refusal names it (「幸福社区 第1网格：编号 T01-01」)."""
+        self._every: dict[str, list[int]] = {}
         self._ids: dict[str, int] = {}
         self._shown: dict[str, str] = {}
         self.canonical: dict[int, str] = {}
@@ -439,11 +312,17 @@ class NameIndex:
             key = name_key(name)
             if key in self._ids and self._ids[key] != ident:
                 ambiguous.add(key)
+            if ident not in self._every.setdefault(key, []):
+                self._every[key].append(ident)
             self._ids[key] = ident
             self._shown.setdefault(key, name)
             self.canonical.setdefault(ident, name)
         self._ambiguous = frozenset(ambiguous)
         self._keys = sorted(self._ids)
+
+    def _named(self, key: str) -> str:
+        """The candidates a repeated name stands for, as a refusal lists them."""
+        return "；".join(self.labels.get(i, self.canonical[i]) for i in self._every[key])
 
     def suggest(self, raw: object) -> str | None:
         """The nearest known name, if close enough (same numbers, ratio ≥ ``SUGGEST_CUTOFF``)."""
@@ -463,19 +342,73 @@ class NameIndex:
         key = name_key(raw)
         shown = clean_text(raw)
         if key in self._ambiguous:
-            raise RowError(f"{self.what}「{shown}」有重名，请改用编号")
+            raise RowError(
+                f"{self.what}「{shown}」有重名（{self._named(key)}），请改用编号或选择社区"
+            )
         if key in self._ids:
             return self._ids[key], None
         suggestion = self.suggest(raw)
         if suggestion is not None and name_key(suggestion) in self._ambiguous:
-            raise RowError(f"{self.what}「{shown}」接近的「{suggestion}」有重名，请改用编号")
+            raise RowError(
+                f"{self.what}「{shown}」接近的「{suggestion}」有重名（{self._named(name_key(suggestion))}），"
+                "请改用编号或选择社区"
+            )
         if suggestion is not None:
             return self._ids[name_key(suggestion)], (
                 f"{self.what}「{shown}」按最接近的「{suggestion}」导入"
             )
         nearest = self.nearest_any(raw)
         hint = f"（最接近的是「{nearest}」，差别太大未采用）" if nearest else ""
-        raise RowError(f"{self.what}「{shown}」不存在{hint}")
+        raise RowError(f"{self.what}「{shown}」不存在{hint}；{self.accepted_hint()}")
+
+    def accepted_hint(self) -> str:
+        """The names a refusal offers instead (the first ``HINT_NAMES`` of them)."""
+        names = list(self._choices if self._choices is not None else self.canonical.values())
+        more = f" 等 {len(names)} 个" if len(names) > HINT_NAMES else ""
+        return f"可填：{'、'.join(names[:HINT_NAMES])}{more}"
+
+    def exact(self, raw: object) -> int | None:
+        """The id ``raw`` names exactly and alone (a code, or a name no one else has)."""
+        key = name_key(raw)
+        return None if key in self._ambiguous else self._ids.get(key)
+
+
+class CellIndex:
+    """Grid cells: by name within a 社区 (the row's 所属社区 or the one chosen for the ledger),
+    and by code or 社区+name anywhere. A bare name repeated across 社区 needs one of those."""
+
+    what = "网格"
+
+    def __init__(
+        self,
+        everywhere: NameIndex,
+        by_community: Mapping[int, NameIndex],
+        communities: NameIndex,
+        community_id: int | None = None,
+    ) -> None:
+        self.everywhere = everywhere
+        self.by_community = by_community
+        self.communities = communities
+        self.community_id = community_id
+        self.canonical = everywhere.canonical
+
+    def within(self, community_id: int | None) -> CellIndex:
+        """The same cells, bare names read within ``community_id`` (the 社区 chooser)."""
+        return CellIndex(self.everywhere, self.by_community, self.communities, community_id)
+
+    def resolve(self, raw: object, community: object = None) -> tuple[int, str | None]:
+        """(id, warning) of the cell ``raw`` names in the row's 社区 (or the chosen one)."""
+        community_id = self.community_id
+        if clean_text(community):
+            community_id, _ = self.communities.resolve(community)
+        local = self.by_community.get(community_id) if community_id is not None else None
+        if local is None:
+            return self.everywhere.resolve(raw)
+        for index in (local, self.everywhere):  # exact names first: a code, 社区+name
+            found = index.exact(raw)
+            if found is not None:
+                return found, None
+        return local.resolve(raw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,6 +435,10 @@ class ParsedRow:
     finished_at: dt.datetime | None = None
     source_no: str | None = None
     note: str | None = None
+    deadline: dt.date | None = None
+    """The ledger's own 限办日期 / 承诺日期, kept as the deadline when given."""
+    followed_up_at: dt.datetime | None = None
+    satisfaction: Satisfaction | None = None
     original: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
@@ -529,6 +466,8 @@ class LedgerFile:
     headers: list[str]
     rows: list[tuple[int, list[object]]]
     """(sheet row number, cell values) of every row below the header."""
+    sheet: str = ""
+    """The workbook sheet it came from."""
 
 
 @dataclass
@@ -595,7 +534,7 @@ def parse_row(
     row: Mapping[Field, object],
     *,
     categories: NameIndex,
-    grid_cells: NameIndex,
+    grid_cells: NameIndex | CellIndex,
     today: dt.date,
     defaults: ImportDefaults = ImportDefaults(),
 ) -> ParsedRow | RefusedRow:
@@ -625,8 +564,8 @@ def parse_row(
     description = _text_field(row, Field.DESCRIPTION, original)
     if description is None:
         reasons.append("缺少诉求内容")
-    elif len(description) < 5:
-        reasons.append("诉求内容太短（至少 5 个字）")
+    elif len(description) < MIN_DESCRIPTION:
+        reasons.append(f"诉求内容太短（至少 {MIN_DESCRIPTION} 个字）")
     elif len(description) > MAX_DESCRIPTION:
         reasons.append(f"诉求内容超过 {MAX_DESCRIPTION} 字")
 
@@ -636,7 +575,10 @@ def parse_row(
         if not clean_text(raw):
             reasons.append(f"缺少{index.what}")
             continue
-        found = attempt(index.resolve, raw)
+        if isinstance(index, CellIndex):
+            found = attempt(index.resolve, raw, row.get(Field.COMMUNITY))
+        else:
+            found = attempt(index.resolve, raw)
         if found is not None:
             ident, warning = found
             if warning:
@@ -655,6 +597,9 @@ def parse_row(
         name = None
 
     status = attempt(parse_status, row.get(Field.STATUS))
+    if status in IMPORTED_AS:
+        warnings.append(f"办理状态「{status.label}」按「{IMPORTED_AS[status].label}」导入")
+        status = IMPORTED_AS[status]
     finished: dt.datetime | None = None
     if clean_text(row.get(Field.FINISHED_AT)):
         parsed_finish = attempt(parse_date, row.get(Field.FINISHED_AT), "办结时间")
@@ -671,6 +616,15 @@ def parse_row(
             finished = accepted.value  # a date-only finish on the day of a timed acceptance
         elif finished.date() > today:
             reasons.append(f"办结时间 {finished:%Y-%m-%d} 晚于今天")
+    answer, followed_up = _follow_up(row, status, finished, accepted, today, reasons, warnings)
+    if answer is not None and status in FOLLOWABLE:
+        status = CaseStatus.FOLLOWED_UP
+    deadline: dt.date | None = None
+    if clean_text(row.get(Field.DEADLINE)):
+        parsed_due = attempt(parse_date, row.get(Field.DEADLINE), "限办日期")
+        deadline = parsed_due.value.date() if parsed_due is not None else None
+        if deadline is not None and accepted is not None and deadline < accepted.value.date():
+            reasons.append("限办日期早于受理时间")
 
     channel = defaults.channel
     raw_channel = clean_text(row.get(Field.CHANNEL))
@@ -716,9 +670,56 @@ def parse_row(
         finished_at=finished,
         source_no=clean_text(row.get(Field.SOURCE_NO)) or None,
         note=_text_field(row, Field.NOTE, original),
+        deadline=deadline,
+        followed_up_at=followed_up,
+        satisfaction=answer,
         original=original,
         warnings=tuple(warnings),
     )
+
+
+FOLLOWABLE = frozenset({CaseStatus.RESOLVED, CaseStatus.ANSWERED, CaseStatus.NOTIFIED})
+"""Finished statuses a 满意度 turns into 已回访."""
+
+
+def _follow_up(
+    row: Mapping[Field, object],
+    status: CaseStatus | None,
+    finished: dt.datetime | None,
+    accepted: ParsedDate | None,
+    today: dt.date,
+    reasons: list[str],
+    warnings: list[str],
+) -> tuple[Satisfaction | None, dt.datetime | None]:
+    """The row's 回访 (answer, when), checked against its status and dates."""
+    try:
+        answer = parse_satisfaction(row.get(Field.SATISFACTION))
+        when = (
+            parse_date(row.get(Field.FOLLOWED_UP_AT), "回访时间").value
+            if clean_text(row.get(Field.FOLLOWED_UP_AT))
+            else None
+        )
+    except RowError as exc:
+        reasons.append(str(exc))
+        return None, None
+    if answer is None and when is None:
+        return None, None
+    if status is not None and status not in FINISHED_STATUSES:
+        warnings.append(f"状态为「{status.label}」，已忽略回访记录")
+        return None, None
+    if answer is None:
+        answer = Satisfaction.NO_ANSWER
+        warnings.append("有回访时间但没有满意度，按「未评价」导入")
+    if when is None:
+        when = finished or (accepted.value if accepted is not None else None)
+        warnings.append("没有回访时间，按办结时间记回访")
+    if when is not None and accepted is not None and when.date() < accepted.value.date():
+        reasons.append("回访时间早于受理时间")
+    elif when is not None and when.date() > today:
+        reasons.append(f"回访时间 {when:%Y-%m-%d} 晚于今天")
+    elif when is not None and finished is not None and when < finished:
+        when = finished  # a date-only follow-up on the day of a timed finish
+    return answer, when
 
 
 def shown_values(row: Mapping[Field, object]) -> dict[str, str]:
@@ -736,7 +737,7 @@ def parse_rows(
     mapping: ColumnMapping,
     *,
     categories: NameIndex,
-    grid_cells: NameIndex,
+    grid_cells: NameIndex | CellIndex,
     today: dt.date,
     defaults: ImportDefaults = ImportDefaults(),
 ) -> ParseResult:

@@ -1,7 +1,7 @@
-"""台账导入: read an .xlsx/.csv ledger, preview it, import its good rows in chunks — idempotently.
+"""台账导入: read a ledger, preview it, import its good rows in chunks — idempotently.
 
-Reading: .xlsx through openpyxl in read-only mode (merged cells take the merged value; the
-header row may be anywhere near the top); .csv as UTF-8 with or without BOM, else GBK/GB18030.
+Reading: .xlsx/.xls/.ods/.csv through ``services.tabular`` (every sheet; instruction sheets
+skipped; a one- or two-level header anywhere near the top).
 Parsing and every rule about values lives in ``domain.ledger_import``; the preview (what an
 import would do) and the history of import runs are read in ``db.queries.imports``.
 
@@ -13,18 +13,13 @@ re-run skips every fingerprint already stored, so importing a file twice adds no
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.cell import range_boundaries
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,10 +28,16 @@ from db.models import Case, CaseEvent, GridCell, ImportRow
 from db.queries.access import REFUSED, refusal
 from db.queries.imports import ImportPreview, imported_fingerprints
 from db.rollups import record_new_cases
-from domain.deadlines import ClockRules, compute_deadline, default_promised_date, response_due
+from domain.deadlines import (
+    ClockRules,
+    compute_deadline,
+    default_promised_date,
+    end_of,
+    response_due,
+)
 from domain.deadlines import handling_working_days as working_days
 from domain.errors import OutOfScope
-from domain.ledger_import import LedgerFile, ParsedRow, clean_text, find_header_row
+from domain.ledger_import import LedgerFile, ParsedRow, header_rows
 from domain.roles import Actor, PageKey, can_open
 from domain.workflow import (
     CHANNEL_LABELS,
@@ -51,100 +52,65 @@ from domain.workflow import (
 from services.case_events import record_audit
 from services.case_numbers import allocate_case_seqs, case_number, ensure_counter_row
 from services.cases import PermissionDenied
+from services.tabular import TableFileError, read_sheets
 
 CHUNK_SIZE = 200
 """Rows per transaction: short enough that intake clerks never wait long on the number counter."""
-MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
-class LedgerFileError(ValueError):
+class LedgerFileError(TableFileError):
     """A file that cannot be read as a ledger; the message is Chinese."""
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading files
 
-_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"')
+INSTRUCTION_SHEETS = ("填表说明", "说明", "填报说明", "使用说明", "模板说明", "字段说明")
+"""Sheet names that hold instructions, never rows."""
 
 
-def _merged_ranges(sheet: Any) -> list[tuple[int, int, int, int]]:
-    """(min_col, min_row, max_col, max_row) of every merged range of a read-only sheet."""
-    with sheet._get_source() as source:  # read-only sheets do not expose merged cells
-        xml = source.read()
-    return [range_boundaries(ref.decode()) for ref in _MERGE.findall(xml)]
+def _ledger_of(rows: list[list[object]], source: str) -> LedgerFile | None:
+    found = header_rows(rows)
+    if found is None:
+        return None
+    index, headers = found
+    return LedgerFile(
+        source_name=source,
+        header_row=index + 1,
+        headers=headers,
+        rows=[(number, row) for number, row in enumerate(rows, start=1) if number > index + 1],
+    )
 
 
-def _xlsx_rows(data: bytes) -> list[list[object]]:
-    """Every row of the first visible sheet, merged ranges filled with their top-left value."""
+def read_ledgers(data: bytes, filename: str) -> list[LedgerFile]:
+    """Every sheet of an uploaded ledger that has a header row; instruction sheets are skipped.
+
+    .xlsx/.xls/.ods through calamine, .csv in UTF-8 or GBK (``services.tabular``). A workbook
+    of several sheets names each ledger 「文件 · 工作表」.
+    """
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+        sheets = read_sheets(data, filename)
+    except TableFileError as exc:
+        raise LedgerFileError(str(exc)) from exc
+    several = len(sheets) > 1
+    ledgers = []
+    for name, rows in sheets:
+        if several and any(word in name for word in INSTRUCTION_SHEETS):
+            continue
+        ledger = _ledger_of(rows, f"{filename} · {name}" if several else filename)
+        if ledger is not None:
+            ledger.sheet = name
+            ledgers.append(ledger)
+    if not ledgers:
         raise LedgerFileError(
-            "无法读取该 Excel 文件，请确认是 .xlsx 格式（旧版 .xls 请先另存为 .xlsx）"
-        ) from exc
-    try:
-        sheet = next(
-            (ws for ws in book.worksheets if getattr(ws, "sheet_state", "visible") == "visible"),
-            book.worksheets[0],
+            "没有找到表头：各工作表前 20 行中都没有一行包含「受理时间」「诉求内容」等列名"
         )
-        ranges = _merged_ranges(sheet)
-        sheet.reset_dimensions()
-        rows = [list(values) for values in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-    for min_col, min_row, max_col, max_row in ranges:
-        if min_row > len(rows):
-            continue
-        top = rows[min_row - 1]
-        value = top[min_col - 1] if min_col - 1 < len(top) else None
-        for r in range(min_row, min(max_row, len(rows)) + 1):
-            row = rows[r - 1]
-            if len(row) < max_col:
-                row.extend([None] * (max_col - len(row)))
-            for c in range(min_col, max_col + 1):
-                row[c - 1] = value
-    return rows
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK), as Excel in China writes."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise LedgerFileError("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK")
-
-
-def _csv_rows(data: bytes) -> list[list[object]]:
-    text = _decode(data)
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+    return ledgers
 
 
 def read_ledger(data: bytes, filename: str) -> LedgerFile:
-    """Read an uploaded .xlsx or .csv ledger and find its header row."""
-    if len(data) > MAX_FILE_BYTES:
-        raise LedgerFileError(f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB，请分批导入")
-    name = filename.lower()
-    if name.endswith(".xlsx") or name.endswith(".xlsm"):
-        rows = _xlsx_rows(data)
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        rows = _csv_rows(data)
-    else:
-        raise LedgerFileError("只支持 .xlsx 和 .csv 文件")
-    index = find_header_row(rows)
-    if index is None:
-        raise LedgerFileError("没有找到表头：前 20 行中没有一行包含「受理时间」「诉求内容」等列名")
-    return LedgerFile(
-        source_name=filename,
-        header_row=index + 1,
-        headers=[clean_text(v) for v in rows[index]],
-        rows=[(number, row) for number, row in enumerate(rows, start=1) if number > index + 1],
-    )
+    """The first ledger sheet of an uploaded file (see ``read_ledgers``)."""
+    return read_ledgers(data, filename)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,8 +137,13 @@ def case_values(
     accepted = row.accepted_at
     promised: dt.date | None = None
     if row.handling_type is HandlingType.PROMISED:
-        # A ledger rarely records a promised date: promise the standard limit.
-        promised = default_promised_date(accepted, rules=rules)
+        # The ledger's own 承诺日期 when given, else the standard limit on that year's calendar.
+        promised = row.deadline or default_promised_date(accepted, rules=rules)
+    deadline = (
+        end_of(row.deadline)
+        if row.deadline is not None
+        else compute_deadline(row.handling_type, accepted, promised_date=promised, rules=rules)
+    )
     finished = row.finished_at
     done = row.status in FINISHED_STATUSES
     return {
@@ -190,9 +161,7 @@ def case_values(
         "first_handler_id": actor.user_id,
         "assignee_id": actor.user_id,
         "accepted_at": accepted,
-        "deadline_at": compute_deadline(
-            row.handling_type, accepted, promised_date=promised, rules=rules
-        ),
+        "deadline_at": deadline,
         "promised_date": promised,
         "response_due_at": response_due(accepted, rules=rules),
         # Finishing is a handling action: it is the first response when nothing else is known.
@@ -202,6 +171,9 @@ def case_values(
         "resolved_level": Level.COMMUNITY.value if done else None,
         "result": row.result if row.status is not CaseStatus.RETURNED else None,
         "return_reason": row.result if row.status is CaseStatus.RETURNED else None,
+        "notified_at": row.finished_at if row.status is CaseStatus.NOTIFIED else None,
+        "followed_up_at": row.followed_up_at,
+        "satisfaction": row.satisfaction.value if row.satisfaction is not None else None,
         "is_repeat": False,
         "version": 1,
         "updated_at": now,

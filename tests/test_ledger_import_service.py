@@ -58,7 +58,7 @@ def test_reading_finds_the_two_level_merged_header():
     table = read_ledger(ledger_xlsx(), "台账.xlsx")
     assert table.header_row == HEADER_ROW
     assert table.headers == [
-        "序号", "受理日期", "姓名", "联系电话", "反映問題", "類別", "片区", "来源",
+        "序号", "受理日期", "反映人·姓名", "反映人·联系电话", "反映問題", "類別", "片区", "来源",
         "办理状态", "办理结果", "办结时间", "住址",
     ]  # fmt: skip
     assert table.rows[0][0] == FIRST_DATA_ROW
@@ -273,9 +273,10 @@ def test_mapping_step_for_unknown_headers(session, world):
 @pytest.mark.parametrize(
     ("data", "name", "message"),
     [
-        (b"PK\x03\x04broken", "a.xlsx", "无法读取该 Excel 文件"),
+        (b"PK\x03\x04broken", "a.xlsx", "无法读取该表格文件"),
         (b"a,b\n1,2\n", "a.csv", "没有找到表头"),
-        (b"whatever", "a.xls", "只支持 .xlsx 和 .csv 文件"),
+        (b"whatever", "a.xls", "无法读取该表格文件"),
+        (b"whatever", "a.pdf", "只支持 .xlsx、.xls、.ods 和 .csv 文件"),
     ],
 )
 def test_unreadable_files(data: bytes, name: str, message: str):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from db.models import Case, Category, Community, GridCell, ImportRow
 from db.queries.access import case_filters, refusal
 from domain.ledger_import import (
+    CellIndex,
     ColumnMapping,
     Field,
     ImportDefaults,
@@ -33,30 +34,53 @@ from domain.ledger_import import (
 from domain.roles import Actor
 
 
-def name_indexes(session: Session, *, actor: Actor) -> tuple[NameIndex, NameIndex]:
-    """Known categories and grid cells by every name a ledger may use (name, code, 社区+name).
+def name_indexes(
+    session: Session, *, actor: Actor, community_id: int | None = None
+) -> tuple[NameIndex, CellIndex]:
+    """Known categories and grid cells by every name a ledger may use.
 
-    The bare cell name (「第1网格」) names a cell of the actor's own 社区 only, so a 社区 clerk's
-    「第1网格」 is never ambiguous with another 社区's; other 社区's cells are known by code and
-    社区+name, so that ``out_of_scope_rows`` can refuse them by name.
+    A cell is known by its code, by 社区+name anywhere, and by its bare name and estate names
+    (「粮食家园」 for 第5网格·粮食家园) within its 社区. Bare names are read within the row's
+    所属社区, else ``community_id`` (the 社区 chosen for the ledger), else the actor's own
+    社区; a name that repeats across 社区 is refused with the codes of every cell it could be.
     """
     categories = {
         name: ident
         for ident, name in session.execute(
-            select(Category.id, Category.name).where(Category.is_active.is_(True))
+            select(Category.id, Category.name)
+            .where(Category.is_active.is_(True))
+            .order_by(Category.id)
         )
     }
-    cells: list[tuple[str, int]] = []  # a list: two 社区 may both have a 「第1网格」
-    for ident, code, name, community_id, community in session.execute(
-        select(GridCell.id, GridCell.code, GridCell.name, Community.id, Community.name).join(
-            Community, Community.id == GridCell.community_id
-        )
+    everywhere: list[tuple[str, int]] = []  # a list: two 社区 may both have a 「第1网格」
+    local: dict[int, list[tuple[str, int]]] = {}
+    labels: dict[int, str] = {}
+    shown: dict[int, list[str]] = {}
+    communities: dict[str, int] = {}
+    for ident, code, name, cid, community in session.execute(
+        select(GridCell.id, GridCell.code, GridCell.name, Community.id, Community.name)
+        .join(Community, Community.id == GridCell.community_id)
+        .order_by(Community.id, GridCell.id)
     ):
+        names = [name, *[p for p in name.split("·")[1:] if p], name.split("·")[0]]
         # the unique code first: it is the canonical name that fingerprints use
-        cells += [(code, ident), (f"{community}{name}", ident)]
-        if actor.sees_community(community_id):
-            cells.append((name, ident))
-    return NameIndex(categories, "类别"), NameIndex(cells, "网格")
+        everywhere += [(code, ident), (f"{community}{name}", ident)]
+        everywhere += [(alias, ident) for alias in names]
+        local.setdefault(cid, []).extend([(code, ident), *[(a, ident) for a in names]])
+        labels[ident] = f"{community}{name}：编号 {code}"
+        shown.setdefault(cid, []).append(name)
+        communities[community] = cid
+    by_community = {
+        cid: NameIndex(pairs, "网格", labels, choices=shown[cid]) for cid, pairs in local.items()
+    }
+    default = community_id if community_id is not None else actor.community_id
+    cells = CellIndex(
+        NameIndex(everywhere, "网格", labels, choices=[n for ns in shown.values() for n in ns]),
+        by_community,
+        NameIndex(communities, "所属社区"),
+        default,
+    )
+    return NameIndex(categories, "类别"), cells
 
 
 def cell_units(session: Session) -> dict[int, tuple[int, str]]:
@@ -130,16 +154,18 @@ def preview_import(
     actor: Actor,
     mapping: ColumnMapping | None = None,
     defaults: ImportDefaults = ImportDefaults(),  # noqa: B008 (frozen dataclass)
+    community_id: int | None = None,
 ) -> ImportPreview:
     """Parse every row against the known categories and grid cells; nothing is written.
 
-    Rows naming a grid cell outside the actor's 社区 (or cells) are refused.
+    Rows naming a grid cell outside the actor's 社区 (or cells) are refused. ``community_id``
+    is the 社区 the clerk says the ledger is from (bare cell names are read within it).
     """
     used = dict(mapping) if mapping is not None else guess_mapping(ledger.headers)
     preview = ImportPreview(ledger.source_name, used, mapping_problems(used))
     if preview.problems:
         return preview
-    categories, cells = name_indexes(session, actor=actor)
+    categories, cells = name_indexes(session, actor=actor, community_id=community_id)
     parsed = parse_rows(
         ledger.rows, used, categories=categories, grid_cells=cells, today=today, defaults=defaults
     )

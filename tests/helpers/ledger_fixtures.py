@@ -22,6 +22,11 @@ from openpyxl import Workbook
 from domain.workflow import CaseStatus, Channel
 
 SEED = 7
+STATUS_HINT = (
+    "（可填：已受理、办理中、待补材料、已上报、待街道签收、街道办理中、已办结、已答复、已反馈、"
+    "已回访、归档、已退回，或解决、在办等常用写法）"
+)
+PHONE_HINT = "（手机 11 位，如 13812345678 或 138-1234-5678；座机如 0731-84561234）"
 EPOCH = dt.datetime(1899, 12, 30)
 HEADER_ROW = 4
 FIRST_DATA_ROW = 5
@@ -320,17 +325,17 @@ def build_ledger(
                 warnings.append(f"类别「{shown_category}」按最接近的「{category}」导入")
         elif kind == "far_grid":
             shown_cell = rng.choice(FAR_GRIDS)
-            reasons = (f"网格「{shown_cell}」不存在",)
+            reasons = (f"网格「{shown_cell}」不存在；可填：{'、'.join(cells)}",)
         elif kind == "far_category":
             shown_category = rng.choice(FAR_CATEGORIES)
-            reasons = (f"类别「{shown_category}」不存在",)
+            reasons = (f"类别「{shown_category}」不存在；可填：{'、'.join(categories)}",)
         elif kind == "unknown_status":
             shown_status = rng.choice(UNKNOWN_STATUSES)
             finished = None
-            reasons = (f"办理状态「{shown_status}」无法识别",)
+            reasons = (f"办理状态「{shown_status}」无法识别{STATUS_HINT}",)
         elif kind == "bad_phone":
             shown_phone = rng.choice(BAD_PHONES)
-            reasons = (f"联系电话「{shown_phone}」格式不正确",)
+            reasons = (f"联系电话「{shown_phone}」格式不正确{PHONE_HINT}",)
         elif kind == "missing":
             which = rng.choice(("date", "desc", "category", "cell"))
             if which == "date":
