@@ -3,13 +3,17 @@
 Staff type results such as "已电话告知张桂英（13812345678）" — the structured reporter fields are
 never shown in public, and free text goes through ``scrub_text``, which masks ID numbers, phone
 numbers, room-level addresses and the names it is told about (the case's reporter and
-household head). Pure: no database, no streamlit.
+household head). Lists and exports that mask the 反映人 column mask the free text beside it
+with ``mask_free_text`` (phones, ID numbers, the record's own names). Pure: no database, no
+streamlit.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+from domain.validation import mask_name as list_mask_name
 
 ID_MASK = "[证件号已隐去]"
 PHONE_MASK = "[电话已隐去]"
@@ -43,20 +47,34 @@ def mask_name(name: str) -> str:
     return f"{name[0]}某" if name else name
 
 
-def scrub_text(text: str | None, names: Iterable[str | None] = ()) -> str:
-    """``text`` with ID numbers, phones, long numbers, room addresses and ``names`` masked."""
+def _mask_names(text: str, names: Iterable[str | None], mask: Callable[[str], str]) -> str:
+    """``text`` with each of ``names`` (two characters or more) replaced by ``mask(name)``."""
+    # Longest first, so that 张桂英 is masked before a shorter name inside it.
+    known = sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True)
+    for name in known:
+        text = text.replace(name, mask(name))
+    return text
+
+
+def mask_free_text(text: str | None, names: Iterable[str | None] = ()) -> str:
+    """Free text shown beside a masked 反映人 column (lists, exports): ID numbers, phones and
+    ``names`` (the record's own reporter or household) masked, the names as the column shows
+    them (张*). Addresses and other numbers stay: staff work with them.
+    """
     if not text:
         return ""
     out = _ID.sub(ID_MASK, text)
     out = _MOBILE.sub(PHONE_MASK, out)
     out = _LANDLINE.sub(PHONE_MASK, out)
+    return _mask_names(out, names, list_mask_name)
+
+
+def scrub_text(text: str | None, names: Iterable[str | None] = ()) -> str:
+    """``text`` with ID numbers, phones, long numbers, room addresses and ``names`` masked."""
+    out = mask_free_text(text)
     out = _LONG_NUMBER.sub(NUMBER_MASK, out)
     out = _ADDRESS.sub(ADDRESS_MASK, out)
-    # Longest first, so that 张桂英 is masked before a shorter name inside it.
-    known = sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True)
-    for name in known:
-        out = out.replace(name, mask_name(name))
-    return out
+    return _mask_names(out, names, mask_name)
 
 
 def public_result(result: str | None, names: Iterable[str | None] = ()) -> str:

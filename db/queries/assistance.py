@@ -10,9 +10,10 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from db.models import Assistance, Community, GridCell
+from db.models import Assistance, Community, GridCell, Household
 from db.queries.access import cell_filters
 from db.queries.predicates import in_period
+from domain.anonymise import mask_free_text
 from domain.kpis import Period
 from domain.reference import (
     AssistanceKind,
@@ -26,7 +27,7 @@ from domain.validation import mask_name
 
 @dataclass(frozen=True)
 class AssistanceRow:
-    """An assistance record as the list shows it (beneficiary masked without personal data)."""
+    """An assistance record as the list shows it (beneficiary and notes masked without personal data)."""
 
     id: int
     given_at: dt.datetime
@@ -51,9 +52,10 @@ def list_assistance(
 ) -> list[AssistanceRow]:
     """The latest assistance records the actor may see, newest first."""
     stmt = (
-        select(Assistance, GridCell.name, Community.name)
+        select(Assistance, GridCell.name, Community.name, Household.head_name)
         .join(GridCell, GridCell.id == Assistance.grid_cell_id)
         .join(Community, Community.id == GridCell.community_id)
+        .outerjoin(Household, Household.id == Assistance.household_id)
         .order_by(Assistance.given_at.desc(), Assistance.id.desc())
         .limit(limit)
     )
@@ -73,9 +75,9 @@ def list_assistance(
             persons_helped=a.persons_helped,
             value_yuan=None if a.value_yuan is None else Decimal(str(a.value_yuan)),
             helpers=a.helpers,
-            notes=a.notes or "",
+            notes=mask_free_text(a.notes, (a.beneficiary, head)) if masked else a.notes or "",
         )
-        for a, cell, community in session.execute(stmt).tuples()
+        for a, cell, community, head in session.execute(stmt).tuples()
     ]
 
 

@@ -1,6 +1,7 @@
 """书记看板 case lists: the overdue and escalated cases, a cell's open cases, the open count.
 
-A row carries no personal data; 逾期天数 is shown only for a case that is overdue by the
+A row carries no personal data: its 诉求摘要 is masked (``domain.anonymise.mask_free_text``:
+phones, ID numbers, the case's reporter and household head). 逾期天数 is shown only for a case that is overdue by the
 predicate of every other figure (``overdue_at``: open, clock running, deadline passed), so a
 补办件 waiting for materials shows none, as on the case page.
 """
@@ -10,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Case, Category, GridCell, KpiOpenDay
+from db.models import Case, Category, GridCell, Household, KpiOpenDay
 from db.queries.predicates import (
     CLOCK_RUNNING,
     OPEN,
@@ -29,6 +30,7 @@ from db.queries.predicates import (
     territory_only,
 )
 from db.queries.scope import Scope
+from domain.anonymise import mask_free_text
 from domain.workflow import STATUS_LABELS, CaseStatus
 
 EVERYWHERE = Scope()
@@ -57,20 +59,26 @@ def category_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Category.id, Category.name)).tuples().all())
 
 
-def link_select(now: dt.datetime) -> Select[Any]:
+def link_select(now: dt.datetime) -> Select[Unpack[tuple[Any, ...]]]:
     """The columns of a ``CaseLink``; ``late`` is 1 where the case is overdue at ``now``."""
-    return select(
-        Case.id,
-        Case.case_no,
-        Case.category_id,
-        Case.status,
-        Case.accepted_at,
-        Case.deadline_at,
-        Case.escalated_to,
-        Case.description,
-        GridCell.name.label("cell"),
-        case((overdue_at(now), 1), else_=0).label("late"),
-    ).join(GridCell, GridCell.id == Case.grid_cell_id)
+    return (
+        select(
+            Case.id,
+            Case.case_no,
+            Case.category_id,
+            Case.status,
+            Case.accepted_at,
+            Case.deadline_at,
+            Case.escalated_to,
+            Case.description,
+            Case.reporter_name,
+            Household.head_name,
+            GridCell.name.label("cell"),
+            case((overdue_at(now), 1), else_=0).label("late"),
+        )
+        .join(GridCell, GridCell.id == Case.grid_cell_id)
+        .outerjoin(Household, Household.id == Case.household_id)
+    )
 
 
 def case_links(session: Session, rows: Iterable[Any], now: dt.datetime) -> list[CaseLink]:
@@ -79,7 +87,7 @@ def case_links(session: Session, rows: Iterable[Any], now: dt.datetime) -> list[
     links = []
     for row in rows:
         late = (now.date() - row.deadline_at.date()).days if row.late else None
-        text = " ".join(row.description.split())
+        text = mask_free_text(" ".join(row.description.split()), (row.reporter_name, row.head_name))
         links.append(
             CaseLink(
                 case_id=row.id,

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from db.models import Case, Category, GridCell, User
+from db.models import Case, Category, GridCell, Household, User
 from db.queries.access import community_filters
 from db.queries.predicates import RUNNING_CODES, due_between, overdue_at
+from domain.anonymise import mask_free_text
 from domain.deadlines import ClockRules, due_soon_cutoff, is_due_soon, is_overdue
 from domain.roles import Actor
 from domain.validation import mask_phone, reporter_label
@@ -269,23 +270,30 @@ def _pairs(session: Session, query: Select[int, str]) -> dict[int, str]:
 
 
 def _lookups(session: Session, cases: Sequence[Case]) -> tuple[dict[int, str], ...]:
-    """Names for the categories, cells and users on one page (three small IN queries)."""
+    """Names for the categories, cells, users and household heads on one page (small IN queries)."""
     cat_ids = {c.category_id for c in cases}
     cell_ids = {c.grid_cell_id for c in cases}
     user_ids = {c.assignee_id for c in cases if c.assignee_id is not None}
+    household_ids = {c.household_id for c in cases if c.household_id is not None}
     cats = _pairs(session, select(Category.id, Category.name).where(Category.id.in_(cat_ids)))
     cells = _pairs(session, select(GridCell.id, GridCell.name).where(GridCell.id.in_(cell_ids)))
     users = _pairs(session, select(User.id, User.display_name).where(User.id.in_(user_ids or {-1})))
-    return cats, cells, users
+    heads = _pairs(
+        session,
+        select(Household.id, Household.head_name).where(Household.id.in_(household_ids or {-1})),
+    )
+    return cats, cells, users, heads
 
 
 def ledger_rows(
     session: Session, cases: Sequence[Case], *, now: dt.datetime, rules: ClockRules
 ) -> list[LedgerRow]:
     """The rows of already loaded cases (the ledger's and the to-do lists' shape)."""
-    cats, cells, users = _lookups(session, cases)
+    cats, cells, users, heads = _lookups(session, cases)
     # Lists and exports always mask residents' names and phones: a full view is only on the
-    # case page, on request, and recorded there (services.cases.open_case).
+    # case page, on request, and recorded there (services.cases.open_case). So the 诉求内容
+    # beside them is masked too, for every role: phones and ID numbers typed into it, and the
+    # case's own reporter and household head (issue 16 item 8).
     rows = []
     for c in cases:
         rows.append(
@@ -302,7 +310,9 @@ def ledger_rows(
                 grid_cell=cells.get(c.grid_cell_id, ""),
                 reporter_name=reporter_label(c.reporter_name, anonymous=c.is_anonymous),
                 reporter_phone=mask_phone(c.reporter_phone),
-                description=c.description,
+                description=mask_free_text(
+                    c.description, (c.reporter_name, heads.get(c.household_id or -1))
+                ),
                 assignee=users.get(c.assignee_id, "") if c.assignee_id else "",
                 deadline_at=c.deadline_at,
                 is_overdue=is_overdue(c.status, c.deadline_at, now),

@@ -14,6 +14,7 @@ from db.queries.access import cell_filters, refusal_of_cell, unit_scope
 from db.queries.dashboard_cells import cell_coverage
 from db.queries.predicates import in_period
 from db.queries.territory import cell_rows
+from domain.anonymise import mask_free_text
 from domain.kpis import Period, Ratio
 from domain.roles import Actor
 from domain.validation import mask_name
@@ -26,9 +27,16 @@ def household_place(household: Household, *, masked: bool) -> str:
     return f"{where}（{head}）"
 
 
+def _notes(notes: str | None, household: Household | None, *, masked: bool) -> str:
+    """The visit's notes; masked like the head beside them (phones, IDs, the head's name)."""
+    if not masked:
+        return notes or ""
+    return mask_free_text(notes, (household.head_name if household is not None else None,))
+
+
 @dataclass(frozen=True)
 class VisitRow:
-    """A visit as the list shows it (the household head masked for roles without personal data)."""
+    """A visit as the list shows it (the household head and notes masked without personal data)."""
 
     id: int
     visited_at: dt.datetime
@@ -93,7 +101,7 @@ def list_visits(
             else v.building or "",
             visitors=v.visitors,
             people_met=v.people_met,
-            notes=v.notes or "",
+            notes=_notes(v.notes, household, masked=masked),
             case_nos=tuple(no for _, no in cases.get(v.id, [])),
             case_ids=tuple(cid for cid, _ in cases.get(v.id, [])),
         )
