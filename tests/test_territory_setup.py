@@ -8,6 +8,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from config import ROOT
 from db.engine import make_engine, session_factory
 from db.models import Case, GridCell, Household, Person, RecordChange
 from db.queries.territory import every_grid_cell_choice, grid_cell_choices
@@ -37,7 +38,7 @@ from services.territory import (
     update_building,
 )
 from tests.factories import NOW, make_case, make_world, migrate
-from tests.helpers.boundary_files import geojson_gcj02, kml
+from tests.helpers.boundary_files import SHIPPED, geojson_gcj02, kml
 
 ADMIN = Actor(1, "admin", Role.ADMIN)
 
@@ -233,3 +234,37 @@ def test_exported_boundaries_reimport_into_an_empty_database_identically(tmp_pat
     assert again == exported
     for engine in databases:
         engine.dispose()
+
+
+SHIPPED_FILES = [
+    ("文盛社区", "WS", "文盛社区_高德GCJ02.geojson", "名称", geo.Crs.GCJ02),
+    ("中和社区", "ZH", "中和社区_奥维.kml", "name", geo.Crs.WGS84),
+    ("荷花池社区", "HHC", "荷花池社区_GoogleEarth.kmz", "name", geo.Crs.WGS84),
+    ("桂花园社区", "GHY", "桂花园社区_QGIS.zip", "名称", geo.Crs.WGS84),
+]
+
+
+def test_the_shipped_boundary_files_set_up_four_communities(session):
+    folder = ROOT / "tests" / "data" / "boundaries"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(SHIPPED)
+    create_subdistrict(session, actor=ADMIN, name="芙蓉街道", now=NOW)
+    for name, code, filename, key, crs in SHIPPED_FILES:
+        community = create_community(session, actor=ADMIN, name=name, code=code, now=NOW)
+        features = read_boundaries(filename, (folder / filename).read_bytes())
+        plan = plan_boundaries(features, key=key, crs=crs, community_id=community.id,
+                               community_code=code, community_name=name,
+                               cells=known_cells(session))  # fmt: skip
+        assert plan.problems == ()
+        assert apply_boundaries(session, actor=ADMIN, plan=plan, now=NOW) == 2
+    rows = territory_cells(session)
+    assert [(r.community, r.code, r.name, r.schematic) for r in rows][:3] == [
+        ("桂花园社区", "GHY-01", "第一网格", False),
+        ("桂花园社区", "GHY-02", "第二网格", False),
+        ("荷花池社区", "HHC-01", "第一网格", False),
+    ]
+    exported = boundary_export(session)["features"]
+    assert len(exported) == 8
+    named = {f"{f['properties']['社区']}{f['properties']['名称']}": f["geometry"] for f in exported}
+    assert geo.overlaps(named) == []
+    wenshen = named["文盛社区第一网格"]["coordinates"][0]
+    assert wenshen[0] == pytest.approx([113.0, 28.2], abs=1e-6)  # GCJ-02 → WGS-84
