@@ -1,4 +1,4 @@
-"""首页: this month's headline KPIs (走访次数, 解决率, 帮扶人次) of the user's unit (街道 or 社区)."""
+"""首页: the meeting period's headline KPIs (走访次数, 解决率, 帮扶人次) of the user's unit (街道 or 社区)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from config import local_now
 from db.queries.access import unit_scope
 from db.queries.kpis import headline_kpis
 from db.queries.territory import unit_name
-from domain.kpis import COMPARISON_NOTE, KPIS, Period
+from domain.kpis import COMPARISON_NOTE, KPIS
+from domain.meeting import meeting_period
 from domain.roles import PageKey
-from ui.context import get_sessions, require_page
+from ui.context import get_sessions, get_settings, require_page
 from ui.headline import metric_arrow
 
 
@@ -18,7 +19,9 @@ def render() -> None:
     """Draw the landing page."""
     actor = require_page(PageKey.HOME)
     now = local_now()
-    period = Period.month_of(now.date()).up_to(now.date())
+    # Early in a month, the last complete month (MINQING_MEETING_MIN_DAYS), as on the deck.
+    shown = meeting_period(now.date(), get_settings().meeting_min_days)
+    period = shown.period
     scope = unit_scope(actor)
     with get_sessions()() as session:
         place = "全街道" if scope.community_id is None else unit_name(session, actor=actor)
@@ -26,7 +29,7 @@ def render() -> None:
         before = headline_kpis(session, period=period.previous_same_length(), scope=scope)
     st.title("民情流水线")
     st.caption(
-        f"{actor.display_name}，您好。以下为 {now:%Y年%-m月} {place}数据（截至 {now:%Y-%m-%d %H:%M}）。"
+        f"{actor.display_name}，您好。以下为 {shown.label} {place}数据（截至 {now:%Y-%m-%d %H:%M}）。"
     )
     visits_kpi, resolution_kpi, persons_kpi = (
         KPIS[k] for k in ("visits", "resolution", "assistance_persons")

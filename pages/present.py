@@ -15,11 +15,20 @@ import streamlit as st
 from config import local_now
 from db.queries.present import Deck, present_deck
 from db.queries.territory import unit_name
+from domain.kpis import Period
+from domain.meeting import (
+    MeetingPeriod,
+    PeriodChoice,
+    default_choice,
+    meeting_period,
+    picked_period,
+    recent_months,
+)
 from domain.roles import Actor, PageKey, Role
 from domain.slides import SLIDE_ORDER, SlideKind, SlideShow, deck_title, tick_seconds
 from ui.context import get_sessions, get_settings, require_page
 from ui.headline import headline_tiles, metric_arrow
-from ui.present_style import FULLSCREEN_CSS, PRESENT_CSS
+from ui.present_style import FULLSCREEN_CSS, INAPP_CSS, PRESENT_CSS
 from ui.slide_charts import (
     SCREEN,
     cell_label,
@@ -33,6 +42,8 @@ from ui.text import escape_markdown
 
 SHOW_KEY = "present_show"
 HANDOUT_KEY = "present_handout"
+PERIOD_KEY = "present_period"
+MONTH_KEY = "present_month"
 CHART_HEIGHT = 780
 _PLOTLY_CONFIG = {"displayModeBar": False, "scrollZoom": False, "responsive": True}
 
@@ -43,23 +54,32 @@ def render() -> None:
     fullscreen = actor.role is Role.VIEWER or st.query_params.get("mode") == "present"
     # Static CSS constants only, never data.
     st.markdown(PRESENT_CSS, unsafe_allow_html=True)
-    if fullscreen:
-        st.markdown(FULLSCREEN_CSS, unsafe_allow_html=True)
+    st.markdown(FULLSCREEN_CSS if fullscreen else INAPP_CSS, unsafe_allow_html=True)
     settings = get_settings()
     with get_sessions()() as session:
         place = unit_name(session, actor=actor)
-    title = deck_title(settings.present_title, f"{place}民情工作汇报", local_now().date())
+    today = local_now().date()
+    title = deck_title(settings.present_title, f"{place}民情工作汇报", today)
     if actor.role is Role.VIEWER:
         _title(title)
     else:
         left, right = st.columns([5, 1], vertical_alignment="center")
         with left:
             _title(title)
-        with right:
-            _handout_fragment(actor, settings.rank_min_cases, title)
+    if fullscreen:
+        # The wall follows the rule; only the in-app deck lets the secretary pick.
+        meeting = meeting_period(today, settings.meeting_min_days)
+    else:
+        meeting = _period_picker(today, settings.meeting_min_days)
+    if actor.role is not Role.VIEWER:
+        with right:  # drawn after the picker: the handout is of the picked period
+            _handout_fragment(actor, settings.rank_min_cases, title, meeting.period)
             if not fullscreen:
                 st.link_button("全屏放映", "?mode=present", width="stretch")
-    _deck_fragment(actor, settings.slide_seconds, settings.rank_min_cases)
+    exit_button = fullscreen and actor.role is not Role.VIEWER
+    _deck_fragment(
+        actor, settings.slide_seconds, settings.rank_min_cases, meeting.period, exit_button
+    )
 
 
 def _title(title: str) -> None:
@@ -67,10 +87,44 @@ def _title(title: str) -> None:
         st.title(escape_markdown(title), anchor=False)
 
 
-def load_deck(actor: Actor, min_cases: int) -> Deck:
+def _period_picker(today: dt.date, min_days: int) -> MeetingPeriod:
+    """The secretary's choice of the meeting's period (preselected by the rule), and its label."""
+    choices = list(PeriodChoice)
+    default = default_choice(today, min_days)
+    with st.container(key="present-period"):
+        left, right, label = st.columns([3, 1.4, 2.6], vertical_alignment="bottom")
+        choice = left.radio(
+            "汇报期间",
+            choices,
+            index=choices.index(default),
+            format_func=lambda c: c.label,
+            horizontal=True,
+            key=PERIOD_KEY,
+        )
+        month = None
+        if choice is PeriodChoice.MONTH:
+            month = right.selectbox(
+                "月份",
+                recent_months(today),
+                format_func=lambda d: f"{d.year}年{d.month}月",
+                key=MONTH_KEY,
+            )
+        picked = picked_period(choice, today, month)
+        label.markdown(f"**显示：{escape_markdown(picked.label)}**")
+    return picked
+
+
+def _leave_presentation() -> None:
+    """Button callback: back to the app (drop ``?mode=present``)."""
+    st.query_params.pop("mode", None)
+
+
+def load_deck(actor: Actor, min_cases: int, period: Period | None = None) -> Deck:
     """The deck's data of the actor's unit at this moment (cached aggregates; exact after any write)."""
     with get_sessions()() as session:
-        return present_deck(session, actor=actor, now=local_now(), min_cases=min_cases)
+        return present_deck(
+            session, actor=actor, now=local_now(), min_cases=min_cases, period=period
+        )
 
 
 def slide_show(interval: int) -> SlideShow:
@@ -90,14 +144,20 @@ def _step(action: str) -> None:
     st.session_state[SHOW_KEY] = moves[action](now)
 
 
-def _deck_fragment(actor: Actor, interval: int, min_cases: int) -> None:
-    st.fragment(run_every=tick_seconds(interval))(_draw_deck)(actor, interval, min_cases)
+def _deck_fragment(
+    actor: Actor, interval: int, min_cases: int, period: Period, exit_button: bool
+) -> None:
+    st.fragment(run_every=tick_seconds(interval))(_draw_deck)(
+        actor, interval, min_cases, period, exit_button
+    )
 
 
-def _draw_deck(actor: Actor, interval: int, min_cases: int) -> None:
+def _draw_deck(
+    actor: Actor, interval: int, min_cases: int, period: Period, exit_button: bool
+) -> None:
     """One tick: the slide on screen now, its progress and the controls."""
     show = slide_show(interval)
-    deck = load_deck(actor, min_cases)
+    deck = load_deck(actor, min_cases, period)
     now = deck.now
     index = show.current(now)
     kind = SLIDE_ORDER[index]
@@ -106,11 +166,19 @@ def _draw_deck(actor: Actor, interval: int, min_cases: int) -> None:
         st.caption(slide_subtitle(kind, deck))
     with st.container(key=f"present-slide-{kind.value}", height=CHART_HEIGHT + 20, border=False):
         SLIDE_DRAWERS[kind](deck)
-    _controls(show, now, index)
+    _controls(show, now, index, exit_button)
 
 
-def _controls(show: SlideShow, now: dt.datetime, index: int) -> None:
-    left, middle, right, status = st.columns([1, 1, 1, 4], vertical_alignment="center")
+def _controls(show: SlideShow, now: dt.datetime, index: int, exit_button: bool) -> None:
+    with st.container(key="present-controls"):
+        _control_row(show, now, index, exit_button)
+
+
+def _control_row(show: SlideShow, now: dt.datetime, index: int, exit_button: bool) -> None:
+    widths = [1.2, 1.2, 1.2, 4.4] + ([0.9] if exit_button else [])
+    left, middle, right, status, *leave = st.columns(widths, vertical_alignment="center")
+    for column in leave:
+        column.button("退出放映", key="present-exit", on_click=_leave_presentation, width="stretch")
     left.button(
         "◀ 上一页",
         key="present-prev",
@@ -258,16 +326,16 @@ SLIDE_DRAWERS = {
 # --- handout -------------------------------------------------------------------------------
 
 
-def _handout_fragment(actor: Actor, min_cases: int, title: str) -> None:
-    st.fragment(_draw_handout)(actor, min_cases, title)
+def _handout_fragment(actor: Actor, min_cases: int, title: str, period: Period) -> None:
+    st.fragment(_draw_handout)(actor, min_cases, title, period)
 
 
-def _draw_handout(actor: Actor, min_cases: int, title: str) -> None:
+def _draw_handout(actor: Actor, min_cases: int, title: str, period: Period) -> None:
     """For secretaries: build the printable PDF of the same slides, then offer it."""
     from ui.handout import HandoutError, build_handout
 
     if st.button("生成讲义 PDF", key="present-handout-build", width="stretch"):
-        deck = load_deck(actor, min_cases)
+        deck = load_deck(actor, min_cases, period)
         with st.spinner("正在生成讲义…"):
             try:
                 st.session_state[HANDOUT_KEY] = (build_handout(deck, title=title), deck.now)

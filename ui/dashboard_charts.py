@@ -46,6 +46,16 @@ POINT_COLOURS = {
 }
 
 
+def point_groups(
+    points: Sequence[ServicePointView],
+) -> list[tuple[str, str, list[ServicePointView]]]:
+    """Service points by kind: (label, marker colour, points) — one legend entry per kind."""
+    groups: dict[str, list[ServicePointView]] = {}
+    for p in points:
+        groups.setdefault(p.kind, []).append(p)
+    return [(ms[0].label, POINT_COLOURS.get(kind, "#555555"), ms) for kind, ms in groups.items()]
+
+
 def map_style() -> str:
     """The configured map style: ``MINQING_MAP_STYLE`` or the offline ``white-bg``."""
     return os.environ.get("MINQING_MAP_STYLE", "").strip() or DEFAULT_MAP_STYLE
@@ -186,15 +196,15 @@ def _map_figure(
     """The map of ``layers`` with the service points on top, centred on ``geojson``."""
     centre, zoom = _centre_and_zoom(cells, geojson)
     figure = go.Figure(list(layers))
-    if points:
+    for label, colour, members in point_groups(points):
         figure.add_trace(
             go.Scattermap(
-                lat=[p.latitude for p in points],
-                lon=[p.longitude for p in points],
+                lat=[p.latitude for p in members],
+                lon=[p.longitude for p in members],
                 mode="markers",
-                marker={"size": 11, "color": [POINT_COLOURS.get(p.kind, "#555") for p in points]},
-                name="服务站点",
-                hovertext=[f"{html.escape(p.label)}：{html.escape(p.name)}" for p in points],
+                marker={"size": 11, "color": colour},
+                name=html.escape(label),
+                hovertext=[f"{html.escape(p.label)}：{html.escape(p.name)}" for p in members],
                 hoverinfo="text",
                 showlegend=True,
             )

@@ -12,6 +12,8 @@ from ui.slide_charts import FONT_STACK, SCREEN
 
 KPI_FONT_PX = 120
 """Headline figures (走访次数, 解决率, 帮扶人次): readable from the back row at 1920×1080."""
+SUBTITLE_FONT_PX = 32
+"""A slide's subtitle and the status line: at least 32 px, readable at 8 m."""
 
 _BG = SCREEN.background
 _FG = SCREEN.text
@@ -41,7 +43,10 @@ html, body, .stApp {{ background: {_BG} !important; color: {_FG}; }}
 .stApp th, .stApp button, .stApp h1, .stApp h2, .stApp h3, .stApp label {{
   font-family: {FONT_STACK};
 }}
-.stApp p, .stApp span, .stApp label, .stApp td, .stApp th, .stApp h1, .stApp h2, .stApp h3 {{
+/* Text colours in the main area only: the in-app sidebar keeps its own (dark on light) colours. */
+[data-testid="stMain"] p, [data-testid="stMain"] span, [data-testid="stMain"] label,
+[data-testid="stMain"] td, [data-testid="stMain"] th, [data-testid="stMain"] h1,
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 {{
   color: {_FG};
 }}
 [data-testid="stMainBlockContainer"] {{
@@ -51,7 +56,10 @@ html, body, .stApp {{ background: {_BG} !important; color: {_FG}; }}
 .stApp [data-stale="true"] {{ opacity: 1 !important; transition: none !important; }}
 .st-key-present-title h1 {{ font-size: 44px; font-weight: 700; padding: 0; line-height: 1.25; }}
 .st-key-present-heading h2 {{ font-size: 36px; padding: 0; color: {_ACCENT}; line-height: 1.2; }}
-.st-key-present-heading p, .st-key-present-note p {{ font-size: 22px; color: {_MUTED}; }}
+/* Read from the back row (8 m): at least 32 px, near-white on the dark deck. */
+.st-key-present-heading p, .st-key-present-note p {{
+  font-size: {SUBTITLE_FONT_PX}px; color: {_FG}; line-height: 1.3;
+}}
 .st-key-present-headline [data-testid="stMetricLabel"] p {{ font-size: 44px; color: {_MUTED}; }}
 .st-key-present-headline [data-testid="stMetricValue"],
 .st-key-present-headline [data-testid="stMetricValue"] > div {{
@@ -78,13 +86,51 @@ html, body, .stApp {{ background: {_BG} !important; color: {_FG}; }}
   background: {_BG} !important; border-color: #2a3446 !important;
 }}
 .st-key-present-notices th {{ color: {_ACCENT} !important; font-weight: 700; }}
-.stApp button {{
+[data-testid="stMain"] button, [data-testid="stMain"] [data-testid="stLinkButton"] a {{
   background: #1c2638 !important; color: {_FG} !important; border: 1px solid #3a475e !important;
   min-height: 48px;
 }}
-.stApp button p {{ font-size: 24px; }}
-.stApp button:hover {{ border-color: {_ACCENT} !important; }}
+[data-testid="stMain"] button p, [data-testid="stMain"] [data-testid="stLinkButton"] p {{
+  font-size: 24px; white-space: nowrap; color: {_FG} !important;
+}}
+[data-testid="stMain"] button:hover, [data-testid="stLinkButton"] a:hover {{
+  border-color: {_ACCENT} !important;
+}}
+.st-key-present-exit button {{ min-height: 36px; }}
+.st-key-present-exit button p {{ font-size: 18px; color: {_MUTED} !important; }}
 [data-testid="stProgress"] > div > div {{ background: #2a3446; }}
-[data-testid="stProgress"] p {{ font-size: 22px; color: {_MUTED}; }}
+[data-testid="stProgress"] p {{ font-size: {SUBTITLE_FONT_PX}px; color: {_FG}; }}
+.st-key-present-period [data-baseweb="select"] > div {{
+  background: #1c2638 !important; border-color: #3a475e !important;
+}}
 </style>
 """
+
+INAPP_CSS = """
+<style>
+/* Inside the app the sidebar takes ~300 px: smaller figures so that 47.8% and the buttons fit. */
+[data-testid="stMainBlockContainer"] { padding: 14px 24px 8px 24px !important; }
+.st-key-present-title h1 { font-size: 32px; }
+.st-key-present-heading h2 { font-size: 28px; }
+.st-key-present-headline [data-testid="stMetricLabel"] p { font-size: 28px; }
+.st-key-present-headline [data-testid="stMetricValue"],
+.st-key-present-headline [data-testid="stMetricValue"] > div { font-size: 64px; }
+.st-key-present-headline [data-testid="stMetricDelta"] div,
+.st-key-present-headline [data-testid="stMetricDelta"] p { font-size: 20px; }
+.st-key-present-more [data-testid="stMetricLabel"] p { font-size: 20px; }
+.st-key-present-more [data-testid="stMetricValue"],
+.st-key-present-more [data-testid="stMetricValue"] > div { font-size: 36px; }
+.st-key-present-more [data-testid="stMetricDelta"] div,
+.st-key-present-more [data-testid="stMetricDelta"] p { font-size: 16px; }
+.st-key-present-headline [data-testid="stMetric"], .st-key-present-more [data-testid="stMetric"] {
+  padding: 12px 16px;
+}
+.st-key-present-side p, .st-key-present-side li { font-size: 20px; }
+.st-key-present-notices td, .st-key-present-notices th { font-size: 18px !important; }
+[data-testid="stMain"] button p, [data-testid="stMain"] [data-testid="stLinkButton"] p {
+  font-size: 18px;
+}
+.st-key-present-heading p, [data-testid="stProgress"] p { font-size: 24px; }
+</style>
+"""
+"""Only inside the app (secretary/admin with the sidebar): sizes for a narrower main area."""

@@ -1,24 +1,26 @@
 """Plotly figures of the projector deck, for the dark screen and for the printed handout.
 
 Pure plotly (no streamlit), so the handout exporter and the tests build the very same figures.
-Nothing here fetches anything: the map is the dashboard's own ``grid_map`` (``white-bg``, no
-tiles, no text layer), restyled for the wall.
+Nothing here fetches anything: the map draws the cells as plain shapes (no tiles, no WebGL),
+so it is dark from its first paint and can name each cell.
 """
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 from db.queries.dashboard import CellFigures, MonthFigures, ServicePointView
 from db.queries.present import Deck
 from domain.meeting import period_label
 from domain.slides import SlideKind
-from ui.dashboard_charts import grid_map
+from ui.dashboard_charts import point_groups
 
 FONT_STACK = (
     '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", '
@@ -86,32 +88,20 @@ def cell_label(cell: CellFigures) -> str:
     return f"{cell.community} {cell.name}"
 
 
-def _coordinates(geometry: dict[str, Any]) -> Iterable[Sequence[float]]:
-    rings = geometry["coordinates"]
-    if geometry["type"] == "MultiPolygon":
-        rings = [ring for polygon in rings for ring in polygon]
-    for ring in rings:
-        yield from ring
+def _outer_rings(geometry: dict[str, Any]) -> Iterable[Sequence[Sequence[float]]]:
+    """The outer ring of each polygon of a Polygon or MultiPolygon geometry."""
+    polygons = geometry["coordinates"]
+    if geometry["type"] == "Polygon":
+        polygons = [polygons]
+    for polygon in polygons:
+        if polygon:
+            yield polygon[0]
 
 
-def map_view(
-    geojson: dict[str, Any], *, width_px: int, height_px: int
-) -> tuple[dict[str, float], float]:
-    """Centre and zoom that fit every cell of ``geojson`` into a map of the given size."""
-    points = [p for f in geojson["features"] for p in _coordinates(f["geometry"])]
-    if not points:
-        return {"lat": 28.2, "lon": 112.98}, 12.0
-    lons = [p[0] for p in points]
-    lats = [p[1] for p in points]
-    lon_span = max(max(lons) - min(lons), 1e-4)
-    lat_mid = (max(lats) + min(lats)) / 2
-    # Web Mercator: a 512-px world at zoom 0; latitude spans stretch by 1/cos(lat).
-    lat_span = max(max(lats) - min(lats), 1e-4) / math.cos(math.radians(lat_mid))
-    zoom = min(
-        math.log2(width_px * 360 / (lon_span * 512)), math.log2(height_px * 360 / (lat_span * 512))
-    )
-    centre = {"lat": lat_mid, "lon": (max(lons) + min(lons)) / 2}
-    return centre, round(zoom - 0.15, 2)
+def _text_colour(fill: str) -> str:
+    """Black on a light fill, white on a dark one (``fill`` as plotly's ``rgb(r, g, b)``)."""
+    r, g, b = (float(v) for v in fill[fill.index("(") + 1 : fill.index(")")].split(",")[:3])
+    return "#111111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
 
 
 def map_figure(
@@ -123,22 +113,76 @@ def map_figure(
     height: int = 780,
     width: int = 1500,
 ) -> go.Figure:
-    """The dashboard's grid map (``ui.dashboard_charts.grid_map``) by open cases, sized for a wall."""
-    fig = grid_map(cells, geojson, points, measure="open_cases")
-    centre, zoom = map_view(geojson, width_px=width - 160, height_px=height - 60)
-    fig.update_layout(
-        paper_bgcolor=theme.background,
-        font={"family": FONT_STACK, "size": theme.font_size, "color": theme.text},
-        height=height,
-        width=width,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        map={"center": centre, "zoom": zoom},
-        legend={
-            "font": {"color": theme.text, "size": theme.font_size},
-            "bgcolor": theme.background,
+    """The grid map by open cases for a wall or a page, drawn as plain shapes.
+
+    No map tiles and no WebGL: the figure is the theme's colour from its first paint (a tile
+    map showed a white box for a second at every slide change) and fetches nothing. Each cell
+    carries its name and count; the service points have one legend entry per kind.
+    """
+    by_id = {c.cell_id: c for c in cells}
+    top = max((c.open_cases for c in cells), default=0) or 1
+    fig = go.Figure()
+    names: list[tuple[float, float, CellFigures, str]] = []
+    lat_mid = 28.2
+    for feature in geojson.get("features", []):
+        cell = by_id.get(feature.get("id"))
+        if cell is None:
+            continue
+        fill = sample_colorscale(theme.colorscale, [0.1 + 0.9 * cell.open_cases / top])[0]
+        for ring in _outer_rings(feature["geometry"]):
+            lons = [p[0] for p in ring]
+            lats = [p[1] for p in ring]
+            fig.add_scatter(
+                x=lons, y=lats, mode="lines", fill="toself", fillcolor=fill,
+                line={"color": theme.grid if theme is PRINT else theme.background, "width": 2},
+                hoverinfo="skip", showlegend=False,
+            )  # fmt: skip
+        ring = max(_outer_rings(feature["geometry"]), key=len)
+        x = sum(p[0] for p in ring[:-1] or ring) / len(ring[:-1] or ring)
+        y = sum(p[1] for p in ring[:-1] or ring) / len(ring[:-1] or ring)
+        names.append((x, y, cell, _text_colour(fill)))
+        lat_mid = y
+    if names:
+        fig.add_scatter(
+            x=[n[0] for n in names],
+            y=[n[1] for n in names],
+            mode="text",
+            text=[f"{html.escape(c.name)}<br>{c.open_cases} 件" for _, _, c, _ in names],
+            textfont={"size": max(12, theme.font_size - 8), "color": [n[3] for n in names]},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    for label, colour, members in point_groups(points):
+        fig.add_scatter(
+            x=[p.longitude for p in members], y=[p.latitude for p in members], mode="markers",
+            marker={"size": 18, "color": colour, "line": {"color": theme.text, "width": 2}},
+            name=html.escape(label), hoverinfo="skip", showlegend=True,
+        )  # fmt: skip
+    # The colour scale of the cells, as a bar beside the map (a marker trace without points).
+    fig.add_scatter(
+        x=[None], y=[None], mode="markers", hoverinfo="skip", showlegend=False,
+        marker={
+            "color": [0], "cmin": 0, "cmax": top, "colorscale": theme.colorscale,
+            "showscale": True,
+            "colorbar": {"thickness": 28, "title": {"text": "在办件数"},
+                         "tickfont": {"color": theme.text}},
         },
-        coloraxis_colorbar={"thickness": 28, "tickfont": {"color": theme.text}},
-    )
+    )  # fmt: skip
+    _layout(fig, theme, height=height, width=width)
+    fig.update_layout(
+        showlegend=bool(points),
+        legend={
+            "orientation": "h", "x": 0, "y": -0.02, "yanchor": "top",
+            "font": {"color": theme.text, "size": theme.font_size}, "bgcolor": theme.background,
+        },
+        margin={"l": 10, "r": 10, "t": 10, "b": 60 if points else 10},
+    )  # fmt: skip
+    # Longitude and latitude at true proportions: a degree of latitude is 1/cos(lat) longer.
+    fig.update_xaxes(visible=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(
+        visible=False, showgrid=False, zeroline=False,
+        scaleanchor="x", scaleratio=1 / math.cos(math.radians(lat_mid)),
+    )  # fmt: skip
     return fig
 
 
