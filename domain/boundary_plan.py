@@ -14,13 +14,14 @@ from domain.boundary_files import Feature
 
 @dataclass(frozen=True)
 class KnownCell:
-    """An active grid cell as the matcher sees it."""
+    """A grid cell as the matcher sees it; a retired one only keeps its code taken."""
 
     id: int
     community_id: int
     code: str
     name: str
     geometry: geo.Geometry
+    retired: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,11 @@ def plan_boundaries(
     Unmatched features become new cells (code from ``code_key`` if given, else the next free
     「社区编码-NN」; name from ``name_key`` if given, else the matched value). With ``community_key``, only features naming this 社区 (name or code) count.
     """
+    taken = {c.code for c in cells}
+    cells = [c for c in cells if not c.retired]
     own = [c for c in cells if c.community_id == community_id]
     by_name = {c.name: c for c in own}
     by_code = {c.code: c for c in cells}
-    taken = {c.code for c in cells}
     rows: list[PlanRow] = []
     problems: list[str] = []
     seen: set[str] = set()

@@ -86,7 +86,7 @@ def _subdistrict_forms(actor: Actor, name: str | None, comms: list[tuple[int, st
     if comms:
         labels = {cid: f"{n}（{c}）" for cid, n, c in comms}
         with st.form("rename_community_form"):
-            cid = st.selectbox("社区", list(labels), format_func=labels.__getitem__)
+            cid = st.selectbox("改名的社区", list(labels), format_func=labels.__getitem__)
             renamed = st.text_input("新名称", key="ter_comm_rename", max_chars=60)
             if st.form_submit_button("改名") and _run(
                 svc.rename_community, actor=actor, community_id=cid, name=renamed
@@ -103,7 +103,7 @@ def _cell_forms(
     with st.form("new_cell_form"):
         c1, c2, c3 = st.columns(3)
         community = c1.selectbox(
-            "社区", list(comms), format_func=comms.__getitem__, key="ter_cell_comm"
+            "所属社区", list(comms), format_func=comms.__getitem__, key="ter_cell_comm"
         )
         code = c2.text_input("网格编码", key="ter_cell_code", max_chars=20)
         name = c3.text_input("网格名称", key="ter_cell_name", max_chars=60)
@@ -204,7 +204,9 @@ def _restructure_forms(actor: Actor, active: dict[int, CellAdminRow]) -> None:
 
 def _order_editor(actor: Actor, comms: dict[int, str], active: dict[int, CellAdminRow]) -> None:
     st.markdown("**示意图顺序**：没有电子地图的社区按此顺序自西北向东南排列网格。")
-    community = st.selectbox("社区", list(comms), format_func=comms.__getitem__, key="ter_ord_comm")
+    community = st.selectbox(
+        "调整哪个社区", list(comms), format_func=comms.__getitem__, key="ter_ord_comm"
+    )
     rows = [r for r in active.values() if r.community_id == community]
     rows.sort(key=lambda r: (r.position or 0, r.code))
     if not rows:
@@ -244,7 +246,7 @@ def _boundary_upload(actor: Actor, comms: list[tuple[int, str, str]]) -> None:
     by_id = {cid: (n, c) for cid, n, c in comms}
     c1, c2, c3 = st.columns(3)
     community = c1.selectbox(
-        "社区", list(by_id), format_func=lambda c: by_id[c][0], key="ter_b_comm"
+        "写入哪个社区", list(by_id), format_func=lambda c: by_id[c][0], key="ter_b_comm"
     )
     key = c2.selectbox("按哪个属性对应网格（名称或编码）", names, key="ter_b_key")
     crs = c3.selectbox("坐标系", list(geo.Crs), format_func=lambda c: c.label, key="ter_b_crs")

@@ -268,3 +268,16 @@ def test_the_shipped_boundary_files_set_up_four_communities(session):
     assert geo.overlaps(named) == []
     wenshen = named["文盛社区第一网格"]["coordinates"][0]
     assert wenshen[0] == pytest.approx([113.0, 28.2], abs=1e-6)  # GCJ-02 → WGS-84
+
+
+def test_a_new_cell_from_a_file_does_not_take_a_retired_cells_code(session):
+    ws, _ = setup_two_communities(session)
+    old = create_cell(
+        session, actor=ADMIN, community_id=ws.id, code="WS-01", name="旧网格", now=NOW
+    )
+    retire_cell(session, actor=ADMIN, cell_id=old.id, now=NOW)
+    plan = plan_boundaries(read_boundaries("x.kml", kml(["第一网格"])), key="name",
+                           crs=geo.Crs.WGS84, community_id=ws.id, community_code="WS",
+                           community_name="文盛社区", cells=known_cells(session))  # fmt: skip
+    assert [(r.code, r.cell_id) for r in plan.rows] == [("WS-02", None)]
+    assert apply_boundaries(session, actor=ADMIN, plan=plan, now=NOW) == 1

@@ -131,13 +131,14 @@ def territory_cells(session: Session) -> list[CellAdminRow]:
 
 
 def known_cells(session: Session) -> list[KnownCell]:
-    """Every active cell with its boundary, for matching an uploaded boundary file."""
+    """Every cell with its boundary (retired ones flagged), for matching a boundary file."""
     stmt = select(
-        GridCell.id, GridCell.community_id, GridCell.code, GridCell.name, GridCell.boundary_geojson
-    ).where(GridCell.retired_at.is_(None))
+        GridCell.id, GridCell.community_id, GridCell.code, GridCell.name, GridCell.boundary_geojson,
+        GridCell.retired_at.is_not(None),
+    )  # fmt: skip
     return [
-        KnownCell(cid, community, code, name, json.loads(boundary))
-        for cid, community, code, name, boundary in session.execute(stmt).tuples()
+        KnownCell(cid, community, code, name, json.loads(boundary), bool(retired))
+        for cid, community, code, name, boundary, retired in session.execute(stmt).tuples()
     ]
 
 
