@@ -263,11 +263,19 @@ def parse_phone(value: object) -> str | None:
     if _MOBILE_DIGITS.match(digits):
         return digits  # 138-1234-5678, 138 1234 5678, +86 138…: one way to store a mobile
     if phone_error(text):
-        raise RowError(
-            f"联系电话「{text}」格式不正确（手机 11 位，如 13812345678 或 138-1234-5678；"
-            "座机如 0731-84561234）"
-        )
+        raise RowError(f"联系电话「{text}」格式不正确")
     return normalize_phone(text)
+
+
+PHONE_HINT = "（手机 11 位，如 13812345678 或 138-1234-5678；座机如 0731-84561234）"
+
+
+def _ledger_phone(value: object) -> str | None:
+    """``parse_phone`` whose refusal says what a ledger may write instead."""
+    try:
+        return parse_phone(value)
+    except RowError as exc:
+        raise RowError(f"{exc}{PHONE_HINT}") from None
 
 
 _MOBILE_DIGITS = re.compile(r"^1[3-9]\d{9}$")
@@ -591,7 +599,7 @@ def parse_row(
     name = _text_field(row, Field.REPORTER_NAME, original)
     if name is not None and len(name) > MAX_NAME:
         reasons.append(f"反映人姓名超过 {MAX_NAME} 字")
-    phone = attempt(parse_phone, row.get(Field.REPORTER_PHONE))
+    phone = attempt(_ledger_phone, row.get(Field.REPORTER_PHONE))
     anonymous = (name is None or name in ANONYMOUS_WORDS) and phone is None
     if name in ANONYMOUS_WORDS:
         name = None

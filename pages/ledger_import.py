@@ -12,10 +12,18 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from config import local_now
 from db.queries.imports import ImportPreview, import_batches, preview_import
-from domain.ledger_import import Field, ImportDefaults, LedgerFile, guess_mapping
+from db.queries.territory import community_choices
+from domain.ledger_import import (
+    Field,
+    ImportDefaults,
+    LedgerFile,
+    clean_text,
+    column_letter,
+    guess_mapping,
+)
 from domain.roles import PageKey
 from domain.workflow import Channel
-from services.ledger_import import LedgerFileError, preview_tables, read_ledger, run_import
+from services.ledger_import import LedgerFileError, preview_tables, read_ledgers, run_import
 from ui.context import get_sessions, require_page
 
 DEFAULT_CHANNELS = (Channel.LETTER_VISIT, Channel.FORWARDED)
@@ -23,40 +31,61 @@ SHOWN_GOOD_ROWS = 200
 STATE = "ledger_import"
 
 
-def _ledger(upload: UploadedFile) -> LedgerFile | None:
-    """The uploaded file, read once per upload (kept in the session)."""
+def _ledgers(upload: UploadedFile) -> list[LedgerFile] | None:
+    """Every ledger sheet of the uploaded file, read once per upload (kept in the session)."""
     cached = st.session_state.get(f"{STATE}_file")
-    if cached is not None and cached[0] == upload.file_id and isinstance(cached[1], LedgerFile):
-        return cached[1]
+    if cached is not None and cached[0] == upload.file_id:
+        return list(cached[1])
     try:
-        ledger = read_ledger(upload.getvalue(), upload.name)
+        ledgers = read_ledgers(upload.getvalue(), upload.name)
     except LedgerFileError as exc:
         st.error(str(exc))
         return None
-    st.session_state[f"{STATE}_file"] = (upload.file_id, ledger)
-    return ledger
+    st.session_state[f"{STATE}_file"] = (upload.file_id, ledgers)
+    return ledgers
+
+
+def _column_title(ledger: LedgerFile, index: int) -> str:
+    """「C 列 · 反映人·联系电话」, or 「C 列（无列名）」."""
+    header = ledger.headers[index] if index < len(ledger.headers) else ""
+    return (
+        f"{column_letter(index)} 列 · {header}"
+        if header
+        else f"{column_letter(index)} 列（无列名）"
+    )
+
+
+def _first_values(ledger: LedgerFile, index: int, count: int = 3) -> str:
+    values = [clean_text(row[index]) for _, row in ledger.rows if index < len(row)]
+    shown = [v for v in values if v][:count]
+    return "、".join(v[:12] for v in shown) if shown else "（前几行为空）"
 
 
 def _mapping_step(ledger: LedgerFile, key: str) -> dict[int, Field]:
-    """One selector per column: the guessed field preselected, unknown columns 「不导入」."""
+    """One selector per column, named or not: the guessed field preselected, else 「不导入」."""
     guessed = guess_mapping(ledger.headers)
     options: list[Field | None] = [None, *Field]
-    unknown = [h for i, h in enumerate(ledger.headers) if h and i not in guessed]
+    width = max([len(ledger.headers), *(len(row) for _, row in ledger.rows[:50])])
+    used = [i for i in range(width) if i < len(ledger.headers) and ledger.headers[i]]
+    used += [
+        i for i in range(width) if i not in used and _first_values(ledger, i, 1) != "（前几行为空）"
+    ]
+    unknown = [_column_title(ledger, i) for i in sorted(used) if i not in guessed]
     mapping: dict[int, Field] = {}
-    title = "列对应" + (f"（有 {len(unknown)} 列未识别：{'、'.join(unknown)}）" if unknown else "")
+    title = "列对应" + (f"（有 {len(unknown)} 列未识别，可在此指定）" if unknown else "")
     with st.expander(title, expanded=bool(unknown)):
         columns = st.columns(4)
-        for index, header in enumerate(ledger.headers):
-            if not header:
-                continue
-            with columns[index % 4]:
+        for position, index in enumerate(sorted(used)):
+            with columns[position % 4]:
                 choice = st.selectbox(
-                    header,
+                    _column_title(ledger, index),
                     options,
                     index=options.index(guessed.get(index)),
                     format_func=lambda f: "不导入" if f is None else f.label,
                     key=f"{key}_col_{index}",
+                    help=f"前几行：{_first_values(ledger, index)}",
                 )
+                st.caption(_first_values(ledger, index))
             if choice is not None:
                 mapping[index] = choice
     return mapping
@@ -86,7 +115,10 @@ def render() -> None:
     st.caption(
         "导入以前用 Excel 记录的民情台账：每行成为一件案件，编号与受理登记连续；同一文件重复导入不会重复建案。"
     )
-    upload = st.file_uploader("选择台账文件（.xlsx 或 .csv）", type=["xlsx", "csv"])
+    # Every type is let through: a wrong one is refused below in Chinese, not by the uploader.
+    upload = st.file_uploader(
+        "选择台账文件（.xlsx、.xls、.ods 或 .csv，GBK 或 UTF-8 编码均可）", key=f"{STATE}_upload"
+    )
     if upload is None:
         with get_sessions()() as session:
             history = import_batches(session, actor=actor)
@@ -94,13 +126,38 @@ def render() -> None:
             st.subheader("最近的导入")
             st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch")
         return
-    ledger = _ledger(upload)
-    if ledger is None:
+    ledgers = _ledgers(upload)
+    if ledgers is None:
         return
+    if len(ledgers) > 1:
+        names = [ledger.sheet for ledger in ledgers]
+        chosen = st.multiselect(
+            "导入哪些工作表（填表说明等说明页已略过）", names, default=names, key=f"{STATE}_sheets"
+        )
+        ledgers = [ledger for ledger in ledgers if ledger.sheet in chosen]
+        if not ledgers:
+            st.warning("请至少选择一个工作表。")
+            return
+    first = ledgers[0]
     st.caption(
-        f"「{ledger.source_name}」：表头在第 {ledger.header_row} 行，表头下共 {len(ledger.rows)} 行。"
+        "；".join(
+            f"「{ledger.source_name}」：表头在第 {ledger.header_row} 行，表头下共 {len(ledger.rows)} 行"
+            for ledger in ledgers
+        )
     )
-    mapping = _mapping_step(ledger, key=f"{STATE}_{upload.file_id}")
+    mapping = _mapping_step(first, key=f"{STATE}_{upload.file_id}")
+    with get_sessions()() as session:
+        communities = community_choices(session, actor=actor)
+    community_id: int | None = actor.community_id
+    if actor.community_id is None and len(communities) > 1:
+        community_id = st.selectbox(
+            "台账所属社区（网格名在各社区重复时据此区分；台账有「所属社区」列时以该列为准）",
+            [None, *communities],
+            format_func=lambda c: (
+                "不指定（按网格编号或「所属社区」列）" if c is None else communities[c]
+            ),
+            key=f"{STATE}_community",
+        )
     channel = st.selectbox(
         "文件中没有渠道时，按此渠道导入",
         DEFAULT_CHANNELS,
@@ -108,24 +165,32 @@ def render() -> None:
         key=f"{STATE}_channel",
     )
     with get_sessions()() as session:
-        preview = preview_import(
-            session,
-            ledger=ledger,
-            today=local_now().date(),
-            actor=actor,
-            mapping=mapping,
-            defaults=ImportDefaults(channel=channel),
-        )
-    for problem in preview.problems:
+        previews = [
+            preview_import(
+                session,
+                ledger=ledger,
+                today=local_now().date(),
+                actor=actor,
+                mapping=mapping,
+                defaults=ImportDefaults(channel=channel),
+                community_id=community_id,
+            )
+            for ledger in ledgers
+        ]
+    for problem in previews[0].problems:
         st.error(problem)
-    if preview.problems:
+    if previews[0].problems:
         return
-    _show_preview(preview)
+    new_rows = sum(len(p.new_rows) for p in previews)
+    for ledger, preview in zip(ledgers, previews, strict=True):
+        if len(previews) > 1:
+            st.subheader(f"工作表「{ledger.sheet}」")
+        _show_preview(preview)
     left, right = st.columns(2)
     go = left.button(
-        f"导入全部有效行（{len(preview.new_rows)} 行）",
+        f"导入全部有效行（{new_rows} 行）",
         type="primary",
-        disabled=not preview.can_import,
+        disabled=not new_rows,
         key=f"{STATE}_go",
     )
     if right.button("不导入", key=f"{STATE}_cancel"):
@@ -135,22 +200,28 @@ def render() -> None:
     if not go:
         return
     bar = st.progress(0.0, text="正在导入…")
+    imported = skipped = 0
+    batches = []
+    for ledger, preview in zip(ledgers, previews, strict=True):
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"已处理 {done:,} / {total:,} 行")
+        def progress(done: int, total: int, sheet: str = ledger.source_name) -> None:
+            bar.progress(done / total, text=f"「{sheet}」已处理 {done:,} / {total:,} 行")
 
-    outcome = run_import(
-        get_sessions(),
-        rows=preview.new_rows,
-        source_name=ledger.source_name,
-        actor=actor,
-        now=local_now(),
-        on_progress=progress,
-    )
+        outcome = run_import(
+            get_sessions(),
+            rows=preview.new_rows,
+            source_name=ledger.source_name,
+            actor=actor,
+            now=local_now(),
+            on_progress=progress,
+        )
+        imported += outcome.imported
+        skipped += outcome.skipped
+        batches.append(outcome.batch)
     bar.progress(1.0, text="导入完成")
     st.success(
-        f"已导入 {outcome.imported:,} 件（批次 {outcome.batch}）"
-        + (f"，{outcome.skipped:,} 行此前已导入，已跳过" if outcome.skipped else "")
+        f"已导入 {imported:,} 件（批次 {'、'.join(batches)}）"
+        + (f"，{skipped:,} 行此前已导入，已跳过" if skipped else "")
     )
 
 

@@ -92,7 +92,7 @@ def test_mapping_step_for_an_unknown_header(app_db):
     at = open_page("ledger_import")
     at.file_uploader[0].set_value(("a.csv", data.encode("gbk"), "text/csv")).run()
     assert [e.value for e in at.error] == ["缺少必需的列：网格"]
-    grid = next(s for s in at.selectbox if s.label == "归属")
+    grid = next(s for s in at.selectbox if s.label == "C 列 · 归属")
     assert grid.value is None  # 「不导入」 until the user says otherwise
     grid.select_index(grid.options.index("网格")).run()
     assert not at.error
