@@ -18,11 +18,15 @@ from ui.auth import after_login, build_authenticator, login_page, logout_button
 from ui.chinese import chinese_chrome
 from ui.context import current_actor, get_engine, get_sessions, get_settings
 from ui.navigation import PAGES
+from ui.text import show_text_as_typed
 from ui.work_calendar import keep_calendar_current
 
 use_local_timezone()  # Streamlit's own "now"/"today" defaults follow the 社区's clock
-st.set_page_config(page_title="民情流水线", page_icon="🏘️", layout="wide")
+st.set_page_config(
+    page_title="民情流水线", page_icon="🏘️", layout="wide", initial_sidebar_state="auto"
+)  # "auto": the menu starts closed on a narrow screen
 chinese_chrome()  # Chinese over the controls Streamlit offers no locale for
+show_text_as_typed()  # table cells keep typed spaces and line breaks
 
 
 # Every page URL (the registry's paths and its modules' file names). Before login each of them

@@ -25,21 +25,19 @@ def render() -> None:
         counts = todo_counts(session, actor=actor, now=now, rules=rules)
         lists = todo_lists(session, actor=actor, now=now, rules=rules, limit=LIST_LIMIT)
     st.title("我的待办")
-    st.caption(
-        "在办：分派给我的未办结案件"
-        + ("及我负责网格内的未办结案件" if actor.grid_cell_ids is not None else "")
-        + "；临期：一个工作日内到期；待回访：已反馈居民、尚未回访。"
-    )
-    columns = st.columns(4)
-    for column, kind in zip(columns, TodoKind, strict=True):
-        column.metric(kind.label, f"{counts.get(kind):,}")
-    tabs = st.tabs([f"{kind.label}（{counts.get(kind)}）" for kind in TodoKind])
+    # The counts are the tabs' own labels: on a phone the first screen shows the list, not tiles.
+    tabs = st.tabs([f"{kind.short_label}（{counts.get(kind):,}）" for kind in TodoKind])
     for tab, kind in zip(tabs, TodoKind, strict=True):
         with tab:
             rows = lists[kind]
             if counts.get(kind) > len(rows):
                 st.caption(f"仅列出最紧急的 {len(rows)} 件。")
             case_table(rows, key=f"todo_{kind.value}")
+    st.caption(
+        "在办：分派给我的未办结案件"
+        + ("及我负责网格内的未办结案件" if actor.grid_cell_ids is not None else "")
+        + "；临期：一个工作日内到期；待回访：已反馈居民、尚未回访。"
+    )
 
 
 if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate

@@ -213,14 +213,12 @@ def test_ledger_filters_the_subdistrict_statuses_and_shows_the_order_number(app_
     frame = at.dataframe[0].value
     assert (list(frame["案件编号"]), list(frame["状态"])) == (["MQ-2026-000002"], ["街道办理中"])
 
+
 def test_todo_page_and_badge_counts(app_db):
     at = open_page("todo")
-    assert [(m.label, m.value) for m in at.metric] == [
-        ("我的在办", "2"),
-        ("临期（一个工作日内到期）", "0"),
-        ("已逾期", "1"),
-        ("待回访", "1"),
-    ]
+    # The counts are the tabs' labels: no tiles push the list off a phone's first screen.
+    assert [t.label for t in at.tabs] == ["在办（2）", "临期（0）", "逾期（1）", "待回访（1）"]
+    assert not at.metric
     badge = AppTest.from_string(
         "from ui.todo_badge import todo_badge\n"
         "from ui.context import current_actor\n"
@@ -248,3 +246,13 @@ def test_case_detail_links_to_the_cases_deliberation_for_roles_that_may_open_it(
     worker = open_page("case_detail", username="gridworker", case_id=ids[0])
     assert worker.subheader[0].value == "MQ-2026-000001 · 办理中"
     assert not [link for link in _page_links(worker) if link[0].startswith("三议")]
+
+
+def test_lists_put_the_key_columns_first_and_clip_the_description(app_db):
+    """A phone shows about four columns: 编号, 提示, 诉求内容 and 办结期限 come first (issue 16)."""
+    _engine, _world, _ids = app_db
+    for name in ("ledger", "todo"):
+        frame = open_page(name).dataframe[0].value
+        assert list(frame.columns[:5]) == ["案件编号", "提示", "诉求内容", "办结期限", "状态"], name
+    at = open_page("ledger")
+    assert "路灯不亮，晚上出行不便" in list(at.dataframe[0].value["诉求内容"])

@@ -20,7 +20,7 @@ from services.spreadsheet import csv_safe
 from tests.factories import NOW, make_world, migrate
 from tests.helpers.cases import RULES, actor_of, draft, export_xlsx_or_csv
 from tests.helpers.hostile import FORMULA, IMG, LINK, LONG, PAYLOADS, SCRIPT
-from ui.text import escape_markdown
+from ui.text import escape_cell, escape_markdown
 
 
 @pytest.mark.parametrize(
@@ -112,3 +112,18 @@ def test_case_page_shows_hostile_text_as_plain_text(hostile_case):
 )
 def test_escape_markdown(raw, escaped):
     assert escape_markdown(raw) == escaped
+
+
+@pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [
+        # Streamlit's Markdown would show 「a — b」, 「→」, 「≥」: a word joiner keeps them as typed.
+        ("a -- b", "a \\-\u2060\\- b"),
+        ("去 -> 回", "去 \\-\u2060\\> 回"),
+        ("x >= 3", "x \\>\u2060\\= 3"),
+        ("2026--01", "2026\\-\\-01"),  # not free-standing: Streamlit leaves it alone
+        ("两个  空格\n换行", "两个  空格\n换行"),  # a table cell keeps spaces and line breaks
+    ],
+)
+def test_escape_cell_keeps_the_typed_text(raw, escaped):
+    assert escape_cell(raw) == escaped

@@ -6,7 +6,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import local_now
-from db.queries.todo import TodoCounts, todo_counts
+from db.queries.todo import TodoCounts, TodoKind, todo_counts
 from domain.roles import Actor, PageKey, can_open
 from ui.context import get_sessions, get_settings
 
@@ -36,7 +36,4 @@ def todo_badge(actor: Actor) -> None:
         counts = _badge_counts(actor)
     except SQLAlchemyError:
         return  # the badge must never break a page
-    st.caption(
-        f"我的待办：在办 {counts.mine} · 临期 {counts.due_soon} · "
-        f"逾期 {counts.overdue} · 待回访 {counts.follow_up}"
-    )
+    st.caption("我的待办：" + " · ".join(f"{k.short_label} {counts.get(k)}" for k in TodoKind))

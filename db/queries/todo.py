@@ -42,11 +42,22 @@ class TodoKind(StrEnum):
     def label(self) -> str:
         return TODO_LABELS[self]
 
+    @property
+    def short_label(self) -> str:
+        """The one-word name of the list (tabs on a phone, the sidebar count)."""
+        return TODO_SHORT_LABELS[self]
+
 
 TODO_LABELS: dict[TodoKind, str] = {
     TodoKind.MINE: "我的在办",
     TodoKind.DUE_SOON: "临期（一个工作日内到期）",
     TodoKind.OVERDUE: "已逾期",
+    TodoKind.FOLLOW_UP: "待回访",
+}
+TODO_SHORT_LABELS: dict[TodoKind, str] = {
+    TodoKind.MINE: "在办",
+    TodoKind.DUE_SOON: "临期",
+    TodoKind.OVERDUE: "逾期",
     TodoKind.FOLLOW_UP: "待回访",
 }
 
