@@ -155,7 +155,7 @@ def _form(actor: Actor, cells: dict[int, str], rnd: FormRound) -> None:
             show_field_error(errors, "helpers")
             st.date_input("帮扶日期", format="YYYY-MM-DD", key=rnd.key("date"))
             show_field_error(errors, "given_at")
-        st.text_area("备注", max_chars=1000, key=rnd.key("notes"))
+        st.text_area("备注", key=rnd.key("notes"))  # no max_chars: a longer paste was dropped
         show_field_error(errors, "notes")
         saved_notice(FORM, _saved_message())
         st.form_submit_button(

@@ -20,7 +20,7 @@ from db.queries.repeats import repeat_candidates
 from db.queries.territory import grid_cell_choices
 from domain.deadlines import ClockRules, deadline_preview, response_due
 from domain.roles import Actor, PageKey
-from domain.validation import MAX_DESCRIPTION, MAX_EXTERNAL_NO, MAX_NAME, CaseDraft
+from domain.validation import MAX_EXTERNAL_NO, MAX_NAME, CaseDraft
 from domain.workflow import Channel, HandlingType
 from services.cases import ValidationFailed, accept_case
 from ui.context import get_sessions, get_settings, require_page
@@ -276,7 +276,8 @@ def render() -> None:
         with right:
             st.number_input("经度（可选）", format="%.6f", value=None, key="in_lon")
         show_field_error(errors, "point")
-        st.text_area("诉求内容", max_chars=MAX_DESCRIPTION, height=120, key="in_description")
+        # No max_chars: the browser dropped a longer paste; the save names the limit instead.
+        st.text_area("诉求内容", height=120, key="in_description")
         show_field_error(errors, "description")
         left, right = st.columns(2)
         with left:

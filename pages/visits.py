@@ -172,7 +172,7 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str], rnd: FormRound
             d.date_input("走访日期", format="YYYY-MM-DD", key=rnd.key("date"))
             t.time_input("时间", key=rnd.key("time"), step=60 * 15)
             show_field_error(errors, "visited_at")
-        st.text_area("走访记录", max_chars=1000, key=rnd.key("notes"))
+        st.text_area("走访记录", key=rnd.key("notes"))  # no max_chars: see 诉求内容 below
         show_field_error(errors, "notes")
         st.markdown("**发现的问题**（每条将受理为一件民情，渠道为「入户走访」；不填则只记录走访）")
         for i in range(CONCERN_SLOTS):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import session_factory
 from db.models import Community, Person, ReceptionSession, Visit
-from domain.validation import MAX_DESCRIPTION
+from domain.validation import MAX_DESCRIPTION, MAX_NOTE
 from tests.factories import World
 from tests.helpers.page_tests import open_as, page_world, submit
 
@@ -36,7 +36,10 @@ def _deputy(session: Session) -> None:
 def page_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Engine, World]]:
     """A small world with one deputy, opened by the pages through ``DATABASE_URL``."""
     yield from page_world(
-        tmp_path, monkeypatch, modules=("pages.reception", "pages.visits"), extra=_deputy
+        tmp_path,
+        monkeypatch,
+        modules=("pages.reception", "pages.visits", "pages.assistance", "pages.intake"),
+        extra=_deputy,
     )
 
 
@@ -88,3 +91,36 @@ def test_a_too_long_concern_is_kept_and_the_limit_named(page_db: tuple[Engine, W
         e.value for e in at.error
     ]
     assert at.text_area(key="vi_c0_description").value == pasted  # nothing typed is lost
+
+
+def _assistance_page() -> None:
+    from pages.assistance import render
+
+    render()
+
+
+def _intake_page() -> None:
+    from pages.intake import render
+
+    render()
+
+
+@pytest.mark.parametrize(
+    ("script", "label", "button", "limit"),
+    [
+        (_visits_page, "走访记录", "保存走访", MAX_NOTE),
+        (_assistance_page, "备注", "保存帮扶", MAX_NOTE),
+        (_intake_page, "诉求内容", "保存受理", MAX_DESCRIPTION),
+    ],
+)
+def test_a_too_long_paste_is_kept_and_its_length_named(  # type: ignore[no-untyped-def]
+    page_db: tuple[Engine, World], script, label: str, button: str, limit: int
+) -> None:
+    """No max_chars: the browser would drop a longer paste and leave the field empty."""
+    pasted = "情况说明——" * (limit // 5 + 100)
+    at = _open(script)
+    area = next(a for a in at.text_area if a.label == label)
+    area.input(pasted)
+    at = _submit(at, button)
+    assert f"{label}不能超过 {limit} 字（当前 {len(pasted)} 字）" in [e.value for e in at.error]
+    assert next(a for a in at.text_area if a.label == label).value == pasted
