@@ -176,6 +176,8 @@ def _run_action(
         return
     except StaleCase as exc:
         state[f"case_flash_{case_id}"] = ("warning", str(exc))
+        typed = {k: v for k, v in fields.items() if isinstance(v, str) and v.strip()}
+        state[f"case_kept_{case_id}"] = (action.value, typed)
         return
     except (TransitionError, CaseError) as exc:
         state[f"case_flash_{case_id}"] = ("error", str(exc))
@@ -298,6 +300,16 @@ def _correct_value(
     show_field_error(errors, "value")
 
 
+def _kept_after_conflict(case_id: int, offered: dict[str, str]) -> None:
+    """After a conflict that took the action away, show what the user typed, as typed."""
+    kept = st.session_state.pop(f"case_kept_{case_id}", None)
+    if kept is None or kept[0] in offered:
+        return  # the action's form is still there, with the typed values in it
+    for name, text in kept[1].items():
+        st.caption(f"您填写的{INPUT_LABELS.get(name, name)}（未保存，可复制）：")
+        st.code(text, language=None, wrap_lines=True)
+
+
 def _actions(detail: CaseDetail, actor: Actor, rules: ClockRules) -> None:
     """The action picker and the form of the chosen action."""
     view = detail.case
@@ -305,6 +317,7 @@ def _actions(detail: CaseDetail, actor: Actor, rules: ClockRules) -> None:
         st.caption("当前状态下您没有可执行的操作。")
         return
     labels = {a.value: a.label for a in detail.actions}
+    _kept_after_conflict(view.id, labels)
     choice_key = f"act_choice_{view.id}"
     if st.session_state.get(choice_key) not in labels:
         st.session_state[choice_key] = None

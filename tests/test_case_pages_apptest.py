@@ -256,3 +256,27 @@ def test_lists_put_the_key_columns_first_and_clip_the_description(app_db):
         assert list(frame.columns[:5]) == ["案件编号", "提示", "诉求内容", "办结期限", "状态"], name
     at = open_page("ledger")
     assert "路灯不亮，晚上出行不便" in list(at.dataframe[0].value["诉求内容"])
+
+
+@pytest.mark.parametrize("meanwhile", [Action.NOTE, Action.FINISH_ANSWERED])
+def test_a_conflict_keeps_the_typed_result(app_db, meanwhile):
+    """Two editors finish the same case: the second one's typed 办理结果 stays (issue 16)."""
+    engine, world, ids = app_db
+    at = open_page("case_detail", case_id=ids[0])
+    at.selectbox(key=f"act_choice_{ids[0]}").set_value("finish_resolved").run()
+    typed = "已联系供电所更换灯泡  --  居民确认\n次日复查"
+    at.text_area(key=f"act_{ids[0]}_finish_resolved_result").input(typed)
+    with session_factory(engine)() as session:
+        answered = {"result": "已答复居民", "level": "community"}
+        extra = answered if meanwhile is Action.FINISH_ANSWERED else {"note": "x"}
+        apply_action(
+            session, case_id=ids[0], expected_version=1, action=meanwhile,
+            actor=actor_of(world, "secretary"), now=local_now(), rules=ClockRules(), **extra,
+        )  # fmt: skip
+    next(b for b in at.button if b.label.startswith("确认办结")).click().run()
+    assert not at.exception, at.exception
+    assert next(w.value for w in at.warning).endswith("已为您载入最新状态，请确认后重试")
+    kept = [a.value for a in at.text_area if a.value == typed] + [
+        c.value for c in at.code if c.value == typed
+    ]
+    assert kept == [typed]
