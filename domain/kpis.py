@@ -139,7 +139,7 @@ KPI_DEFINITIONS: tuple[KpiDefinition, ...] = (
         "overdue",
         "逾期件数",
         "件",
-        "当前仍在办理、未暂停计时且已超过办结期限的件数",
+        "当前（往月报表按月末时点）仍在办理、未暂停计时且已超过办结期限的件数",
         higher_is_better=False,
     ),
     KpiDefinition(
@@ -189,6 +189,13 @@ class CaseFacts:
     is_repeat: bool = False
     satisfaction: Satisfaction | None = None
     followed_up_at: dt.datetime | None = None
+    paused_at: dt.datetime | None = None
+    """Start of the 补办 wait the case is in now (None when not waiting)."""
+    material_waits: tuple[tuple[dt.datetime, dt.datetime | None], ...] = ()
+    """Its 补办 waits from the timeline: (通知补材料, 材料已补齐 or None while still waiting)."""
+    updated_at: dt.datetime | None = None
+    """The last change: when a case that left the open states without a finish time (退回, 合并)
+    left them (those states are final)."""
 
 
 @dataclass(frozen=True)
@@ -311,6 +318,49 @@ def overdue_count(cases: Iterable[CaseFacts], now: dt.datetime) -> int:
         and c.status not in PAUSED_STATUSES
         and c.deadline_at is not None
         and c.deadline_at < now
+    )
+
+
+def open_at(case: CaseFacts, moment: dt.datetime) -> bool:
+    """Whether the case was open at ``moment``: accepted before it and not yet closed.
+
+    Closed means finished before ``moment`` (``finished_at``), or, for a case that is closed now
+    without a finish time (退回, 合并), last changed before ``moment``. A case finished and then
+    reopened by a 不满意 回访 counts as open again (its fresh deadline lies after the reopening).
+    """
+    if case.accepted_at >= moment:
+        return False
+    if case.finished_at is not None:
+        return case.finished_at >= moment
+    closed_without_finish = case.status not in OPEN_STATUSES
+    return not (closed_without_finish and (case.updated_at is None or case.updated_at < moment))
+
+
+def paused_at_moment(case: CaseFacts, moment: dt.datetime) -> bool:
+    """Whether the case's clock stood still at ``moment``: a 补办 wait begun before it and not
+    ended by then (from the timeline), or the current wait when it began before ``moment``."""
+    if case.paused_at is not None and case.paused_at < moment:
+        return True
+    return any(
+        start < moment and (stop is None or stop >= moment) for start, stop in case.material_waits
+    )
+
+
+def overdue_count_as_of(cases: Iterable[CaseFacts], moment: dt.datetime) -> int:
+    """逾期件数 as it stood at ``moment`` (a report for a past month: at its end, DOMAIN.md §6).
+
+    Open at ``moment`` (``open_at``), the clock running (not ``paused_at_moment``) and the
+    deadline before ``moment``. The deadline is today's ``deadline_at``: a deadline moved later
+    after ``moment`` (a 补办 wait or 上报 begun after it) counts with its later date, so such a
+    case may be left out; deadlines are never moved earlier.
+    """
+    return sum(
+        1
+        for c in cases
+        if open_at(c, moment)
+        and not paused_at_moment(c, moment)
+        and c.deadline_at is not None
+        and c.deadline_at < moment
     )
 
 

@@ -6,6 +6,7 @@ Figures are those worked out by hand in ``tests/test_comparison.py`` (本月 = 1
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -146,10 +147,11 @@ def test_reports_page_offers_the_subdistrict_report_to_the_subdistrict(app_db, u
 
 def test_subdistrict_report_downloads_from_the_page(app_db):
     at = _as(_reports_page, "subdistrict_leader")
-    assert at.selectbox[1].options[0] == "2026年11月"  # the default month
+    assert at.selectbox[1].options[0] == "2026年11月"  # offered, but 20 November is too early:
+    assert at.selectbox[1].value == dt.date(2026, 10, 1)  # the default: the last complete month
     at = next(b for b in at.button if b.label == "生成街道月报").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     kept = at.session_state["reports_subdistrict_xlsx"]
-    assert kept[1] == "测试街道_各社区月报_202611.xlsx" and kept[0][:2] == b"PK"
+    assert kept[1] == "测试街道_各社区月报_202610.xlsx" and kept[0][:2] == b"PK"
     assert at.session_state["reports_subdistrict_pdf"][0][:4] == b"%PDF"

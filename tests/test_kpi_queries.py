@@ -142,6 +142,7 @@ def _random_case(rng: random.Random, status: CaseStatus, handling: HandlingType)
         is_repeat=rng.random() < 0.2,
         satisfaction=satisfaction,
         followed_up_at=followed_up,
+        updated_at=accepted,  # the row's updated_at (build_random_world)
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -80,13 +81,15 @@ def test_mask_free_text_masks_phones_ids_and_the_records_names_only() -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_ledger_list_and_exports_mask_the_description_for_every_role(session, role) -> None:
+def test_ledger_list_and_exports_mask_the_description_for_every_role(
+    session: Session, role: str
+) -> None:
     leaky = _leaky_world(session)
     actor = _actor(leaky.world, role)
     rows, total = ledger_page(session, filters=LedgerFilters(), now=NOW, actor=actor, rules=RULES)
     assert total == 2
     assert {r.description for r in rows} == {MASKED_DESCRIPTION}
-    query = {"filters": LedgerFilters(), "now": NOW, "actor": actor, "rules": RULES}
+    query: dict[str, Any] = {"filters": LedgerFilters(), "now": NOW, "actor": actor, "rules": RULES}
     csv_text = export_xlsx_or_csv(session, fmt="csv", **query).decode("utf-8-sig")
     assert csv_text.count(MASKED_DESCRIPTION) == 2
     sheet = load_workbook(io.BytesIO(export_xlsx_or_csv(session, **query))).active
@@ -98,7 +101,7 @@ def test_ledger_list_and_exports_mask_the_description_for_every_role(session, ro
         assert not any(leaked in c for c in cells)
 
 
-def test_dashboard_summaries_are_masked(session) -> None:
+def test_dashboard_summaries_are_masked(session: Session) -> None:
     leaky = _leaky_world(session)
     cell = leaky.world.cells[0].id
     expected = MASKED_DESCRIPTION  # under 30 characters: not shortened
@@ -113,7 +116,7 @@ def test_dashboard_summaries_are_masked(session) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_visit_and_assistance_notes_masked_unless_the_role_sees_personal_data(
-    session, role
+    session: Session, role: str
 ) -> None:
     leaky = _leaky_world(session)
     actor = _actor(leaky.world, role)

@@ -70,7 +70,11 @@ def test_monthly_report_lines_are_the_kpi_snapshots(session, imported):
     period = Period.month_of(MAY)
     for line, cell in zip(report.lines, imported.cells, strict=False):
         assert line.kpis == kpi_snapshot(
-            session, period=period, now=NOW, scope=Scope(grid_cell_id=cell.id)
+            session,
+            period=period,
+            now=NOW,
+            scope=Scope(grid_cell_id=cell.id),
+            overdue_as_of=period.end,  # 逾期 as it stood at the end of May
         )
     total = report.lines[-1].kpis
     assert total.accepted == sum(1 for e in ledger().expected if e.accepted_at in period)

@@ -57,11 +57,17 @@ class CommunityComparison:
 
 
 def community_figures(
-    session: Session, *, period: Period, now: dt.datetime, community_id: int | None = None
+    session: Session,
+    *,
+    period: Period,
+    now: dt.datetime,
+    community_id: int | None = None,
+    overdue_as_of: dt.datetime | None = None,
 ) -> list[CommunityFigures]:
     """Each 社区's ``kpi_snapshot`` for ``period`` (逾期 at ``now``), in code order.
 
-    ``community_id`` narrows to that one 社区 (a 社区 user's unit).
+    ``community_id`` narrows to that one 社区 (a 社区 user's unit); ``overdue_as_of``: 逾期 as
+    it stood then instead (the 街道 月报: the period's end).
     """
     stmt = select(Community.id, Community.code, Community.name).order_by(Community.code)
     if community_id is not None:
@@ -71,7 +77,13 @@ def community_figures(
             cid,
             code,
             name,
-            kpi_snapshot(session, period=period, now=now, scope=Scope(community_id=cid)),
+            kpi_snapshot(
+                session,
+                period=period,
+                now=now,
+                scope=Scope(community_id=cid),
+                overdue_as_of=overdue_as_of,
+            ),
         )
         for cid, code, name in session.execute(stmt)
     ]
@@ -124,14 +136,15 @@ class SubdistrictReport:
 def subdistrict_report(session: Session, *, month: dt.date, now: dt.datetime) -> SubdistrictReport:
     """The 街道 月报: each 社区's KPIs for the month of ``month`` (up to today), then the total.
 
-    The period and 逾期 (at ``now``) are taken as in the 社区 月报 (``reports.monthly_report``).
+    The period and 逾期 (as it stood at the month's end) are taken as in the 社区 月报
+    (``reports.monthly_report``).
     """
     period = Period.month_of(month).up_to(now.date())
     subdistrict = session.scalar(select(Subdistrict.name).order_by(Subdistrict.id)) or "街道"
     lines = [
         ReportLine(row.name, False, row.kpis)
-        for row in community_figures(session, period=period, now=now)
+        for row in community_figures(session, period=period, now=now, overdue_as_of=period.end)
     ]
-    total = kpi_snapshot(session, period=period, now=now, scope=Scope())
+    total = kpi_snapshot(session, period=period, now=now, scope=Scope(), overdue_as_of=period.end)
     lines.append(ReportLine(f"{subdistrict}合计", True, total))
     return SubdistrictReport(subdistrict, period, now, lines)

@@ -23,13 +23,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from db.models import Assistance, Case, Household, KpiDay, KpiOpenDay, Visit
+from db.models import Assistance, Case, CaseEvent, Household, KpiDay, KpiOpenDay, Visit
 from db.queries.predicates import (
     CLOCK_RUNNING,
     COUNTS_FOR_RESOLUTION,
+    OPEN,
     RESOLVED,
     as_int,
     case_scope,
@@ -48,6 +49,7 @@ from domain.kpis import AssistanceFacts, CaseFacts, Period, Ratio, VisitFacts
 from domain.workflow import (
     ANSWERED_FOLLOW_UPS,
     SATISFIED_ANSWERS,
+    Action,
     CaseStatus,
     HandlingType,
     Level,
@@ -251,6 +253,69 @@ def overdue_count(
     return past_days + today
 
 
+def _still_waiting(moment: dt.datetime) -> ColumnElement[bool]:
+    """The case (of the enclosing query) had a 补办 wait open at ``moment``, from its timeline:
+    a 通知补材料 before ``moment`` with no 材料已补齐 after it and before ``moment``."""
+    requested, received = aliased(CaseEvent), aliased(CaseEvent)
+    answered = select(received.id).where(
+        received.case_id == requested.case_id,
+        received.action == Action.MATERIALS_RECEIVED.value,
+        received.id > requested.id,
+        received.at < moment,
+    )
+    return (
+        select(requested.id)
+        .where(
+            requested.case_id == Case.id,
+            requested.action == Action.REQUEST_MATERIALS.value,
+            requested.at < moment,
+            ~answered.exists(),
+        )
+        .exists()
+    )
+
+
+def _overdue_as_of_stmt(moment: dt.datetime, scope: Scope) -> Select[Any]:
+    """``domain.kpis.overdue_count_as_of`` in SQL: open, clock running, past the deadline at ``moment``."""
+    open_then = or_(
+        Case.finished_at >= moment,
+        and_(Case.finished_at.is_(None), or_(OPEN, Case.updated_at >= moment)),
+    )
+    running_then = and_(
+        or_(Case.paused_at.is_(None), Case.paused_at >= moment), ~_still_waiting(moment)
+    )
+    return (
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.accepted_at < moment,
+            Case.deadline_at < moment,
+            open_then,
+            running_then,
+            *case_scope(scope),
+        )
+    )
+
+
+def overdue_count_as_of(
+    session: Session,
+    *,
+    moment: dt.datetime,
+    now: dt.datetime,
+    scope: Scope,
+    use_rollups: bool = True,
+) -> int:
+    """逾期件数 as it stood at ``moment`` (a report for a past month: at its end, DOMAIN.md §6).
+
+    ``domain.kpis.overdue_count_as_of`` in SQL, from the cases' finish times, 补办 waits
+    (timeline and ``paused_at``) and deadlines. At or after ``now`` it is today's count
+    (``overdue_count``, from the rollups).
+    """
+    if moment >= now:
+        return overdue_count(session, now=now, scope=scope, use_rollups=use_rollups)
+    return as_int(session.scalar(_overdue_as_of_stmt(moment, scope)))
+
+
 # --- public API ---------------------------------------------------------------------------
 
 
@@ -305,11 +370,13 @@ def kpi_snapshot(
     scope: Scope = Scope(),
     use_rollups: bool = True,
     territory: TerritoryFigures | None = None,
+    overdue_as_of: dt.datetime | None = None,
 ) -> KpiSnapshot:
     """Every KPI for ``period`` and ``scope``; 逾期件数 is taken at ``now``.
 
     ``territory``: the visit and assistance figures when the caller already has them (the
     dashboard caches them apart, since a case write does not change them).
+    ``overdue_as_of``: take 逾期件数 as it stood then instead (a report: the period's end).
     """
     if use_rollups and rollups_cover(period, scope):
         acc = session.execute(_accepted_rollup(period, scope)).one()
@@ -319,7 +386,9 @@ def kpi_snapshot(
         acc = session.execute(_accepted_stmt(period, scope)).one()
         fin = session.execute(_finished_stmt(period, scope)).one()
         fol = session.execute(_followed_up_stmt(period, scope)).one()
-    overdue = overdue_count(session, now=now, scope=scope, use_rollups=use_rollups)
+    overdue = overdue_count_as_of(
+        session, moment=overdue_as_of or now, now=now, scope=scope, use_rollups=use_rollups
+    )
     if territory is None:
         territory = territory_figures(session, period=period, scope=scope, use_rollups=use_rollups)
     with_days = as_int(fin.with_days)
@@ -377,10 +446,14 @@ def case_facts(session: Session, scope: Scope = Scope()) -> list[CaseFacts]:
             Case.is_repeat,
             Case.satisfaction,
             Case.followed_up_at,
+            Case.paused_at,
+            Case.updated_at,
+            Case.id,
         )
         .where(*case_scope(scope))
         .order_by(Case.id)
     )
+    waits = _material_waits(session)
     return [
         CaseFacts(
             accepted_at=r.accepted_at,
@@ -395,9 +468,33 @@ def case_facts(session: Session, scope: Scope = Scope()) -> list[CaseFacts]:
             is_repeat=bool(r.is_repeat),
             satisfaction=Satisfaction(r.satisfaction) if r.satisfaction else None,
             followed_up_at=r.followed_up_at,
+            paused_at=r.paused_at,
+            material_waits=tuple(waits.get(r.id, ())),
+            updated_at=r.updated_at,
         )
         for r in rows
     ]
+
+
+def _material_waits(
+    session: Session,
+) -> dict[int, list[tuple[dt.datetime, dt.datetime | None]]]:
+    """Case id → its 补办 waits (通知补材料, 材料已补齐 or None), from the timeline (tests only)."""
+    waits: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = {}
+    steps = session.execute(
+        select(CaseEvent.case_id, CaseEvent.action, CaseEvent.at)
+        .where(
+            CaseEvent.action.in_([Action.REQUEST_MATERIALS.value, Action.MATERIALS_RECEIVED.value])
+        )
+        .order_by(CaseEvent.case_id, CaseEvent.id)
+    ).tuples()
+    for case_id, action, at in steps:
+        mine = waits.setdefault(case_id, [])
+        if action == Action.REQUEST_MATERIALS.value:
+            mine.append((at, None))
+        elif mine and mine[-1][1] is None:
+            mine[-1] = (mine[-1][0], at)
+    return waits
 
 
 def visit_facts(session: Session, scope: Scope = Scope()) -> list[VisitFacts]:

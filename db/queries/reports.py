@@ -50,7 +50,8 @@ def monthly_report(
 ) -> MonthlyReport | None:
     """The 月报: each grid cell's KPIs for the month of ``month`` (up to today), then the total.
 
-    None when the 社区 does not exist; ``OutOfScope`` when it lies outside ``actor``'s unit.
+    逾期件数 is counted as it stood at the end of the month (``overdue_count_as_of``; today's
+    count for the current month). None when the 社区 does not exist; ``OutOfScope`` when it lies outside ``actor``'s unit.
     """
     community = session.get(Community, community_id)
     if community is None:
@@ -64,8 +65,15 @@ def monthly_report(
         .order_by(GridCell.code)
     ).all()
     for cell_id, name in cells:
-        snap = kpi_snapshot(session, period=period, now=now, scope=Scope(grid_cell_id=cell_id))
+        scope = Scope(grid_cell_id=cell_id)
+        snap = kpi_snapshot(session, period=period, now=now, scope=scope, overdue_as_of=period.end)
         lines.append(ReportLine(name, False, snap))
-    total = kpi_snapshot(session, period=period, now=now, scope=Scope(community_id=community_id))
+    total = kpi_snapshot(
+        session,
+        period=period,
+        now=now,
+        scope=Scope(community_id=community_id),
+        overdue_as_of=period.end,
+    )
     lines.append(ReportLine(f"{community.name}合计", True, total))
     return MonthlyReport(community.name, period, now, lines)
