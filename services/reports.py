@@ -88,10 +88,9 @@ KPI_COLUMNS: tuple[KpiColumn, ...] = (
     KpiColumn("assistance_persons", lambda k: str(k.assistance_persons), lambda k: k.assistance_persons, "0", 9),
 )  # fmt: skip
 KPI_HEADERS: tuple[str, ...] = tuple(c.header for c in KPI_COLUMNS)
-PDF_COLUMNS = ("accepted", "resolution", "on_time", "response", "satisfaction", "overdue", "mean_handling_days", "community_resolution", "visits", "assistance_persons")  # fmt: skip
-"""The 月报 PDF's columns (a landscape page holds ten)."""
-SUBDISTRICT_PDF_COLUMNS = (*PDF_COLUMNS[:-1], "visit_coverage", PDF_COLUMNS[-1])
-"""The 街道 月报 PDF's columns: the 社区 月报's and 走访覆盖率, a 社区对比 KPI (eleven fit)."""
+PDF_COLUMNS: tuple[str, ...] = tuple(c.key for c in KPI_COLUMNS if c.key in KPIS)
+"""The 月报 PDF's columns: every KPI of the workbook (``domain.kpis.KPIS``), in its order;
+已解决 is left out (解决率's text carries the count)."""
 NOTES_TITLE = "指标说明"
 """The heading (and workbook sheet) of the KPI definitions printed with the 月报."""
 
@@ -229,15 +228,31 @@ def _pdf(title: str, landscape: bool) -> Any:
     return pdf
 
 
+def _keep_together(pdf: Any, height: float) -> None:
+    """Start a new page unless a block of ``height`` mm fits in what is left of this one.
+
+    A block taller than a page starts on a fresh page (unless it already does): a heading is
+    never left alone at the foot of a page, away from its chart or notes.
+    """
+    at_top = pdf.get_y() <= pdf.t_margin + 12
+    if pdf.get_y() + height > pdf.page_break_trigger and not at_top:
+        pdf.add_page()
+
+
+BAR_HEIGHT = 6
+"""Height of one bar's line in mm."""
+
+
 def _bars(pdf: Any, title: str, items: Sequence[tuple[str, float]], unit: str) -> None:
     """A horizontal bar chart drawn with rectangles (no image library, text stays text)."""
     if not items:
         return
+    _keep_together(pdf, 8 + BAR_HEIGHT * len(items) + 3)
     pdf.set_font("cjk", size=11)
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)
     top = max(value for _, value in items) or 1
-    label_w, bar_w, height = 35, pdf.epw - 60, 6
+    label_w, bar_w, height = 35, pdf.epw - 60, BAR_HEIGHT
     for label, value in items:
         x, y = pdf.get_x(), pdf.get_y()
         pdf.cell(label_w, height, label)
@@ -255,7 +270,7 @@ def monthly_report_pdf(report: MonthlyReport) -> bytes:
 
 def subdistrict_report_pdf(report: SubdistrictReport) -> bytes:
     """The 街道 月报 as a landscape A4 PDF: one line per 社区 and the 街道 total."""
-    return _kpi_pdf(report, unit="社区", keys=SUBDISTRICT_PDF_COLUMNS)
+    return _kpi_pdf(report, unit="社区", keys=PDF_COLUMNS)
 
 
 def _kpi_pdf(report: KpiTable, *, unit: str, keys: Sequence[str]) -> bytes:
@@ -268,7 +283,8 @@ def _kpi_pdf(report: KpiTable, *, unit: str, keys: Sequence[str]) -> bytes:
     pdf.ln(2)
     columns = [c for c in KPI_COLUMNS if c.key in keys]
     pdf.set_font("cjk", size=7.5)
-    widths = (30, *(25 if "率" in c.header else 16 for c in columns))
+    # 277 mm of landscape A4 hold the unit, seven rates with their counts and six figures.
+    widths = (26, *(22 if "率" in c.header else 14 for c in columns))
     with pdf.table(
         col_widths=widths, text_align="CENTER", wrapmode=WrapMode.CHAR, line_height=5
     ) as table:
@@ -284,10 +300,12 @@ def _kpi_pdf(report: KpiTable, *, unit: str, keys: Sequence[str]) -> bytes:
         [(line.unit, round((line.kpis.resolution.rate or 0) * 100, 1)) for line in units],
         "%",
     )
+    notes = kpi_notes(keys)
+    _keep_together(pdf, 8 + 5 * len(notes))
     pdf.set_font("cjk", size=11)
     pdf.cell(0, 8, NOTES_TITLE, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=8)
-    for label, definition in kpi_notes(keys):
+    for label, definition in notes:
         pdf.multi_cell(
             0, 5, f"{label}：{definition}", wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT"
         )
