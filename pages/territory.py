@@ -26,8 +26,6 @@ from domain.roles import Actor, PageKey
 from services import territory as svc
 from ui.context import get_sessions, require_page
 
-PLAN_KEY = "territory_boundary_plan"
-
 
 def _run(write: Callable[..., object], **kwargs: object) -> bool:
     """Run one service write; show its Chinese refusal and return False if it refused."""
@@ -228,11 +226,14 @@ def _boundary_upload(actor: Actor, comms: list[tuple[int, str, str]]) -> None:
         "支持 GeoJSON、KML/KMZ（奥维互动地图、Google Earth 导出）和压缩的 Shapefile（.zip）。"
         "先预览，确认后才写入。"
     )
+    done = st.session_state.pop("ter_b_done", None)
+    if done:
+        st.success(done)
     upload = st.file_uploader(
-        "边界文件", type=["geojson", "json", "kml", "kmz", "zip"], key="ter_file"
-    )
+        "边界文件", type=["geojson", "json", "kml", "kmz", "zip"],
+        key=f"ter_file_{st.session_state.get('ter_file_round', 0)}",
+    )  # fmt: skip
     if upload is None:
-        st.session_state.pop(PLAN_KEY, None)
         return
     try:
         features = read_boundaries(upload.name, upload.getvalue())
@@ -270,7 +271,9 @@ def _boundary_upload(actor: Actor, comms: list[tuple[int, str, str]]) -> None:
     if st.button("确认写入边界", type="primary", key="ter_b_apply") and _run(
         svc.apply_boundaries, actor=actor, plan=plan
     ):
-        st.success(f"已写入 {len(plan.rows)} 个网格边界")
+        st.session_state["ter_b_done"] = f"已写入 {len(plan.rows)} 个网格边界"
+        st.session_state["ter_file_round"] = st.session_state.get("ter_file_round", 0) + 1
+        st.rerun()
 
 
 def _preview(plan: BoundaryPlan) -> None:
