@@ -13,6 +13,7 @@ from domain.meeting import meeting_period
 from domain.roles import PageKey
 from ui.context import get_sessions, get_settings, require_page
 from ui.headline import metric_arrow
+from ui.setup_hint import setup_hint
 
 
 def render() -> None:
@@ -28,6 +29,7 @@ def render() -> None:
         visits, resolution, persons = headline_kpis(session, period=period, scope=scope)
         before = headline_kpis(session, period=period.previous_same_length(), scope=scope)
     st.title("民情流水线")
+    setup_hint(actor)
     st.caption(
         f"{actor.display_name}，您好。以下为 {shown.label} {place}数据（截至 {now:%Y-%m-%d %H:%M}）。"
     )

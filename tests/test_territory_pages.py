@@ -93,3 +93,18 @@ def test_territory_page_sets_up_a_community_and_a_cell_refusing_bad_input(empty_
     assert [e.value for e in at.error] == ["请勾选「确认停用」"]
     with session_factory(empty_db)() as session:
         assert session.scalar(select(GridCell.retired_at)) is None
+
+
+def test_home_leads_the_first_admin_to_the_setup_wizard(empty_db):
+    """An empty production database: the admin's home page links to 初始化向导, until a 社区 exists."""
+    at = open_page("home")
+    assert not at.exception
+    assert any("还没有社区和网格" in i.value for i in at.info)
+    assert [link.proto.label for link in at.get("page_link")] == ["开始初始化向导"]
+    with session_factory(empty_db)() as session:
+        sub = Subdistrict(name="芙蓉街道")
+        session.add(Community(subdistrict=sub, name="文盛社区", code="WS"))
+        session.commit()
+    at = open_page("home")
+    assert not at.exception
+    assert not any("还没有社区和网格" in i.value for i in at.info)
