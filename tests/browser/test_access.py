@@ -29,6 +29,7 @@ def test_direct_urls_on_a_fresh_server_show_only_the_login_form(app_server, page
     for path in PATHS:
         page.goto(f"{app_server.url}/{path}")
         page.get_by_label("用户名").wait_for()
+        page.get_by_label("密码").wait_for()  # the whole login form, drawn a moment after 用户名
         wait_idle(page)
         text = page.inner_text("body")
         assert "密码" in text, path

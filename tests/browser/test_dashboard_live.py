@@ -33,11 +33,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[A
 
 
 def _first_cell(server: AppServer) -> tuple[int, str, str, float, float]:
-    """A demo cell (id, community, name) and a point inside it (the mean of its ring)."""
+    """A cell of the secretary's 社区 (id, community, name) and a point inside it (its ring's mean).
+
+    The secretary sees only their own 社区 on the map (issue 14), so the cell is taken from it.
+    """
     with sqlite3.connect(server.db_path) as conn:
         cid, community, name, geometry = conn.execute(
             "SELECT g.id, c.name, g.name, g.boundary_geojson FROM grid_cells g "
-            "JOIN communities c ON c.id = g.community_id ORDER BY c.code, g.code LIMIT 1"
+            "JOIN communities c ON c.id = g.community_id "
+            "WHERE c.id = (SELECT community_id FROM users WHERE username = 'secretary') "
+            "ORDER BY g.code LIMIT 1"
         ).fetchone()
     ring = json.loads(geometry)["coordinates"][0][:-1]
     lon = sum(p[0] for p in ring) / len(ring)

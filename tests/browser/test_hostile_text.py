@@ -40,7 +40,9 @@ def hostile_cases(app_server, browser):
         user = session.scalar(select(User).where(User.username == "staff"))
         cell = session.scalar(select(GridCell).order_by(GridCell.id))
         category_id = 1
-        actor = Actor(user.id, user.username, Role.STAFF, user.display_name)
+        actor = Actor(
+            user.id, user.username, Role.STAFF, user.display_name, community_id=user.community_id
+        )
         rules = ClockRules()
         ids, versions = [], []
         for text in (SCRIPT, IMG, LINK):
