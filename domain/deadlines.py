@@ -142,15 +142,25 @@ def deadline_preview(draft: CaseDraft, *, rules: ClockRules) -> dt.datetime | No
     if not draft.handling_type or draft.handling_type not in HandlingType.__members__.values():
         return None
     try:
-        computed = compute_deadline(
-            draft.handling_type,
-            draft.accepted_at,
-            promised_date=draft.promised_date,
-            urgent=draft.urgent,
-            rules=rules,
-        )
+        return draft_deadline(draft, rules=rules)
     except ValueError:
         return None
+
+
+def draft_deadline(draft: CaseDraft, *, rules: ClockRules) -> dt.datetime:
+    """The deadline of an accepted draft: its type's limit, capped by an external due date.
+
+    Raises ``ValueError`` when the type or the accepted time is missing or invalid.
+    """
+    if draft.accepted_at is None or not draft.handling_type:
+        raise ValueError("a deadline needs the handling type and the accepted time")
+    computed = compute_deadline(
+        draft.handling_type,
+        draft.accepted_at,
+        promised_date=draft.promised_date,
+        urgent=draft.urgent,
+        rules=rules,
+    )
     return with_external_deadline(computed, draft.external_due_date)
 
 

@@ -276,6 +276,20 @@ ACTION_LABELS: dict[Action, str] = {
     Action.DELIBERATION_DECISION: "三议：议定责任人和时限",
 }
 
+FIRST_RESPONSE_ACTIONS: frozenset[Action] = frozenset(
+    {
+        Action.START,
+        Action.REQUEST_MATERIALS,
+        Action.ESCALATE,
+        Action.ESCALATE_TO_SUBDISTRICT,
+        Action.RETURN,
+        Action.FINISH_RESOLVED,
+        Action.FINISH_ANSWERED,
+        Action.MERGE,
+    }
+)
+"""Actions that count as the first contact or handling (响应) and set ``first_response_at``."""
+
 S = CaseStatus
 _WORKING = frozenset({S.ACCEPTED, S.IN_PROGRESS})
 _HANDLED = _WORKING | {S.AT_SUBDISTRICT}

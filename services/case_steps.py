@@ -19,7 +19,15 @@ from domain.errors import ValidationFailed
 from domain.roles import Actor
 from domain.validation import MAX_NOTE, text_error
 
-__all__ = ["Handler", "Step", "choice_field", "date_field", "note_field", "text_field"]
+__all__ = [
+    "ActionContext",
+    "Handler",
+    "Step",
+    "choice_field",
+    "date_field",
+    "note_field",
+    "text_field",
+]
 
 
 @dataclass
@@ -30,7 +38,19 @@ class Step:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-Handler = Callable[[Session, Case, Actor, dt.datetime, ClockRules, dict[str, Any]], Step]
+@dataclass(frozen=True)
+class ActionContext:
+    """What a handler works on: the case, who acts and when, the clock rules and the form's fields."""
+
+    session: Session
+    case: Case
+    actor: Actor
+    now: dt.datetime
+    rules: ClockRules
+    fields: dict[str, Any]
+
+
+Handler = Callable[[ActionContext], Step]
 
 
 def text_field(fields: dict[str, Any], key: str, label: str, *, required: bool, limit: int) -> str:

@@ -20,14 +20,13 @@ from db.queries.cases import CaseDetail, case_detail
 from db.queries.escalations import escalation_level
 from domain.deadlines import (
     ClockRules,
-    compute_deadline,
+    draft_deadline,
     end_of,
     extend_after_pause,
     handling_working_days,
     pauses_of,
     reopened_deadline,
     response_due,
-    with_external_deadline,
 )
 from domain.errors import (
     CaseError,
@@ -50,6 +49,7 @@ from domain.validation import (
 from domain.workflow import (
     CHANNEL_LABELS,
     FINISH_LEVEL_REQUIRED,
+    FIRST_RESPONSE_ACTIONS,
     Action,
     CaseStatus,
     Channel,
@@ -69,11 +69,10 @@ from services.case_events import (
     record_change,
 )
 from services.case_numbers import allocate_case_seq, case_number, ensure_counter_row
-from services.case_steps import Handler, Step, choice_field, note_field, text_field
+from services.case_steps import ActionContext, Handler, Step, choice_field, note_field, text_field
 from services.escalation import ESCALATION_HANDLERS
 
 __all__ = [
-    "FIRST_RESPONSE_ACTIONS",
     "CaseError",
     "CaseNotFound",
     "PermissionDenied",
@@ -86,20 +85,6 @@ __all__ = [
     "draft_reference_errors",
     "open_case",
 ]
-
-FIRST_RESPONSE_ACTIONS: frozenset[Action] = frozenset(
-    {
-        Action.START,
-        Action.REQUEST_MATERIALS,
-        Action.ESCALATE,
-        Action.ESCALATE_TO_SUBDISTRICT,
-        Action.RETURN,
-        Action.FINISH_RESOLVED,
-        Action.FINISH_ANSWERED,
-        Action.MERGE,
-    }
-)
-"""Actions that count as the first contact or handling (响应) and set ``first_response_at``."""
 
 # ---------------------------------------------------------------------------------------------
 # 受理: accept a case
@@ -126,14 +111,7 @@ def add_accepted_case(
     ``ensure_counter_row`` for the year before the caller's transaction starts.
     """
     assert draft.channel and draft.handling_type and draft.accepted_at  # validated by the caller
-    computed = compute_deadline(
-        draft.handling_type,
-        draft.accepted_at,
-        promised_date=draft.promised_date,
-        urgent=draft.urgent,
-        rules=rules,
-    )
-    deadline = with_external_deadline(computed, draft.external_due_date)
+    deadline = draft_deadline(draft, rules=rules)
     external_no = draft.external_no.strip() or None
     external_due = end_of(draft.external_due_date) if draft.external_due_date else None
     year = draft.accepted_at.year
@@ -254,87 +232,56 @@ def accept_case(
 # Every later step: one mechanism, one handler per action
 
 
-def _start(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    return Step(note_field(fields))
+def _start(ctx: ActionContext) -> Step:
+    return Step(note_field(ctx.fields))
 
 
-def _request_materials(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    materials = text_field(fields, "materials", "需补充的材料", required=True, limit=MAX_NOTE)
+def _request_materials(ctx: ActionContext) -> Step:
+    materials = text_field(ctx.fields, "materials", "需补充的材料", required=True, limit=MAX_NOTE)
     step = Step(materials, {"materials": materials})
-    record_change(case, "paused_at", now, step.data)
+    record_change(ctx.case, "paused_at", ctx.now, step.data)
     return step
 
 
-def _materials_received(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    step = Step(note_field(fields))
-    if case.paused_at is not None and case.deadline_at is not None:
+def _materials_received(ctx: ActionContext) -> Step:
+    step = Step(note_field(ctx.fields))
+    if ctx.case.paused_at is not None and ctx.case.deadline_at is not None:
         record_change(
-            case,
+            ctx.case,
             "deadline_at",
-            extend_after_pause(case.deadline_at, case.paused_at, now),
+            extend_after_pause(ctx.case.deadline_at, ctx.case.paused_at, ctx.now),
             step.data,
         )
-    step.data["paused_from"] = case.paused_at
-    record_change(case, "paused_at", None, step.data)
+    step.data["paused_from"] = ctx.case.paused_at
+    record_change(ctx.case, "paused_at", None, step.data)
     return step
 
 
-def _return(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    reason = text_field(fields, "reason", "退回理由", required=True, limit=MAX_NOTE)
+def _return(ctx: ActionContext) -> Step:
+    reason = text_field(ctx.fields, "reason", "退回理由", required=True, limit=MAX_NOTE)
     step = Step(reason)
-    record_change(case, "return_reason", reason, step.data)
-    record_change(case, "paused_at", None, step.data)
+    record_change(ctx.case, "return_reason", reason, step.data)
+    record_change(ctx.case, "paused_at", None, step.data)
     return step
 
 
-def _finish(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    result = text_field(fields, "result", "办理结果", required=True, limit=MAX_DESCRIPTION)
-    chosen = choice_field(fields, "level", "化解层级", Level) if fields.get("level") else None
-    level = finish_level(chosen, escalation_level(session, case.id), case.status)
+def _finish(ctx: ActionContext) -> Step:
+    result = text_field(ctx.fields, "result", "办理结果", required=True, limit=MAX_DESCRIPTION)
+    chosen = (
+        choice_field(ctx.fields, "level", "化解层级", Level) if ctx.fields.get("level") else None
+    )
+    level = finish_level(chosen, escalation_level(ctx.session, ctx.case.id), ctx.case.status)
     if level is None:
         raise ValidationFailed({"level": FINISH_LEVEL_REQUIRED})
     # Read before changing anything: a query would flush the changes (one version bump each).
-    days = handling_working_days(case.accepted_at, now, pauses=_pauses(session, case.id))
+    days = handling_working_days(
+        ctx.case.accepted_at, ctx.now, pauses=_pauses(ctx.session, ctx.case.id)
+    )
     step = Step(result)
-    record_change(case, "result", result, step.data)
-    record_change(case, "resolved_level", level.value, step.data)
-    record_change(case, "finished_at", now, step.data)
-    record_change(case, "handling_working_days", days, step.data)
+    record_change(ctx.case, "result", result, step.data)
+    record_change(ctx.case, "resolved_level", level.value, step.data)
+    record_change(ctx.case, "finished_at", ctx.now, step.data)
+    record_change(ctx.case, "handling_working_days", days, step.data)
     return step
 
 
@@ -351,151 +298,100 @@ def _pauses(session: Session, case_id: int) -> list[tuple[dt.datetime, dt.dateti
     return pauses_of(steps)
 
 
-def _notify(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    method = choice_field(fields, "method", "反馈方式", NotifyMethod)
-    step = Step(note_field(fields), {"method": method.value})
-    record_change(case, "notify_method", method.value, step.data)
-    record_change(case, "notified_at", now, step.data)
+def _notify(ctx: ActionContext) -> Step:
+    method = choice_field(ctx.fields, "method", "反馈方式", NotifyMethod)
+    step = Step(note_field(ctx.fields), {"method": method.value})
+    record_change(ctx.case, "notify_method", method.value, step.data)
+    record_change(ctx.case, "notified_at", ctx.now, step.data)
     return step
 
 
-def _follow_up(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    satisfaction = choice_field(fields, "satisfaction", "满意度", Satisfaction)
+def _follow_up(ctx: ActionContext) -> Step:
+    satisfaction = choice_field(ctx.fields, "satisfaction", "满意度", Satisfaction)
     required = satisfaction is Satisfaction.DISSATISFIED
-    note = note_field(fields, required=required, label="不满意的原因")
+    note = note_field(ctx.fields, required=required, label="不满意的原因")
     step = Step(note, {"satisfaction": satisfaction.value})
-    record_change(case, "satisfaction", satisfaction.value, step.data)
-    record_change(case, "followed_up_at", now, step.data)
+    record_change(ctx.case, "satisfaction", satisfaction.value, step.data)
+    record_change(ctx.case, "followed_up_at", ctx.now, step.data)
     if required:
         # 不满意 reopens the case: it is no longer finished and gets a fresh standard limit.
-        record_change(case, "finished_at", None, step.data)
-        record_change(case, "handling_working_days", None, step.data)
-        record_change(case, "resolved_level", None, step.data)
+        record_change(ctx.case, "finished_at", None, step.data)
+        record_change(ctx.case, "handling_working_days", None, step.data)
+        record_change(ctx.case, "resolved_level", None, step.data)
         record_change(
-            case,
+            ctx.case,
             "deadline_at",
-            reopened_deadline(now, urgent=case.is_urgent, rules=rules),
+            reopened_deadline(ctx.now, urgent=ctx.case.is_urgent, rules=ctx.rules),
             step.data,
         )
     return step
 
 
-def _archive(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    return Step(note_field(fields))
+def _archive(ctx: ActionContext) -> Step:
+    return Step(note_field(ctx.fields))
 
 
-def _merge(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    number = str(fields.get("target_case_no") or "").strip().upper()
-    target = session.scalar(select(Case).where(Case.case_no == number)) if number else None
-    if target is None or target.id == case.id or not sees_case(actor, target):
+def _merge(ctx: ActionContext) -> Step:
+    number = str(ctx.fields.get("target_case_no") or "").strip().upper()
+    target = ctx.session.scalar(select(Case).where(Case.case_no == number)) if number else None
+    if target is None or target.id == ctx.case.id or not sees_case(ctx.actor, target):
         raise ValidationFailed({"target_case_no": "请填写要合并到的另一案件编号"})
-    return Step(note_field(fields), {"merged_into": target.case_no, "merged_into_id": target.id})
-
-
-def _remind(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
     return Step(
-        note_field(fields, required=True, label="催办内容"), {"assignee_id": case.assignee_id}
+        note_field(ctx.fields), {"merged_into": target.case_no, "merged_into_id": target.id}
     )
 
 
-def _reassign(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    raw = fields.get("assignee_id")
+def _remind(ctx: ActionContext) -> Step:
+    return Step(
+        note_field(ctx.fields, required=True, label="催办内容"),
+        {"assignee_id": ctx.case.assignee_id},
+    )
+
+
+def _reassign(ctx: ActionContext) -> Step:
+    raw = ctx.fields.get("assignee_id")
     assignee_id = int(raw) if raw not in (None, "") else None
-    message = "请选择新的承办人" if assignee_id is None else assignee_error(session, assignee_id)
+    message = (
+        "请选择新的承办人" if assignee_id is None else assignee_error(ctx.session, assignee_id)
+    )
     if message:
         raise ValidationFailed({"assignee_id": message})
-    if assignee_id == case.assignee_id:
+    if assignee_id == ctx.case.assignee_id:
         raise ValidationFailed({"assignee_id": "新承办人与当前承办人相同"})
-    step = Step(note_field(fields))
-    record_change(case, "assignee_id", assignee_id, step.data)
+    step = Step(note_field(ctx.fields))
+    record_change(ctx.case, "assignee_id", assignee_id, step.data)
     return step
 
 
-def _note_only(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    return Step(note_field(fields, required=True, label="备注内容"))
+def _note_only(ctx: ActionContext) -> Step:
+    return Step(note_field(ctx.fields, required=True, label="备注内容"))
 
 
-def _correct(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    name = str(fields.get("field") or "")
+def _correct(ctx: ActionContext) -> Step:
+    name = str(ctx.fields.get("field") or "")
     if name not in CORRECTABLE_FIELDS:
         raise ValidationFailed({"field": "请选择要更正的字段"})
-    reason = note_field(fields, required=True, label="更正原因")
-    raw = fields.get("value")
+    reason = note_field(ctx.fields, required=True, label="更正原因")
+    raw = ctx.fields.get("value")
     value: Any
     old_label: str | None = None
     new_label: str | None = None
     if name == "channel":
-        value = choice_field(fields, "value", "来源渠道", Channel).value
-        old_label, new_label = CHANNEL_LABELS[Channel(case.channel)], Channel(value).label
+        value = choice_field(ctx.fields, "value", "来源渠道", Channel).value
+        old_label, new_label = CHANNEL_LABELS[Channel(ctx.case.channel)], Channel(value).label
     elif name == "category_id":
-        category = session.get(Category, int(raw)) if raw not in (None, "") else None
+        category = ctx.session.get(Category, int(raw)) if raw not in (None, "") else None
         if category is None or not category.is_active:
             raise ValidationFailed({"value": "请选择有效的类别"})
         value = category.id
-        old = session.get(Category, case.category_id)
+        old = ctx.session.get(Category, ctx.case.category_id)
         old_label, new_label = (old.name if old else None), category.name
     elif name == "grid_cell_id":
-        cell = session.get(GridCell, int(raw)) if raw not in (None, "") else None
-        if cell is None or not sees_cell(actor, cell):
+        cell = ctx.session.get(GridCell, int(raw)) if raw not in (None, "") else None
+        if cell is None or not sees_cell(ctx.actor, cell):
             raise ValidationFailed({"value": "请选择有效的网格"})
         value = cell.id
-        old_cell = session.get(GridCell, case.grid_cell_id)
+        old_cell = ctx.session.get(GridCell, ctx.case.grid_cell_id)
         old_label, new_label = (old_cell.name if old_cell else None), cell.name
     elif name == "description":
         value = str(raw or "").strip()
@@ -505,27 +401,27 @@ def _correct(
             raise ValidationFailed({"value": f"诉求内容不能超过 {MAX_DESCRIPTION} 字"})
     elif name == "reporter_name":
         value = str(raw or "").strip() or None
-        if value is None and not case.is_anonymous:
+        if value is None and not ctx.case.is_anonymous:
             raise ValidationFailed({"value": "请填写反映人姓名"})
         if value is not None and len(value) > MAX_NAME:
             raise ValidationFailed({"value": f"姓名不能超过 {MAX_NAME} 字"})
     else:
         text = str(raw or "").strip()
         message = phone_error(text) if text else None
-        if message or (not text and not case.is_anonymous):
+        if message or (not text and not ctx.case.is_anonymous):
             raise ValidationFailed({"value": message or "请填写联系电话"})
         value = normalize_phone(text) if text else None
-    old_value = getattr(case, name)
+    old_value = getattr(ctx.case, name)
     if old_value == value:
         raise ValidationFailed({"value": "新值与原值相同，无需更正"})
     data: dict[str, Any] = {"field": name, "old": old_value, "new": value}
     if old_label is not None or new_label is not None:
         data.update({"old_label": old_label, "new_label": new_label})
-    setattr(case, name, value)
+    setattr(ctx.case, name, value)
     if name == "grid_cell_id":
-        new_cell = session.get(GridCell, value)
+        new_cell = ctx.session.get(GridCell, value)
         assert new_cell is not None
-        case.community_id = new_cell.community_id
+        ctx.case.community_id = new_cell.community_id
     return Step(reason, data)
 
 
@@ -596,7 +492,7 @@ def apply_action(
             message, version = _stale_message(session, case.id)
             raise StaleCase(message, version)
         transition = next_status(case.status, act, fields.get("satisfaction"))
-        step = HANDLERS[act](session, case, actor, now, rules, fields)
+        step = HANDLERS[act](ActionContext(session, case, actor, now, rules, fields))
         from_status = case.status
         case.status = transition.to_status.value
         if act in FIRST_RESPONSE_ACTIONS and case.first_response_at is None:

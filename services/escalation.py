@@ -12,13 +12,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import Case, OutsideUnit
-from domain.deadlines import ClockRules, end_of
+from domain.deadlines import end_of
 from domain.errors import ValidationFailed
-from domain.roles import Actor
 from domain.validation import MAX_NAME, MAX_NOTE
 from domain.workflow import Action, Level
 from services.case_events import record_change
-from services.case_steps import Handler, Step, choice_field, date_field, note_field, text_field
+from services.case_steps import (
+    ActionContext,
+    Handler,
+    Step,
+    choice_field,
+    date_field,
+    note_field,
+    text_field,
+)
 
 __all__ = ["ESCALATION_HANDLERS"]
 
@@ -62,91 +69,58 @@ def _outside_target(
     return None, level, department
 
 
-def _escalate(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    unit, level, department = _outside_target(session, fields)
-    reference = str(fields.get("reference_no") or "").strip()
+def _escalate(ctx: ActionContext) -> Step:
+    unit, level, department = _outside_target(ctx.session, ctx.fields)
+    reference = str(ctx.fields.get("reference_no") or "").strip()
     if len(reference) > 40:
         raise ValidationFailed({"reference_no": "外部单位编号不能超过 40 个字符"})
-    due = _expected_date(fields, now, "外部单位办理期限")
+    due = _expected_date(ctx.fields, ctx.now, "外部单位办理期限")
     target = f"{level.label}·{department}" if department else level.label
-    step = Step(note_field(fields), {"level": level.value, "department": department or None})
-    record_change(case, "escalated_to", target, step.data)
-    record_change(case, "outside_unit_id", unit.id if unit is not None else None, step.data)
-    record_change(case, "escalation_ref", reference or None, step.data)
-    _follow_higher_date(case, due, step.data)
+    step = Step(note_field(ctx.fields), {"level": level.value, "department": department or None})
+    record_change(ctx.case, "escalated_to", target, step.data)
+    record_change(ctx.case, "outside_unit_id", unit.id if unit is not None else None, step.data)
+    record_change(ctx.case, "escalation_ref", reference or None, step.data)
+    _follow_higher_date(ctx.case, due, step.data)
     return step
 
 
-def _escalate_to_subdistrict(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    due = _expected_date(fields, now, "街道预计答复日期")
-    step = Step(note_field(fields), {"level": Level.SUBDISTRICT.value, "department": None})
-    record_change(case, "escalated_to", Level.SUBDISTRICT.label, step.data)
-    record_change(case, "outside_unit_id", None, step.data)
-    record_change(case, "escalation_ref", None, step.data)
-    _follow_higher_date(case, due, step.data)
+def _escalate_to_subdistrict(ctx: ActionContext) -> Step:
+    due = _expected_date(ctx.fields, ctx.now, "街道预计答复日期")
+    step = Step(note_field(ctx.fields), {"level": Level.SUBDISTRICT.value, "department": None})
+    record_change(ctx.case, "escalated_to", Level.SUBDISTRICT.label, step.data)
+    record_change(ctx.case, "outside_unit_id", None, step.data)
+    record_change(ctx.case, "escalation_ref", None, step.data)
+    _follow_higher_date(ctx.case, due, step.data)
     return step
 
 
-def _sign_for(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    return Step(note_field(fields), {"signed_by": actor.display_name or actor.username})
+def _sign_for(ctx: ActionContext) -> Step:
+    return Step(note_field(ctx.fields), {"signed_by": ctx.actor.display_name or ctx.actor.username})
 
 
-def _hand_back(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
+def _hand_back(ctx: ActionContext) -> Step:
     # 上报至 stays as history; the 社区 holds the case again and finishes it at its own level.
-    reason = text_field(fields, "reason", "退回社区的理由", required=True, limit=MAX_NOTE)
-    return Step(reason, {"reason": reason, "escalated_to": case.escalated_to})
+    reason = text_field(ctx.fields, "reason", "退回社区的理由", required=True, limit=MAX_NOTE)
+    return Step(reason, {"reason": reason, "escalated_to": ctx.case.escalated_to})
 
 
-def _escalation_answered(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    now: dt.datetime,
-    rules: ClockRules,
-    fields: dict[str, Any],
-) -> Step:
-    answer = text_field(fields, "answer", "回单办理情况", required=True, limit=MAX_NOTE)
+def _escalation_answered(ctx: ActionContext) -> Step:
+    answer = text_field(ctx.fields, "answer", "回单办理情况", required=True, limit=MAX_NOTE)
     # The 回单 usually arrives the day it is entered; an earlier date may be given.
     answered_on = (
-        date_field(fields, "answered_on", "回单日期") if fields.get("answered_on") else now.date()
+        date_field(ctx.fields, "answered_on", "回单日期")
+        if ctx.fields.get("answered_on")
+        else ctx.now.date()
     )
-    if answered_on > now.date():
+    if answered_on > ctx.now.date():
         raise ValidationFailed({"answered_on": "回单日期不能晚于今天"})
-    by = text_field(fields, "answered_by", "回单经办人", required=False, limit=MAX_NAME)
+    by = text_field(ctx.fields, "answered_by", "回单经办人", required=False, limit=MAX_NAME)
     data = {
         "answer": answer,
         "answered_on": answered_on.isoformat(),
         "answered_by": by or None,
-        "escalated_to": case.escalated_to,
-        "reference_no": case.escalation_ref,
+        "escalated_to": ctx.case.escalated_to,
+        "reference_no": ctx.case.escalation_ref,
     }
     return Step(answer, data)
 

@@ -59,6 +59,7 @@ from domain.reference import AssistanceKind, TargetGroup
 from domain.roles import Role
 from domain.workflow import (
     FINISHED_STATUSES,
+    FIRST_RESPONSE_ACTIONS,
     OPEN_STATUSES,
     Action,
     CaseStatus,
@@ -69,7 +70,6 @@ from domain.workflow import (
     TransitionError,
     next_status,
 )
-from services.cases import FIRST_RESPONSE_ACTIONS
 from tests.factories import migrate
 
 TODAY = dt.date(2026, 11, 22)

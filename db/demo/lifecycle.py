@@ -20,6 +20,7 @@ from db.demo import text as T
 from db.demo.common import MINUTE, Clock, at, office_minute, pick, rand_below, rand_int
 from domain.deadlines import Pause, end_of
 from domain.workflow import (
+    FIRST_RESPONSE_ACTIONS,
     OPEN_STATUSES,
     Action,
     CaseStatus,
@@ -377,7 +378,7 @@ class Lifecycle:
                 before = None  # 受理 creates the case in its first state
             else:
                 status = move(status, action, payload if action is Action.FOLLOW_UP else None)
-                if first_response is None and action is not Action.REMIND:
+                if first_response is None and action in FIRST_RESPONSE_ACTIONS:
                     first_response = moment
             if action is Action.REQUEST_MATERIALS:
                 paused_at = moment
