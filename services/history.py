@@ -44,3 +44,37 @@ def record_change(
     )
     session.add(change)
     return change
+
+
+def apply_changes(
+    session: Session,
+    record: Any,
+    values: Mapping[str, Any],
+    *,
+    entity: str,
+    username: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Set the ``values`` that differ on ``record`` and append one "update" change of them.
+
+    Returns the changed fields' new values (empty: nothing changed, nothing recorded). The caller
+    owns the transaction; the ORM flush keeps the rollups exact.
+    """
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for key, value in values.items():
+        if getattr(record, key) != value:
+            before[key], after[key] = getattr(record, key), value
+            setattr(record, key, value)
+    if after:
+        record_change(
+            session,
+            entity=entity,
+            entity_id=record.id,
+            action="update",
+            before=before,
+            after=after,
+            username=username,
+            now=now,
+        )
+    return after

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.dashboard_cache import clear_dashboard_cache
 from db.models import Case, Category, GridCell, Visit
+from db.queries.access import check_cell
 from domain.deadlines import ClockRules
+from domain.errors import OutOfScope
 from domain.roles import Actor, PageKey, can_open
 from domain.validation import (
     CaseDraft,
@@ -25,10 +28,11 @@ from domain.validation import (
     validate_visit,
 )
 from domain.workflow import Channel
-from services.case_events import assignee_error
+from services.case_events import assignee_error, record_refusal
 from services.case_numbers import ensure_counter_row
 from services.cases import PermissionDenied, ValidationFailed, add_accepted_case
 from services.form_tokens import AlreadySaved, claim_token, refuse_spent_token
+from services.history import apply_changes
 from services.territory import check_place
 
 __all__ = [
@@ -36,6 +40,7 @@ __all__ = [
     "PermissionDenied",
     "ValidationFailed",
     "concern_field",
+    "correct_visit",
     "record_visit",
 ]
 
@@ -55,6 +60,19 @@ def _case_draft(concern: CaseDraft, visit: VisitDraft) -> CaseDraft:
         accepted_at=visit.visited_at,
         grid_cell_id=visit.grid_cell_id,
     )
+
+
+def _visit_fields(draft: VisitDraft) -> dict[str, Any]:
+    """The stored values of a validated visit draft (new or corrected)."""
+    return {
+        "grid_cell_id": draft.grid_cell_id,
+        "household_id": draft.household_id,
+        "building": draft.building.strip() or None,
+        "visited_at": draft.visited_at,
+        "visitors": draft.visitors.strip(),
+        "people_met": int(draft.people_met or 0),
+        "notes": draft.notes.strip() or None,
+    }
 
 
 def _visit_errors(
@@ -146,16 +164,7 @@ def record_visit(
         # Creates the year's counter row in its own short transaction (before anything of ours).
         ensure_counter_row(session, draft.visited_at.year)
     try:
-        visit = Visit(
-            grid_cell_id=cell.id,
-            household_id=draft.household_id,
-            building=draft.building.strip() or None,
-            visited_at=draft.visited_at,
-            visitors=draft.visitors.strip(),
-            people_met=int(draft.people_met or 0),
-            notes=draft.notes.strip() or None,
-            recorded_by_id=actor.user_id,
-        )
+        visit = Visit(**_visit_fields(draft), recorded_by_id=actor.user_id)
         session.add(visit)
         session.flush()
         cases = [
@@ -184,3 +193,53 @@ def record_visit(
         raise
     clear_dashboard_cache()
     return visit, cases
+
+
+def correct_visit(
+    session: Session,
+    *,
+    visit_id: int,
+    draft: VisitDraft,
+    actor: Actor,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """更正: change a saved visit's fields under the rules of a new visit, with its history.
+
+    The visit must lie in the actor's 社区 and cells, before and after. Returns the changed
+    fields' new values (each change is a ``RecordChange`` of entity "visit"). Raises
+    ``ValidationFailed``, ``PermissionDenied`` or ``OutOfScope`` (recorded); then nothing is
+    written. The concerns found on the visit are cases and keep their own records.
+    """
+    if not can_open(actor.role, PageKey.VISITS):
+        raise PermissionDenied("您的角色不能更正走访")
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        session.rollback()
+        raise ValidationFailed({"visit_id": "走访记录不存在"})
+    try:
+        check_cell(
+            session, actor=actor, grid_cell_id=visit.grid_cell_id, target=f"走访 #{visit_id}"
+        )
+    except OutOfScope as refused:
+        session.rollback()
+        record_refusal(session, actor, refused, "更正", now)
+        raise
+    errors = _visit_errors(session, draft, (), actor, now)
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    try:
+        changed = apply_changes(
+            session,
+            visit,
+            _visit_fields(draft),
+            entity="visit",
+            username=actor.username,
+            now=now,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    clear_dashboard_cache()
+    return changed
