@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db.dashboard_cache import clear_dashboard_cache
 from db.models import Assistance, Household
 from db.queries.access import check_cell
 from domain.errors import OutOfScope
@@ -24,6 +23,7 @@ from services.cases import PermissionDenied, ValidationFailed
 from services.form_tokens import AlreadySaved, claim_token, refuse_spent_token
 from services.history import apply_changes
 from services.territory import check_place
+from services.transactions import commit_write
 
 __all__ = [
     "AlreadySaved",
@@ -86,7 +86,8 @@ def record_assistance(
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
-    try:
+
+    def write() -> Assistance:
         record = Assistance(**_assistance_fields(draft, household), recorded_by_id=actor.user_id)
         session.add(record)
         session.flush()
@@ -98,12 +99,9 @@ def record_assistance(
             target=f"帮扶 #{record.id}",
             now=now,
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    clear_dashboard_cache()
-    return record
+        return record
+
+    return commit_write(session, write)
 
 
 def correct_assistance(
@@ -139,18 +137,10 @@ def correct_assistance(
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
-    try:
-        changed = apply_changes(
-            session,
-            record,
-            _assistance_fields(draft, household),
-            entity="assistance",
-            username=actor.username,
-            now=now,
-        )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    clear_dashboard_cache()
-    return changed
+    fields = _assistance_fields(draft, household)
+    return commit_write(
+        session,
+        lambda: apply_changes(
+            session, record, fields, entity="assistance", username=actor.username, now=now
+        ),
+    )

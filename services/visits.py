@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.dashboard_cache import clear_dashboard_cache
 from db.models import Case, Category, GridCell, Visit
 from db.queries.access import check_cell
 from domain.deadlines import ClockRules
@@ -34,6 +33,7 @@ from services.cases import PermissionDenied, ValidationFailed, add_accepted_case
 from services.form_tokens import AlreadySaved, claim_token, refuse_spent_token
 from services.history import apply_changes
 from services.territory import check_place
+from services.transactions import commit_write
 
 __all__ = [
     "AlreadySaved",
@@ -163,7 +163,8 @@ def record_visit(
     if concerns:
         # Creates the year's counter row in its own short transaction (before anything of ours).
         ensure_counter_row(session, draft.visited_at.year)
-    try:
+
+    def write() -> tuple[Visit, list[Case]]:
         visit = Visit(**_visit_fields(draft), recorded_by_id=actor.user_id)
         session.add(visit)
         session.flush()
@@ -187,12 +188,9 @@ def record_visit(
             target=f"走访 #{visit.id}",
             now=now,
         )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    clear_dashboard_cache()
-    return visit, cases
+        return visit, cases
+
+    return commit_write(session, write)
 
 
 def correct_visit(
@@ -228,18 +226,10 @@ def correct_visit(
     if errors:
         session.rollback()
         raise ValidationFailed(errors)
-    try:
-        changed = apply_changes(
-            session,
-            visit,
-            _visit_fields(draft),
-            entity="visit",
-            username=actor.username,
-            now=now,
-        )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    clear_dashboard_cache()
-    return changed
+    fields = _visit_fields(draft)
+    return commit_write(
+        session,
+        lambda: apply_changes(
+            session, visit, fields, entity="visit", username=actor.username, now=now
+        ),
+    )
