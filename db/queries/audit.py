@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -81,64 +81,39 @@ def _case_rows(
     ]
 
 
-def _login_rows(
+_Logged = TypeVar("_Logged", LoginEvent, AuditEntry)
+
+
+def _logged(
     session: Session,
+    model: type[_Logged],
     start: dt.datetime,
     end: dt.datetime,
     username: str | None,
     limit: int,
     actor: Actor,
-) -> list[AuditRow]:
+) -> list[_Logged]:
+    """The newest ``limit`` login events or audit entries in ``[start, end)`` the actor may see."""
     stmt = (
-        select(LoginEvent)
-        .where(LoginEvent.at >= start, LoginEvent.at < end)
-        .where(*_by_people(LoginEvent.username, actor))
-        .order_by(LoginEvent.at.desc(), LoginEvent.id.desc())
+        select(model)
+        .where(model.at >= start, model.at < end)
+        .where(*_by_people(model.username, actor))
+        .order_by(model.at.desc(), model.id.desc())
         .limit(limit)
     )
     if username:
-        stmt = stmt.where(LoginEvent.username == username)
-    return [
-        AuditRow(
-            e.at,
-            e.username,
-            KINDS["login"],
-            LOGIN_LABELS.get(e.outcome, e.outcome),
-            e.username,
-            e.detail or "",
-        )
-        for e in session.scalars(stmt)
-    ]
+        stmt = stmt.where(model.username == username)
+    return list(session.scalars(stmt))
 
 
-def _admin_rows(
-    session: Session,
-    start: dt.datetime,
-    end: dt.datetime,
-    username: str | None,
-    limit: int,
-    actor: Actor,
-) -> list[AuditRow]:
-    stmt = (
-        select(AuditEntry)
-        .where(AuditEntry.at >= start, AuditEntry.at < end)
-        .where(*_by_people(AuditEntry.username, actor))
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(limit)
-    )
-    if username:
-        stmt = stmt.where(AuditEntry.username == username)
-    return [
-        AuditRow(
-            e.at,
-            e.username,
-            KINDS["admin"],
-            AUDIT_LABELS.get(e.action, e.action),
-            e.target or "",
-            e.detail or "",
-        )
-        for e in session.scalars(stmt)
-    ]
+def _login_row(e: LoginEvent) -> AuditRow:
+    label = LOGIN_LABELS.get(e.outcome, e.outcome)
+    return AuditRow(e.at, e.username, KINDS["login"], label, e.username, e.detail or "")
+
+
+def _admin_row(e: AuditEntry) -> AuditRow:
+    label = AUDIT_LABELS.get(e.action, e.action)
+    return AuditRow(e.at, e.username, KINDS["admin"], label, e.target or "", e.detail or "")
 
 
 def audit_log(
@@ -156,13 +131,15 @@ def audit_log(
     For a 社区 ``actor``: case events of the 社区's cases, and logins and audit entries of the
     社区's own users (the 街道 and the admin see all).
     """
-    readers = {"case": _case_rows, "login": _login_rows, "admin": _admin_rows}
-    rows = [
-        row
-        for kind, read in readers.items()
-        if kind in kinds
-        for row in read(session, start, end, username, limit, actor)
-    ]
+    rows: list[AuditRow] = []
+    if "case" in kinds:
+        rows += _case_rows(session, start, end, username, limit, actor)
+    if "login" in kinds:
+        logins = _logged(session, LoginEvent, start, end, username, limit, actor)
+        rows += [_login_row(e) for e in logins]
+    if "admin" in kinds:
+        entries = _logged(session, AuditEntry, start, end, username, limit, actor)
+        rows += [_admin_row(e) for e in entries]
     rows.sort(key=lambda r: r.at, reverse=True)
     names = person_labels(session)
     return [replace(r, username=names.get(r.username, r.username)) for r in rows[:limit]]
