@@ -179,6 +179,9 @@ def _selectors(choices: dq.ScopeChoices, now: dt.datetime, whole_subdistrict: bo
             st.date_input(
                 "起止日期",
                 value=(first, now.date()),
+                # from the year of the earliest case on record (an imported 2011 ledger), not
+                # Streamlit's 10 years back
+                min_value=min(first, (choices.earliest or first).replace(month=1, day=1)),
                 max_value=now.date(),
                 key="dashboard_range",
                 format="YYYY-MM-DD",

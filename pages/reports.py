@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from config import local_now
 from db.queries.access import unit_scope
 from db.queries.comparison import compares_communities, subdistrict_report
+from db.queries.kpis import earliest_accepted
 from db.queries.ledger import LedgerFilters, export_rows
 from db.queries.notices import notices
 from db.queries.reports import MonthlyReport, monthly_report
@@ -40,10 +41,15 @@ PDF = "application/pdf"
 STATE = "reports"
 
 
-def _months(today: dt.date, count: int = 24) -> list[dt.date]:
-    """The first days of this month and the ``count - 1`` before it."""
-    months, year, month = [], today.year, today.month
-    for _ in range(count):
+def _months(today: dt.date, earliest: dt.date | None, count: int = 24) -> list[dt.date]:
+    """The first days of this month and the months before it, newest first.
+
+    Back to the earliest case's month (an imported 2011 ledger), and at least ``count`` months.
+    """
+    months: list[dt.date] = []
+    year, month = today.year, today.month
+    oldest = (earliest.year, earliest.month) if earliest is not None else (today.year, today.month)
+    while len(months) < count or (year, month) >= oldest:
         months.append(dt.date(year, month, 1))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return months
@@ -77,12 +83,16 @@ def render() -> None:
     now = local_now()
     with get_sessions()() as session:
         communities = community_choices(session, actor=actor)
+        earliest = earliest_accepted(session, scope=unit_scope(actor))
     if not communities:
         st.info("还没有社区。")
         return
     community_id = st.selectbox("社区", list(communities), format_func=communities.__getitem__)
     month = st.selectbox(  # index 1: the last complete month (DOMAIN.md §6)
-        "月份", _months(now.date()), index=1, format_func=lambda d: f"{d.year}年{d.month}月"
+        "月份",
+        _months(now.date(), earliest),
+        index=1,
+        format_func=lambda d: f"{d.year}年{d.month}月",
     )
     community = communities[community_id]
     compares = compares_communities(actor)

@@ -31,7 +31,13 @@ from db.models import (
     Visit,
 )
 from db.queries.dashboard_lists import EVERYWHERE, CaseLink, open_cases_of_cell
-from db.queries.kpis import KpiSnapshot, kpi_snapshot, rollups_cover, visited_households_by_cell
+from db.queries.kpis import (
+    KpiSnapshot,
+    earliest_accepted,
+    kpi_snapshot,
+    rollups_cover,
+    visited_households_by_cell,
+)
 from db.queries.predicates import (
     COUNTS_FOR_RESOLUTION,
     OPEN,
@@ -124,6 +130,8 @@ class ScopeChoices:
     subdistrict: str
     communities: dict[int, str]
     cells: dict[int, dict[int, str]]
+    earliest: dt.date | None = None
+    """The earliest case's day in these communities: the custom period's first allowed day."""
 
 
 def cells_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
@@ -360,7 +368,8 @@ def scope_choices(session: Session, *, community_id: int | None = None) -> Scope
         .order_by(GridCell.code)
     ):
         cells[owner][cid] = name
-    return ScopeChoices(subdistrict, communities, dict(cells))
+    earliest = earliest_accepted(session, scope=Scope(community_id=community_id))
+    return ScopeChoices(subdistrict, communities, dict(cells), earliest)
 
 
 def cell_panel(

@@ -336,6 +336,15 @@ def household_count(session: Session, scope: Scope = Scope()) -> int:
     return as_int(session.scalar(_households_stmt(scope)))
 
 
+def earliest_accepted(session: Session, *, scope: Scope = Scope()) -> dt.date | None:
+    """The day the scope's earliest case on record was accepted (None: no case yet).
+
+    The first day a period picker must offer: an imported 2011 ledger is reported on like today's.
+    """
+    first = session.scalar(select(func.min(Case.accepted_at)).where(*case_scope(scope)))
+    return first.date() if first is not None else None
+
+
 @dataclass(frozen=True)
 class TerritoryFigures:
     """The figures that depend only on visits, households and assistance (no case)."""
