@@ -79,6 +79,30 @@ def _account_errors(username: str, display_name: str, password: str) -> dict[str
     return errors
 
 
+def _add_account(
+    session: Session,
+    errors: dict[str, str],
+    username: str,
+    display_name: str,
+    password: str,
+    role: str,
+    now: dt.datetime,
+    must_change_password: bool,
+) -> User:
+    """Refuse the form's ``errors``, or add the user with the password hashed (not committed)."""
+    if errors:
+        raise UserError(errors)
+    return create_user(
+        session,
+        username=username,
+        display_name=display_name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+        now=now,
+        must_change_password=must_change_password,
+    )
+
+
 def create_account(
     session: Session,
     *,
@@ -102,17 +126,7 @@ def create_account(
         errors["role"] = "请选择角色"
     if role == Role.GRIDWORKER and not grid_cell_ids:
         errors["grid_cell_ids"] = "网格员须至少分配一个网格"
-    if errors:
-        raise UserError(errors)
-    user = create_user(
-        session,
-        username=username,
-        display_name=display_name.strip(),
-        role=role,
-        password_hash=hash_password(password),
-        now=now,
-        must_change_password=True,
-    )
+    user = _add_account(session, errors, username, display_name, password, role, now, True)
     user.grid_cells = _cells(session, grid_cell_ids)
     _audit(session, actor, "user.create", username, f"角色 {Role(role).label}", now)
     session.commit()
@@ -217,15 +231,8 @@ def create_first_admin(
     errors = _account_errors(username, display_name, password)
     if "password" not in errors and password != repeat:
         errors["repeat"] = "两次输入的密码不一致"
-    if errors:
-        raise UserError(errors)
-    user = create_user(
-        session,
-        username=username,
-        display_name=display_name.strip(),
-        role=Role.ADMIN.value,
-        password_hash=hash_password(password),
-        now=now,
+    user = _add_account(
+        session, errors, username, display_name, password, Role.ADMIN.value, now, False
     )
     add_entry(
         session, username=username, action="user.first_admin", target=username,
