@@ -8,6 +8,7 @@ Chinese message under its field and writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +24,7 @@ from services import assistance as assistance_service
 from services.assistance import AlreadySaved
 from services.cases import ValidationFailed
 from ui.context import get_sessions, require_page
+from ui.corrections import pick_record, save_correction, start_fields
 from ui.forms import (
     FormRound,
     cell_with_households,
@@ -39,6 +41,7 @@ from ui.forms import (
 
 FORM = "assistance"
 PREFIX = "as_"
+FIX = "assistance_fix"
 PERIODS = ("本年", "本季度", "本月")
 
 
@@ -101,6 +104,59 @@ def _saved_message() -> str:
     return f"帮扶记录已保存（受助 {st.session_state.get(f'{FORM}_saved')} 人次）。"
 
 
+def _fields(
+    errors: dict[str, str],
+    households: dict[int, str],
+    cell_id: int | None,
+    key: Callable[[str], str],
+) -> None:
+    """The record's fields inside a form (new or 更正); ``key`` names each widget's state key."""
+    groups = {g.value: _group_label(g) for g in TargetGroup}
+    kinds = {k.value: k.label for k in AssistanceKind}
+    left, right = st.columns(2)
+    with left:
+        household_picker("受助住户（可选）", households, cell_id=cell_id, key=key("household"))
+        show_field_error(errors, "household_id")
+        st.text_input("受助人（未选住户时必填）", max_chars=60, key=key("beneficiary"))
+        show_field_error(errors, "beneficiary")
+        st.selectbox(
+            "帮扶对象类别（五彩连心卡）",
+            list(groups),
+            format_func=label_of(groups),
+            index=None,
+            key=key("group"),
+            placeholder="请选择",
+        )
+        show_field_error(errors, "target_group")
+        st.selectbox(
+            "帮扶方式",
+            list(kinds),
+            format_func=label_of(kinds),
+            index=None,
+            key=key("kind"),
+            placeholder="请选择",
+        )
+        show_field_error(errors, "kind")
+    with right:
+        st.number_input("受助人数", min_value=0, max_value=10_000, step=1, key=key("persons"))
+        show_field_error(errors, "persons_helped")
+        st.number_input(
+            "金额或物品价值（元，可选）",
+            min_value=0.0,
+            step=10.0,
+            format="%.2f",
+            value=None,
+            key=key("value"),
+        )
+        show_field_error(errors, "value_yuan")
+        st.text_input("帮扶人", max_chars=200, key=key("helpers"))
+        show_field_error(errors, "helpers")
+        st.date_input("帮扶日期", format="YYYY-MM-DD", key=key("date"))
+        show_field_error(errors, "given_at")
+    st.text_area("备注", key=key("notes"))  # no max_chars: a longer paste was dropped
+    show_field_error(errors, "notes")
+
+
 def _form(actor: Actor, cells: dict[int, str], rnd: FormRound) -> None:
     errors = field_errors(FORM)
     if st.session_state.get(f"{FORM}_saved") is not None:
@@ -108,61 +164,102 @@ def _form(actor: Actor, cells: dict[int, str], rnd: FormRound) -> None:
     cell_id, households = cell_with_households(
         "所属网格", cells, key=rnd.key("cell"), errors=errors, actor=actor
     )
-    groups = {g.value: _group_label(g) for g in TargetGroup}
-    kinds = {k.value: k.label for k in AssistanceKind}
     with st.form("assistance_form", clear_on_submit=False, enter_to_submit=False):
-        left, right = st.columns(2)
-        with left:
-            household_picker(
-                "受助住户（可选）", households, cell_id=cell_id, key=rnd.key("household")
-            )
-            show_field_error(errors, "household_id")
-            st.text_input("受助人（未选住户时必填）", max_chars=60, key=rnd.key("beneficiary"))
-            show_field_error(errors, "beneficiary")
-            st.selectbox(
-                "帮扶对象类别（五彩连心卡）",
-                list(groups),
-                format_func=label_of(groups),
-                index=None,
-                key=rnd.key("group"),
-                placeholder="请选择",
-            )
-            show_field_error(errors, "target_group")
-            st.selectbox(
-                "帮扶方式",
-                list(kinds),
-                format_func=label_of(kinds),
-                index=None,
-                key=rnd.key("kind"),
-                placeholder="请选择",
-            )
-            show_field_error(errors, "kind")
-        with right:
-            st.number_input(
-                "受助人数", min_value=0, max_value=10_000, step=1, key=rnd.key("persons")
-            )
-            show_field_error(errors, "persons_helped")
-            st.number_input(
-                "金额或物品价值（元，可选）",
-                min_value=0.0,
-                step=10.0,
-                format="%.2f",
-                value=None,
-                key=rnd.key("value"),
-            )
-            show_field_error(errors, "value_yuan")
-            st.text_input("帮扶人", max_chars=200, key=rnd.key("helpers"))
-            show_field_error(errors, "helpers")
-            st.date_input("帮扶日期", format="YYYY-MM-DD", key=rnd.key("date"))
-            show_field_error(errors, "given_at")
-        st.text_area("备注", key=rnd.key("notes"))  # no max_chars: a longer paste was dropped
-        show_field_error(errors, "notes")
+        _fields(errors, households, cell_id, rnd.key)
         saved_notice(FORM, _saved_message())
         st.form_submit_button(
             "保存帮扶", type="primary", on_click=_save, args=(actor, rnd), key=rnd.key("save")
         )
     if errors:
         st.warning("未保存：请按提示修改后重新提交。")
+
+
+def _fix_key(record_id: int, name: str) -> str:
+    return f"ac_{record_id}_{name}"
+
+
+def _correct(actor: Actor, record_id: int, given_at: dt.datetime) -> None:
+    """Submit callback of 更正: save the corrected record, or keep the messages."""
+    state = st.session_state
+    day = state.get(_fix_key(record_id, "date"))
+    if day is None:
+        keep_errors(FIX, {"given_at": "请填写帮扶日期"})
+        return
+    value, persons = (
+        state.get(_fix_key(record_id, "value")),
+        state.get(_fix_key(record_id, "persons")),
+    )
+    now = local_now()
+    draft = AssistanceDraft(
+        grid_cell_id=state.get(_fix_key(record_id, "cell")),
+        # The same day keeps the stored time; another day is noon, as a new record's form does.
+        given_at=given_at if day == given_at.date() else dt.datetime.combine(day, dt.time(12, 0)),
+        beneficiary=state.get(_fix_key(record_id, "beneficiary")) or "",
+        target_group=state.get(_fix_key(record_id, "group")),
+        kind=state.get(_fix_key(record_id, "kind")),
+        persons_helped=None if persons is None else int(persons),
+        helpers=state.get(_fix_key(record_id, "helpers")) or "",
+        value_yuan=None if value is None else float(value),
+        household_id=state.get(_fix_key(record_id, "household")),
+        notes=state.get(_fix_key(record_id, "notes")) or "",
+    )
+
+    def save() -> dict[str, object]:
+        with get_sessions()() as session:
+            return assistance_service.correct_assistance(
+                session, record_id=record_id, draft=draft, actor=actor, now=now
+            )
+
+    save_correction(FIX, save)
+
+
+def _correction(
+    actor: Actor, rows: list[assistance_queries.AssistanceRow], cells: dict[int, str]
+) -> None:
+    """更正: pick a record of the list, change its fields and save (the change is recorded)."""
+    errors = field_errors(FIX)
+    with st.expander("更正帮扶记录", expanded=bool(errors) or f"{FIX}_saved" in st.session_state):
+        labels = {
+            r.id: f"{r.given_at:%Y-%m-%d} · {r.cell} · {r.beneficiary} · {r.kind}" for r in rows
+        }
+        record_id = pick_record(FIX, "选择要更正的帮扶记录", labels, key="ac_pick")
+        if record_id is None:
+            return
+        with get_sessions()() as session:
+            draft = assistance_queries.assistance_as_draft(
+                session, record_id=record_id, actor=actor
+            )
+        if draft is None:
+            st.info("该帮扶记录不在您的范围内。")
+            return
+        start_fields(
+            {
+                _fix_key(record_id, "cell"): draft.grid_cell_id,
+                _fix_key(record_id, "household"): draft.household_id,
+                _fix_key(record_id, "beneficiary"): draft.beneficiary,
+                _fix_key(record_id, "group"): draft.target_group,
+                _fix_key(record_id, "kind"): draft.kind,
+                _fix_key(record_id, "persons"): draft.persons_helped,
+                _fix_key(record_id, "value"): draft.value_yuan,
+                _fix_key(record_id, "helpers"): draft.helpers,
+                _fix_key(record_id, "date"): draft.given_at.date(),
+                _fix_key(record_id, "notes"): draft.notes,
+            }
+        )
+        show_field_error(errors, "record")
+        cell_id, households = cell_with_households(
+            "所属网格", cells, key=_fix_key(record_id, "cell"), errors=errors, actor=actor
+        )
+        with st.form("assistance_fix_form", clear_on_submit=False, enter_to_submit=False):
+            _fields(errors, households, cell_id, lambda name: _fix_key(record_id, name))
+            st.form_submit_button(
+                "保存更正",
+                on_click=_correct,
+                args=(actor, record_id, draft.given_at),
+                key=_fix_key(record_id, "save"),
+            )
+        if errors:
+            st.warning("未保存：请按提示修改后重新提交。")
 
 
 def _totals_table(rows: list[assistance_queries.AssistanceTotal], name: str, key: str) -> None:
@@ -230,6 +327,7 @@ def render() -> None:
                 key="assistance_list",
                 column_config={"日期": st.column_config.DateColumn(format="YYYY-MM-DD")},
             )
+            _correction(actor, rows, cells)
     with totals:
         choice = st.segmented_control("统计时段", PERIODS, default="本年", key="as_period")
         period = {

@@ -25,6 +25,7 @@ from services import visits as visit_service
 from services.cases import ValidationFailed
 from services.visits import AlreadySaved, concern_field
 from ui.context import get_sessions, get_settings, require_page
+from ui.corrections import pick_record, save_correction, start_fields
 from ui.forms import (
     FormRound,
     cell_with_households,
@@ -42,6 +43,7 @@ from ui.links import case_url as case_link
 
 FORM = "visit"
 PREFIX = "vi_"
+FIX = "visit_fix"
 CONCERN_SLOTS = 3
 
 
@@ -233,6 +235,93 @@ def _form(actor: Actor, rules: ClockRules, cells: dict[int, str], rnd: FormRound
         st.warning("未保存：请按提示修改后重新提交。")
 
 
+def _fix_key(visit_id: int, name: str) -> str:
+    return f"vc_{visit_id}_{name}"
+
+
+def _correct(actor: Actor, visit_id: int) -> None:
+    """Submit callback of 更正: save the corrected visit, or keep the messages."""
+    state = st.session_state
+    day, moment = state.get(_fix_key(visit_id, "date")), state.get(_fix_key(visit_id, "time"))
+    people = state.get(_fix_key(visit_id, "people"))
+    now = local_now()
+    draft = VisitDraft(
+        grid_cell_id=state.get(_fix_key(visit_id, "cell")),
+        visited_at=now if day is None or moment is None else dt.datetime.combine(day, moment),
+        visitors=state.get(_fix_key(visit_id, "visitors")) or "",
+        people_met=None if people is None else int(people),
+        household_id=state.get(_fix_key(visit_id, "household")),
+        building=state.get(_fix_key(visit_id, "building")) or "",
+        notes=state.get(_fix_key(visit_id, "notes")) or "",
+    )
+
+    def save() -> dict[str, object]:
+        with get_sessions()() as session:
+            return visit_service.correct_visit(
+                session, visit_id=visit_id, draft=draft, actor=actor, now=now
+            )
+
+    save_correction(FIX, save)
+
+
+def _correction(actor: Actor, rows: list[visit_queries.VisitRow], cells: dict[int, str]) -> None:
+    """更正: pick a visit of the list, change its fields and save (the change is recorded)."""
+    errors = field_errors(FIX)
+    with st.expander("更正走访记录", expanded=bool(errors) or f"{FIX}_saved" in st.session_state):
+        labels = {r.id: f"{r.visited_at:%Y-%m-%d %H:%M} · {r.cell} · {r.place}" for r in rows}
+        visit_id = pick_record(FIX, "选择要更正的走访", labels, key="vc_pick")
+        if visit_id is None:
+            return
+        with get_sessions()() as session:
+            draft = visit_queries.visit_as_draft(session, visit_id=visit_id, actor=actor)
+        if draft is None:
+            st.info("该走访不在您的范围内。")
+            return
+        start_fields(
+            {
+                _fix_key(visit_id, "cell"): draft.grid_cell_id,
+                _fix_key(visit_id, "household"): draft.household_id,
+                _fix_key(visit_id, "building"): draft.building,
+                _fix_key(visit_id, "visitors"): draft.visitors,
+                _fix_key(visit_id, "people"): draft.people_met,
+                _fix_key(visit_id, "date"): draft.visited_at.date(),
+                _fix_key(visit_id, "time"): draft.visited_at.time(),
+                _fix_key(visit_id, "notes"): draft.notes,
+            }
+        )
+        show_field_error(errors, "record")
+        cell_id, households = cell_with_households(
+            "走访网格", cells, key=_fix_key(visit_id, "cell"), errors=errors, actor=actor
+        )
+        with st.form("visit_fix_form", clear_on_submit=False, enter_to_submit=False):
+            household_picker(
+                "走访住户", households, cell_id=cell_id, key=_fix_key(visit_id, "household")
+            )
+            show_field_error(errors, "household_id")
+            st.text_input(
+                "或楼栋（未入户时填写）", max_chars=30, key=_fix_key(visit_id, "building")
+            )
+            show_field_error(errors, "building")
+            st.text_input("走访人", max_chars=200, key=_fix_key(visit_id, "visitors"))
+            show_field_error(errors, "visitors")
+            st.number_input(
+                "见面人数", min_value=0, max_value=100, step=1, key=_fix_key(visit_id, "people")
+            )
+            show_field_error(errors, "people_met")
+            d, t = st.columns(2)
+            d.date_input("走访日期", format="YYYY-MM-DD", key=_fix_key(visit_id, "date"))
+            t.time_input("时间", key=_fix_key(visit_id, "time"), step=60 * 15)
+            show_field_error(errors, "visited_at")
+            st.text_area("走访记录", key=_fix_key(visit_id, "notes"))
+            show_field_error(errors, "notes")
+            st.caption("发现的问题已受理为案件，请在案件页办理；此处只更正走访本身。")
+            st.form_submit_button(
+                "保存更正", on_click=_correct, args=(actor, visit_id), key=f"vc_{visit_id}_save"
+            )
+        if errors:
+            st.warning("未保存：请按提示修改后重新提交。")
+
+
 def render() -> None:
     """Draw the visits page."""
     actor = require_page(PageKey.VISITS)
@@ -279,6 +368,7 @@ def render() -> None:
                 },
                 key="visit_list",
             )
+            _correction(actor, rows, cells)
     with coverage:
         st.caption(f"{now.year} 年走访覆盖率 = 本年至少走访一次的户数 ÷ 户数")
         st.dataframe(

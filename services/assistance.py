@@ -14,14 +14,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import Assistance, Household
-from db.queries.access import check_cell
-from domain.errors import OutOfScope
 from domain.roles import Actor, PageKey, can_open
 from domain.validation import AssistanceDraft, validate_assistance
-from services.case_events import record_refusal
 from services.cases import PermissionDenied, ValidationFailed
 from services.form_tokens import AlreadySaved, claim_token, refuse_spent_token
-from services.history import apply_changes
+from services.history import apply_changes, check_record_cell
 from services.territory import check_place
 from services.transactions import commit_write
 
@@ -125,14 +122,9 @@ def correct_assistance(
     if record is None:
         session.rollback()
         raise ValidationFailed({"record_id": "帮扶记录不存在"})
-    try:
-        check_cell(
-            session, actor=actor, grid_cell_id=record.grid_cell_id, target=f"帮扶 #{record_id}"
-        )
-    except OutOfScope as refused:
-        session.rollback()
-        record_refusal(session, actor, refused, "更正", now)
-        raise
+    check_record_cell(
+        session, actor, grid_cell_id=record.grid_cell_id, target=f"帮扶 #{record_id}", now=now
+    )
     errors, household = _assistance_errors(session, draft, actor, now)
     if errors:
         session.rollback()

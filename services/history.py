@@ -10,6 +10,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import RecordChange
+from db.queries.access import check_cell
+from domain.errors import OutOfScope
+from domain.roles import Actor
+from services.case_events import record_refusal
 
 
 def _as_json(fields: Mapping[str, Any] | None) -> str | None:
@@ -78,3 +82,18 @@ def apply_changes(
             now=now,
         )
     return after
+
+
+def check_record_cell(
+    session: Session, actor: Actor, *, grid_cell_id: int, target: str, now: dt.datetime
+) -> None:
+    """Refuse a correction of a record outside the actor's 社区 and cells (``OutOfScope``).
+
+    The refusal is recorded in the audit log after the session's pending changes are rolled back.
+    """
+    try:
+        check_cell(session, actor=actor, grid_cell_id=grid_cell_id, target=target)
+    except OutOfScope as refused:
+        session.rollback()
+        record_refusal(session, actor, refused, "更正", now)
+        raise

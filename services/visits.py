@@ -15,9 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Case, Category, GridCell, Visit
-from db.queries.access import check_cell
 from domain.deadlines import ClockRules
-from domain.errors import OutOfScope
 from domain.roles import Actor, PageKey, can_open
 from domain.validation import (
     CaseDraft,
@@ -27,11 +25,11 @@ from domain.validation import (
     validate_visit,
 )
 from domain.workflow import Channel
-from services.case_events import assignee_error, record_refusal
+from services.case_events import assignee_error
 from services.case_numbers import ensure_counter_row
 from services.cases import PermissionDenied, ValidationFailed, add_accepted_case
 from services.form_tokens import AlreadySaved, claim_token, refuse_spent_token
-from services.history import apply_changes
+from services.history import apply_changes, check_record_cell
 from services.territory import check_place
 from services.transactions import commit_write
 
@@ -214,14 +212,9 @@ def correct_visit(
     if visit is None:
         session.rollback()
         raise ValidationFailed({"visit_id": "走访记录不存在"})
-    try:
-        check_cell(
-            session, actor=actor, grid_cell_id=visit.grid_cell_id, target=f"走访 #{visit_id}"
-        )
-    except OutOfScope as refused:
-        session.rollback()
-        record_refusal(session, actor, refused, "更正", now)
-        raise
+    check_record_cell(
+        session, actor, grid_cell_id=visit.grid_cell_id, target=f"走访 #{visit_id}", now=now
+    )
     errors = _visit_errors(session, draft, (), actor, now)
     if errors:
         session.rollback()

@@ -22,7 +22,7 @@ from domain.reference import (
     target_group_label,
 )
 from domain.roles import Actor
-from domain.validation import mask_name
+from domain.validation import AssistanceDraft, mask_name
 
 
 @dataclass(frozen=True)
@@ -139,4 +139,25 @@ def assistance_totals(
             period,
             actor,
         ),
+    )
+
+
+def assistance_as_draft(
+    session: Session, *, record_id: int, actor: Actor
+) -> AssistanceDraft | None:
+    """A saved record as the correction form starts it (None: unknown or outside the actor's cells)."""
+    record = session.scalar(select(Assistance).where(Assistance.id == record_id, *_visible(actor)))
+    if record is None:
+        return None
+    return AssistanceDraft(
+        grid_cell_id=record.grid_cell_id,
+        given_at=record.given_at,
+        beneficiary=record.beneficiary,
+        target_group=record.target_group,
+        kind=record.kind,
+        persons_helped=record.persons_helped,
+        helpers=record.helpers,
+        value_yuan=None if record.value_yuan is None else float(record.value_yuan),
+        household_id=record.household_id,
+        notes=record.notes or "",
     )

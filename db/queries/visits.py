@@ -17,7 +17,7 @@ from db.queries.territory import cell_rows
 from domain.anonymise import mask_free_text
 from domain.kpis import Period, Ratio
 from domain.roles import Actor
-from domain.validation import mask_name
+from domain.validation import VisitDraft, mask_name
 
 
 def household_place(household: Household, *, masked: bool) -> str:
@@ -184,3 +184,21 @@ def household_choices(
     masked = not actor.sees_personal_data
     households = households_of_cell(session, grid_cell_id=grid_cell_id, limit=limit)
     return {h.id: household_place(h, masked=masked) for h in households}
+
+
+def visit_as_draft(session: Session, *, visit_id: int, actor: Actor) -> VisitDraft | None:
+    """A saved visit as the correction form starts it (None: unknown or outside the actor's cells)."""
+    visit = session.scalar(
+        select(Visit).where(Visit.id == visit_id, *cell_filters(actor, Visit.grid_cell_id))
+    )
+    if visit is None:
+        return None
+    return VisitDraft(
+        grid_cell_id=visit.grid_cell_id,
+        visited_at=visit.visited_at,
+        visitors=visit.visitors,
+        people_met=visit.people_met,
+        household_id=visit.household_id,
+        building=visit.building or "",
+        notes=visit.notes or "",
+    )
