@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from config import local_now
+from db.queries.cases import assignable_users
 from db.queries.imports import ImportPreview, import_batches, preview_import
 from db.queries.territory import community_choices
 from domain.ledger_import import (
@@ -22,8 +23,14 @@ from domain.ledger_import import (
     guess_mapping,
 )
 from domain.roles import PageKey
-from domain.workflow import Channel
-from services.ledger_import import LedgerFileError, preview_tables, read_ledgers, run_import
+from domain.workflow import Channel, is_open
+from services.ledger_import import (
+    LedgerFileError,
+    overdue_at_once,
+    preview_tables,
+    read_ledgers,
+    run_import,
+)
 from ui.context import get_sessions, require_page
 
 DEFAULT_CHANNELS = (Channel.LETTER_VISIT, Channel.FORWARDED)
@@ -89,6 +96,29 @@ def _mapping_step(ledger: LedgerFile, key: str) -> dict[int, Field]:
             if choice is not None:
                 mapping[index] = choice
     return mapping
+
+
+def _open_rows_choice(previews: list[ImportPreview]) -> int | None:
+    """Warn how many open rows would be 逾期 at once; ask whom the open rows go to."""
+    rows = [r for p in previews for r in p.new_rows]
+    still_open = sum(is_open(r.status) for r in rows)
+    if not still_open:
+        return None
+    late = overdue_at_once(rows, now=local_now())
+    text = f"台账中有 {still_open:,} 行仍未办结"
+    if late:
+        st.warning(f"{text}，其中 {late:,} 行已过办结期限，导入后将立即计为逾期件。")
+    else:
+        st.info(f"{text}。")
+    with get_sessions()() as session:
+        people = dict(assignable_users(session))
+    chosen: int | None = st.selectbox(
+        "未办结行的承办人",
+        [None, *people],
+        format_func=lambda uid: "暂不指派（不进入任何人的待办）" if uid is None else people[uid],
+        key=f"{STATE}_open_assignee",
+    )
+    return chosen
 
 
 def _show_preview(preview: ImportPreview) -> None:
@@ -186,6 +216,7 @@ def render() -> None:
         if len(previews) > 1:
             st.subheader(f"工作表「{ledger.sheet}」")
         _show_preview(preview)
+    open_assignee = _open_rows_choice(previews)
     left, right = st.columns(2)
     go = left.button(
         f"导入全部有效行（{new_rows} 行）",
@@ -214,6 +245,7 @@ def render() -> None:
             actor=actor,
             now=local_now(),
             on_progress=progress,
+            open_assignee_id=open_assignee,
         )
         imported += outcome.imported
         skipped += outcome.skipped

@@ -33,6 +33,7 @@ from domain.deadlines import (
     compute_deadline,
     default_promised_date,
     end_of,
+    is_overdue,
     response_due,
 )
 from domain.deadlines import handling_working_days as working_days
@@ -48,6 +49,7 @@ from domain.workflow import (
     CaseStatus,
     HandlingType,
     Level,
+    is_open,
 )
 from services.case_events import record_audit
 from services.case_numbers import allocate_case_seqs, case_number, ensure_counter_row
@@ -130,20 +132,47 @@ class ImportOutcome:
     case_numbers: list[str] = field(default_factory=list)
 
 
-def case_values(
-    row: ParsedRow, *, actor: Actor, now: dt.datetime, rules: ClockRules, community_id: int
-) -> dict[str, Any]:
-    """The columns of the case a ledger row becomes (historical times as in the file)."""
+def row_deadline(row: ParsedRow, *, rules: ClockRules) -> tuple[dt.datetime, dt.date | None]:
+    """The 办结期限 and 承诺日期 of the case a ledger row becomes.
+
+    The ledger's own 限办/承诺 date when given, else the standard limit on that year's calendar.
+    """
     accepted = row.accepted_at
     promised: dt.date | None = None
     if row.handling_type is HandlingType.PROMISED:
-        # The ledger's own 承诺日期 when given, else the standard limit on that year's calendar.
         promised = row.deadline or default_promised_date(accepted, rules=rules)
     deadline = (
         end_of(row.deadline)
         if row.deadline is not None
         else compute_deadline(row.handling_type, accepted, promised_date=promised, rules=rules)
     )
+    return deadline, promised
+
+
+def overdue_at_once(
+    rows: Sequence[ParsedRow], *, now: dt.datetime, rules: ClockRules | None = None
+) -> int:
+    """How many of ``rows`` would be 逾期 the moment they are imported (open, deadline passed)."""
+    rules = rules or ClockRules()
+    return sum(is_overdue(r.status, row_deadline(r, rules=rules)[0], now) for r in rows)
+
+
+def case_values(
+    row: ParsedRow,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    rules: ClockRules,
+    community_id: int,
+    open_assignee_id: int | None = None,
+) -> dict[str, Any]:
+    """The columns of the case a ledger row becomes (historical times as in the file).
+
+    An open row is assigned to ``open_assignee_id`` (None: nobody), not to the importing clerk:
+    an old ledger's open rows are not the clerk's work.
+    """
+    accepted = row.accepted_at
+    deadline, promised = row_deadline(row, rules=rules)
     finished = row.finished_at
     done = row.status in FINISHED_STATUSES
     return {
@@ -159,7 +188,7 @@ def case_values(
         "reporter_phone": row.reporter_phone,
         "is_anonymous": row.is_anonymous,
         "first_handler_id": actor.user_id,
-        "assignee_id": actor.user_id,
+        "assignee_id": open_assignee_id if is_open(row.status) else actor.user_id,
         "accepted_at": accepted,
         "deadline_at": deadline,
         "promised_date": promised,
@@ -231,6 +260,7 @@ def _import_chunk(
     now: dt.datetime,
     rules: ClockRules,
     communities: dict[int, int],
+    open_assignee_id: int | None,
 ) -> tuple[list[str], int]:
     """One transaction: the chunk's new rows become cases, events and fingerprints; commit."""
     for year in sorted({r.accepted_at.year for r in rows}):
@@ -242,7 +272,12 @@ def _import_chunk(
         values = [
             {
                 **case_values(
-                    r, actor=actor, now=now, rules=rules, community_id=communities[r.grid_cell_id]
+                    r,
+                    actor=actor,
+                    now=now,
+                    rules=rules,
+                    community_id=communities[r.grid_cell_id],
+                    open_assignee_id=open_assignee_id,
                 ),
                 "case_no": number,
             }
@@ -318,8 +353,11 @@ def run_import(
     rules: ClockRules | None = None,
     chunk_size: int = CHUNK_SIZE,
     on_progress: Progress | None = None,
+    open_assignee_id: int | None = None,
 ) -> ImportOutcome:
     """Import ``rows`` (a preview's ``new_rows``) chunk by chunk, each chunk its own transaction.
+
+    Open rows go to ``open_assignee_id`` (None: unassigned), never silently to the clerk.
 
     Rows whose fingerprint is already stored are skipped, so a re-run after an interruption
     (or a second import of the same file) only adds what is missing. ``on_progress`` runs
@@ -351,6 +389,7 @@ def run_import(
                         now=now,
                         rules=rules,
                         communities=communities,
+                        open_assignee_id=open_assignee_id,
                     )
                     break
                 except IntegrityError:

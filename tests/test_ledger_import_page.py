@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, session_factory
-from db.models import Case
+from db.models import Case, User
 from tests.factories import make_world, migrate
 from tests.helpers.real_ledgers import month_workbook
 
@@ -93,3 +93,31 @@ def test_month_sheets_are_offered_and_imported_together(app_db):
     at.button(key="ledger_import_go").click().run()
     assert not at.exception, at.exception
     assert _cases(app_db) == len(book.imported)
+
+
+def test_open_rows_warn_of_overdue_and_go_to_the_chosen_person(app_db):
+    data = (
+        "受理时间,诉求内容,类别,网格,办理状态,办结时间\n"
+        "2011-03-02,噪音扰民,环境卫生,第1网格,已受理,\n"
+        "2011-03-03,路灯不亮,环境卫生,第2网格,办理中,\n"
+        "2011-03-04,楼道堆物,环境卫生,第2网格,已办结,2011-03-05\n"
+    )
+    at = _open()
+    at.file_uploader[0].set_value(("2011.csv", data.encode("gbk"), "text/csv")).run()
+    assert not at.exception, at.exception
+    assert [w.value for w in at.warning] == [
+        "台账中有 2 行仍未办结，其中 2 行已过办结期限，导入后将立即计为逾期件。"
+    ]
+    picker = at.selectbox(key="ledger_import_open_assignee")
+    assert picker.value is None  # default: nobody's queue, not the clerk's
+    with session_factory(app_db)() as s:
+        secretary = s.scalar(select(User.id).where(User.username == "secretary"))
+        staff = s.scalar(select(User.id).where(User.username == "staff"))
+    picker.set_value(secretary).run()
+    at.button(key="ledger_import_go").click().run()
+    assert not at.exception, at.exception
+    with session_factory(app_db)() as s:
+        rows = s.execute(select(Case.description, Case.assignee_id).order_by(Case.accepted_at))
+        assignees = dict(rows.tuples().all())
+    # the finished row stays with the importing clerk, as before
+    assert assignees == {"噪音扰民": secretary, "路灯不亮": secretary, "楼道堆物": staff}
