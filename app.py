@@ -40,13 +40,14 @@ ROUTES = tuple(
 def only_page(
     render: Callable[[], None], title: str, url_path: str, *, every_url: bool = True
 ) -> None:
-    """Run a single page (hidden navigation) and stop; with ``every_url`` under every page URL."""
-    main = st.Page(render, title=title, url_path=url_path, default=True)
-    aliases = [
-        st.Page(render, title=title, url_path=path)
-        for path in (ROUTES if every_url else ())
-        if path != url_path
-    ]
+    """Run a single page (hidden navigation) and stop; with ``every_url`` under every page URL.
+
+    Streamlit serves the default page at ``/`` only (a direct ``/<its url_path>`` is 「Page not
+    found」), so the page is the default at ``/`` and, under its own path, a second entry.
+    """
+    main = st.Page(render, title=title, url_path="", default=True)
+    paths = dict.fromkeys([url_path, *(ROUTES if every_url else ())])
+    aliases = [st.Page(render, title=title, url_path=path) for path in paths]
     st.navigation([main, *aliases], position="hidden").run()
     st.stop()
 
@@ -92,16 +93,24 @@ for spec in PAGES:
     if not can_open(actor.role, spec.key):
         continue
     module = importlib.import_module(spec.module)
-    is_first = not sections
-    sections.setdefault(spec.section, []).append(
-        st.Page(
-            module.render,
-            title=spec.title,
-            icon=spec.icon,
-            url_path=spec.key.value,
-            default=is_first,
+    section = sections.setdefault(spec.section, [])
+    if len(sections) > 1 or section:
+        section.append(
+            st.Page(module.render, title=spec.title, icon=spec.icon, url_path=spec.key.value)
         )
-    )
+        continue
+    # The first page is the default, served at ``/``; its own path (e.g. /home, where
+    # Streamlit would say 「Page not found」) is a hidden entry that switches to it.
+    home = st.Page(module.render, title=spec.title, icon=spec.icon, url_path="", default=True)
+    section += [
+        home,
+        st.Page(
+            lambda home=home: st.switch_page(home),
+            title=spec.title,
+            url_path=spec.key.value,
+            visibility="hidden",
+        ),
+    ]
 
 with st.sidebar:
     st.markdown("### 民情流水线")

@@ -26,6 +26,7 @@ from domain.roles import Actor, PageKey
 from ui import dashboard_charts as charts
 from ui.chinese import plotly_config
 from ui.context import get_sessions, get_settings, require_page
+from ui.headline import metric_arrow
 from ui.links import case_url
 from ui.text import escape_markdown
 
@@ -308,6 +309,7 @@ def _tiles(view: dq.LiveView) -> None:
                     tile.value,
                     delta=tile.delta,
                     delta_color="normal" if tile.higher_is_better else "inverse",
+                    delta_arrow=metric_arrow(tile.change),
                     help=tile.help,
                 )
                 st.caption(tile.detail)

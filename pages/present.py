@@ -114,11 +114,6 @@ def _period_picker(today: dt.date, min_days: int) -> MeetingPeriod:
     return picked
 
 
-def _leave_presentation() -> None:
-    """Button callback: back to the app (drop ``?mode=present``)."""
-    st.query_params.pop("mode", None)
-
-
 def load_deck(actor: Actor, min_cases: int, period: Period | None = None) -> Deck:
     """The deck's data of the actor's unit at this moment (cached aggregates; exact after any write)."""
     with get_sessions()() as session:
@@ -178,7 +173,11 @@ def _control_row(show: SlideShow, now: dt.datetime, index: int, exit_button: boo
     widths = [1.2, 1.2, 1.2, 4.4] + ([0.9] if exit_button else [])
     left, middle, right, status, *leave = st.columns(widths, vertical_alignment="center")
     for column in leave:
-        column.button("退出放映", key="present-exit", on_click=_leave_presentation, width="stretch")
+        if column.button("退出放映", key="present-exit", width="stretch"):
+            # The button is inside the deck's fragment: rerun the whole app, whose routing
+            # (without ``?mode=present``) brings back the menu.
+            st.query_params.pop("mode", None)
+            st.rerun(scope="app")
     left.button(
         "◀ 上一页",
         key="present-prev",

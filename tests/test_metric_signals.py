@@ -78,3 +78,36 @@ def test_home_metrics_show_the_change_not_the_old_figure(home_world: None) -> No
         ("解决率", "0 / 0 件", NONE),
         ("帮扶人次", "+0（此前同期 0）", NONE),
     ]
+
+
+def test_dashboard_tiles_carry_the_change_for_the_arrow() -> None:
+    """书记看板: an unchanged rate (「+0.0 百分点」) or count (「+0」) gets no arrow."""
+    from db.queries.dashboard_tiles import tiles
+
+    shown = {t.label: (t.delta, metric_arrow(t.change)) for t in tiles(
+        _snapshot(25, 7, 3), _snapshot(349, 7, 3), open_cases=5
+    )}  # fmt: skip
+    assert shown["解决率"] == ("+0.0 百分点", "off")
+    assert shown["受理件数"] == ("+0", "off")
+    assert shown["走访次数"] == ("-324", "auto")
+    assert shown["在办件数"] == (None, "off")
+
+
+def _dashboard() -> None:
+    from pages.dashboard import render
+
+    render()
+
+
+@pytest.fixture
+def dashboard_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The same empty world for 书记看板."""
+    for _ in page_world(tmp_path, monkeypatch, modules=("pages.dashboard",)):
+        yield
+
+
+def test_dashboard_metrics_have_no_arrow_beside_no_change(dashboard_world: None) -> None:
+    """书记看板 in a world without visits or cases: every 「+0」 is drawn without an arrow."""
+    at = open_as(_dashboard, "secretary")
+    zero = [(m.label, m.proto.direction) for m in at.metric if m.proto.delta.startswith("+0")]
+    assert zero and all(direction == NONE for _, direction in zero), zero

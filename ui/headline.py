@@ -22,7 +22,7 @@ class Tile:
     """The change ``detail`` shows, if any: only a non-zero change gets an arrow."""
 
 
-def metric_arrow(change: int | None) -> Literal["auto", "off"]:
+def metric_arrow(change: float | None) -> Literal["auto", "off"]:
     """``st.metric``'s arrow: beside a non-zero change only, never beside a count or a note."""
     return "auto" if change else "off"
 

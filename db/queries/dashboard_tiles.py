@@ -33,6 +33,8 @@ class Tile:
     delta: str | None
     help: str
     higher_is_better: bool = True
+    change: float | None = None
+    """The change ``delta`` shows, as a number: only a non-zero one gets an arrow."""
 
 
 def count_delta(current: int, previous: int) -> str:
@@ -40,16 +42,24 @@ def count_delta(current: int, previous: int) -> str:
     return f"{current - previous:+,}"
 
 
-def rate_delta(current: Ratio, previous: Ratio) -> str | None:
-    """The change of a rate in percentage points; None when either is undefined."""
+def rate_change(current: Ratio, previous: Ratio) -> float | None:
+    """The change of a rate in percentage points, as shown (one decimal); None if undefined."""
     if current.rate is None or previous.rate is None:
         return None
-    return f"{(current.rate - previous.rate) * 100:+.1f} 百分点"
+    return round((current.rate - previous.rate) * 100, 1)
+
+
+def rate_delta(current: Ratio, previous: Ratio) -> str | None:
+    """The change of a rate in percentage points; None when either is undefined."""
+    change = rate_change(current, previous)
+    return None if change is None else f"{change:+.1f} 百分点"
 
 
 def _tile(kpi: KpiDefinition, current: KpiSnapshot, previous: KpiSnapshot, open_cases: int) -> Tile:
-    def make(value: str, detail: str, delta: str | None) -> Tile:
-        return Tile(kpi.key, kpi.label, value, detail, delta, kpi.definition, kpi.higher_is_better)
+    def make(value: str, detail: str, delta: str | None, change: float | None = None) -> Tile:
+        return Tile(
+            kpi.key, kpi.label, value, detail, delta, kpi.definition, kpi.higher_is_better, change
+        )
 
     if kpi.key == "open_cases":
         return make(f"{open_cases:,}", DETAILS[kpi.key], None)
@@ -59,14 +69,16 @@ def _tile(kpi: KpiDefinition, current: KpiSnapshot, previous: KpiSnapshot, open_
             "—" if days is None else f"{days:.1f} 天",
             f"本期办结 {current.on_time.denominator:,} 件",
             None if days is None or before is None else f"{days - before:+.1f} 天",
+            None if days is None or before is None else round(days - before, 1),
         )
     now, then = getattr(current, kpi.key), getattr(previous, kpi.key)
     if isinstance(now, Ratio):
         detail = f"{now.numerator:,} / {now.denominator:,} {kpi.unit}"
-        return make(now.percent(), detail, rate_delta(now, then))
+        return make(now.percent(), detail, rate_delta(now, then), rate_change(now, then))
     detail = f"走访人次 {current.visit_persons:,}" if kpi.key == "visits" else DETAILS[kpi.key]
-    delta = None if kpi.key in NOT_COMPARED else count_delta(now, then)
-    return make(f"{now:,}", detail, delta)
+    if kpi.key in NOT_COMPARED:
+        return make(f"{now:,}", detail, None)
+    return make(f"{now:,}", detail, count_delta(now, then), now - then)
 
 
 def tiles(current: KpiSnapshot, previous: KpiSnapshot, *, open_cases: int) -> list[Tile]:

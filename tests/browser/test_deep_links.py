@@ -59,3 +59,34 @@ def test_login_from_a_case_link_opens_that_case(app_server, page) -> None:  # ty
     assert page.url.endswith(f"/case?id={case_id}"), page.url
     assert page.locator("h1").first.inner_text().strip() != "首页"
     shot(page, "deep-link-after-login")
+
+
+def _no_dialog(page, where: str) -> None:  # type: ignore[no-untyped-def]
+    """Fail when Streamlit's 「Page not found」 dialog (or any dialog) is over the page."""
+    wait_idle(page)
+    page.wait_for_timeout(800)  # the dialog, if any, opens right after the run
+    wait_idle(page)
+    text = page.inner_text("body")
+    assert not ENGLISH.search(text), (where, ENGLISH.search(text))
+    assert page.locator('[role="dialog"]').count() == 0, where
+
+
+def test_logged_in_home_and_full_screen_deck_urls_and_the_way_back(app_server, page) -> None:  # type: ignore[no-untyped-def]
+    """/home (the default page's own path), /present?mode=present and 退出放映 show no dialog."""
+    login(page, app_server.url, "secretary")
+    page.goto(f"{app_server.url}/home")
+    page.locator("h1").first.wait_for()
+    _no_dialog(page, "/home")
+    assert page.locator('[data-testid="stSidebarNav"]').get_by_text("首页").count() == 1
+
+    page.goto(f"{app_server.url}/present?mode=present")
+    page.wait_for_selector(".st-key-present-heading h2")
+    _no_dialog(page, "/present?mode=present")
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+
+    page.get_by_role("button", name="退出放映").click()
+    page.locator('[data-testid="stSidebarNav"]').wait_for(timeout=20_000)
+    _no_dialog(page, "after 退出放映")
+    assert page.get_by_role("link", name="全屏放映").is_visible()  # the in-app deck
+    assert "mode=present" not in page.url, page.url
+    shot(page, "deep-link-after-exit")
