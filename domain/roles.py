@@ -107,7 +107,11 @@ POINT_RULE_EDITORS: frozenset[Role] = frozenset({Role.ADMIN})
 """Roles that edit the 积分 rules."""
 
 # Case actions each role may take (the state machine decides *when*; this decides *who*).
-_HANDLING = frozenset(Action) - {Action.ACCEPT, Action.IMPORT} - DELIBERATION_ACTIONS
+_HANDLING = (
+    frozenset(Action)
+    - {Action.ACCEPT, Action.IMPORT, Action.ARCHIVE_HISTORICAL}  # done by 台账导入 only
+    - DELIBERATION_ACTIONS
+)
 SUBDISTRICT_DESK_ACTIONS: frozenset[Action] = frozenset({Action.SIGN_FOR, Action.HAND_BACK})
 """签收 and 退回社区: the 街道 staff's answer to a 上报街道."""
 _COMMUNITY_HANDLING = _HANDLING - SUBDISTRICT_DESK_ACTIONS

@@ -28,6 +28,7 @@ class CaseStatus(StrEnum):
     ARCHIVED = "archived"
     RETURNED = "returned"
     MERGED = "merged"
+    HISTORICAL_OPEN = "historical_open"
 
     @property
     def label(self) -> str:
@@ -48,6 +49,7 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.ARCHIVED: "归档",
     CaseStatus.RETURNED: "已退回",
     CaseStatus.MERGED: "已合并",
+    CaseStatus.HISTORICAL_OPEN: "历史未结",
 }
 
 # State groups, defined once and used by queries, KPIs and pages alike.
@@ -84,6 +86,10 @@ FINISHED_STATUSES: frozenset[CaseStatus] = frozenset(
 
 CLOSED_WITHOUT_RESULT: frozenset[CaseStatus] = frozenset({CaseStatus.RETURNED, CaseStatus.MERGED})
 """Cases that left the pipeline without a result; excluded from 解决率."""
+
+HISTORICAL_STATUSES: frozenset[CaseStatus] = frozenset({CaseStatus.HISTORICAL_OPEN})
+"""历史未结: open in an old ledger and archived at import. Not resolved (in 受理件数 and 解决率's
+base, not its numerator), nobody's 在办, never 逾期 (DOMAIN.md §6)."""
 
 PAUSED_STATUSES: frozenset[CaseStatus] = frozenset({CaseStatus.AWAITING_MATERIALS})
 """The clock does not run in these states (补办件 waiting for materials)."""
@@ -244,6 +250,7 @@ class Action(StrEnum):
     IMPORT = "import"
     DELIBERATE = "deliberate"
     DELIBERATION_DECISION = "deliberation_decision"
+    ARCHIVE_HISTORICAL = "archive_historical"
 
     @property
     def label(self) -> str:
@@ -274,6 +281,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.IMPORT: "台账导入",
     Action.DELIBERATE: "三议：会议审议",
     Action.DELIBERATION_DECISION: "三议：议定责任人和时限",
+    Action.ARCHIVE_HISTORICAL: "归档为历史未结",
 }
 
 FIRST_RESPONSE_ACTIONS: frozenset[Action] = frozenset(
@@ -327,6 +335,8 @@ TRANSITIONS: dict[Action, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
     Action.DELIBERATION_DECISION: (OPEN_STATUSES, None),
     # 台账导入 creates a case from an old ledger (like 受理); it never moves an existing one.
     Action.IMPORT: (frozenset(), None),
+    # 台账导入 may archive an old ledger's open row right after creating it (the clerk's choice).
+    Action.ARCHIVE_HISTORICAL: (OPEN_STATUSES, S.HISTORICAL_OPEN),
 }
 
 

@@ -26,6 +26,7 @@ from domain.roles import PageKey
 from domain.workflow import Channel, is_open
 from services.ledger_import import (
     LedgerFileError,
+    OpenRows,
     overdue_at_once,
     preview_tables,
     read_ledgers,
@@ -98,16 +99,27 @@ def _mapping_step(ledger: LedgerFile, key: str) -> dict[int, Field]:
     return mapping
 
 
-def _open_rows_choice(previews: list[ImportPreview]) -> int | None:
-    """Warn how many open rows would be 逾期 at once; ask whom the open rows go to."""
+def _open_rows_choice(previews: list[ImportPreview]) -> OpenRows:
+    """Warn how many open rows would be 逾期 at once; ask what becomes of the open rows."""
     rows = [r for p in previews for r in p.new_rows]
     still_open = sum(is_open(r.status) for r in rows)
     if not still_open:
-        return None
+        return OpenRows()
     late = overdue_at_once(rows, now=local_now())
     text = f"台账中有 {still_open:,} 行仍未办结"
+    archive = False
     if late:
         st.warning(f"{text}，其中 {late:,} 行已过办结期限，导入后将立即计为逾期件。")
+        archive = st.radio(
+            "已过期限的未办结行",
+            [False, True],
+            format_func=lambda a: (
+                "归档为「历史未结」（不计在办、不计逾期，仍计入受理件数）"
+                if a
+                else "保持未办结（计为逾期件）"
+            ),
+            key=f"{STATE}_archive_overdue",
+        )
     else:
         st.info(f"{text}。")
     with get_sessions()() as session:
@@ -118,7 +130,7 @@ def _open_rows_choice(previews: list[ImportPreview]) -> int | None:
         format_func=lambda uid: "暂不指派（不进入任何人的待办）" if uid is None else people[uid],
         key=f"{STATE}_open_assignee",
     )
-    return chosen
+    return OpenRows(assignee_id=chosen, archive_overdue=bool(archive))
 
 
 def _show_preview(preview: ImportPreview) -> None:
@@ -216,7 +228,7 @@ def render() -> None:
         if len(previews) > 1:
             st.subheader(f"工作表「{ledger.sheet}」")
         _show_preview(preview)
-    open_assignee = _open_rows_choice(previews)
+    open_rows = _open_rows_choice(previews)
     left, right = st.columns(2)
     go = left.button(
         f"导入全部有效行（{new_rows} 行）",
@@ -245,7 +257,7 @@ def render() -> None:
             actor=actor,
             now=local_now(),
             on_progress=progress,
-            open_assignee_id=open_assignee,
+            open_rows=open_rows,
         )
         imported += outcome.imported
         skipped += outcome.skipped

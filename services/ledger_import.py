@@ -50,6 +50,7 @@ from domain.workflow import (
     HandlingType,
     Level,
     is_open,
+    next_status,
 )
 from services.case_events import record_audit
 from services.case_numbers import allocate_case_seqs, case_number, ensure_counter_row
@@ -157,6 +158,19 @@ def overdue_at_once(
     return sum(is_overdue(r.status, row_deadline(r, rules=rules)[0], now) for r in rows)
 
 
+@dataclass(frozen=True)
+class OpenRows:
+    """What the clerk chose for the ledger's open rows before importing."""
+
+    assignee_id: int | None = None
+    """Whose queue they go to (None: nobody's, not the importing clerk's)."""
+    archive_overdue: bool = False
+    """Archive those already past their deadline as 历史未结 instead of live 逾期 cases."""
+
+
+ARCHIVE_NOTE = "历史未结：导入时已过办结期限，按导入人的选择归档"
+
+
 def case_values(
     row: ParsedRow,
     *,
@@ -164,22 +178,26 @@ def case_values(
     now: dt.datetime,
     rules: ClockRules,
     community_id: int,
-    open_assignee_id: int | None = None,
+    open_rows: OpenRows = OpenRows(),
 ) -> dict[str, Any]:
     """The columns of the case a ledger row becomes (historical times as in the file).
 
-    An open row is assigned to ``open_assignee_id`` (None: nobody), not to the importing clerk:
-    an old ledger's open rows are not the clerk's work.
+    An open row goes to ``open_rows.assignee_id``, not to the importing clerk (an old ledger's
+    open rows are not the clerk's work); one already overdue is 历史未结 if the clerk chose so,
+    through the state machine's 归档为历史未结.
     """
     accepted = row.accepted_at
     deadline, promised = row_deadline(row, rules=rules)
     finished = row.finished_at
     done = row.status in FINISHED_STATUSES
+    status = row.status
+    if open_rows.archive_overdue and is_overdue(status, deadline, now):
+        status = next_status(status, Action.ARCHIVE_HISTORICAL).to_status
     return {
         "channel": row.channel.value,
         "category_id": row.category_id,
         "handling_type": row.handling_type.value,
-        "status": row.status.value,
+        "status": status.value,
         "is_urgent": False,
         "community_id": community_id,
         "grid_cell_id": row.grid_cell_id,
@@ -188,7 +206,7 @@ def case_values(
         "reporter_phone": row.reporter_phone,
         "is_anonymous": row.is_anonymous,
         "first_handler_id": actor.user_id,
-        "assignee_id": open_assignee_id if is_open(row.status) else actor.user_id,
+        "assignee_id": open_rows.assignee_id if is_open(row.status) else actor.user_id,
         "accepted_at": accepted,
         "deadline_at": deadline,
         "promised_date": promised,
@@ -260,7 +278,7 @@ def _import_chunk(
     now: dt.datetime,
     rules: ClockRules,
     communities: dict[int, int],
-    open_assignee_id: int | None,
+    open_rows: OpenRows,
 ) -> tuple[list[str], int]:
     """One transaction: the chunk's new rows become cases, events and fingerprints; commit."""
     for year in sorted({r.accepted_at.year for r in rows}):
@@ -277,7 +295,7 @@ def _import_chunk(
                     now=now,
                     rules=rules,
                     community_id=communities[r.grid_cell_id],
-                    open_assignee_id=open_assignee_id,
+                    open_rows=open_rows,
                 ),
                 "case_no": number,
             }
@@ -302,6 +320,21 @@ def _import_chunk(
                     for r, number, case_id in zip(fresh, numbers, ids, strict=True)
                 ],
             )
+            archived = [
+                {
+                    "case_id": case_id,
+                    "actor_id": actor.user_id,
+                    "at": now,
+                    "action": Action.ARCHIVE_HISTORICAL.value,
+                    "from_status": r.status.value,
+                    "to_status": v["status"],
+                    "note": ARCHIVE_NOTE,
+                }
+                for r, v, case_id in zip(fresh, values, ids, strict=True)
+                if v["status"] != r.status.value
+            ]
+            if archived:
+                session.execute(insert(CaseEvent), archived)
             session.execute(
                 insert(ImportRow),
                 [
@@ -353,11 +386,11 @@ def run_import(
     rules: ClockRules | None = None,
     chunk_size: int = CHUNK_SIZE,
     on_progress: Progress | None = None,
-    open_assignee_id: int | None = None,
+    open_rows: OpenRows = OpenRows(),
 ) -> ImportOutcome:
     """Import ``rows`` (a preview's ``new_rows``) chunk by chunk, each chunk its own transaction.
 
-    Open rows go to ``open_assignee_id`` (None: unassigned), never silently to the clerk.
+    ``open_rows``: the clerk's choice for open rows (whose queue; overdue ones 历史未结 or not).
 
     Rows whose fingerprint is already stored are skipped, so a re-run after an interruption
     (or a second import of the same file) only adds what is missing. ``on_progress`` runs
@@ -389,7 +422,7 @@ def run_import(
                         now=now,
                         rules=rules,
                         communities=communities,
-                        open_assignee_id=open_assignee_id,
+                        open_rows=open_rows,
                     )
                     break
                 except IntegrityError:

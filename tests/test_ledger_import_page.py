@@ -95,7 +95,7 @@ def test_month_sheets_are_offered_and_imported_together(app_db):
     assert _cases(app_db) == len(book.imported)
 
 
-def test_open_rows_warn_of_overdue_and_go_to_the_chosen_person(app_db):
+def test_open_rows_warn_of_overdue_are_archived_and_go_to_the_chosen_person(app_db):
     data = (
         "受理时间,诉求内容,类别,网格,办理状态,办结时间\n"
         "2011-03-02,噪音扰民,环境卫生,第1网格,已受理,\n"
@@ -114,10 +114,19 @@ def test_open_rows_warn_of_overdue_and_go_to_the_chosen_person(app_db):
         secretary = s.scalar(select(User.id).where(User.username == "secretary"))
         staff = s.scalar(select(User.id).where(User.username == "staff"))
     picker.set_value(secretary).run()
+    archive = at.radio(key="ledger_import_archive_overdue")
+    assert archive.value is False  # kept open unless the clerk archives them
+    archive.set_value(True).run()
     at.button(key="ledger_import_go").click().run()
     assert not at.exception, at.exception
     with session_factory(app_db)() as s:
         rows = s.execute(select(Case.description, Case.assignee_id).order_by(Case.accepted_at))
         assignees = dict(rows.tuples().all())
+        statuses = dict(s.execute(select(Case.description, Case.status)).tuples().all())
+    assert statuses == {
+        "噪音扰民": "historical_open",
+        "路灯不亮": "historical_open",
+        "楼道堆物": "resolved",
+    }
     # the finished row stays with the importing clerk, as before
     assert assignees == {"噪音扰民": secretary, "路灯不亮": secretary, "楼道堆物": staff}

@@ -15,6 +15,7 @@ from domain.roles import Role, can_act_on
 from domain.workflow import (
     CLOSED_WITHOUT_RESULT,
     FINISHED_STATUSES,
+    HISTORICAL_STATUSES,
     OPEN_STATUSES,
     PAUSED_STATUSES,
     Action,
@@ -68,6 +69,8 @@ EXPECTED: dict[Action, tuple[tuple[CaseStatus, ...], CaseStatus | None]] = {
     A.IMPORT: ((), None),  # 台账导入 creates a case, never moves one
     A.DELIBERATE: (OPEN6, None),  # 三议 meetings on an open case keep its state
     A.DELIBERATION_DECISION: (OPEN6, None),
+    # 台账导入 archives an old ledger's open row as 历史未结 when the clerk chooses so
+    A.ARCHIVE_HISTORICAL: (OPEN6, S.HISTORICAL_OPEN),
 }
 
 ALLOWED = [
@@ -85,7 +88,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def test_the_table_covers_every_action():
     assert set(EXPECTED) == set(Action)
-    assert len(ALLOWED) == 81
+    assert len(ALLOWED) == 81 + 6 + 2  # 历史未结: reached from the 6 open, NOTE and CORRECT
     assert len(ALLOWED) + len(REFUSED) == len(ALL) * len(Action)
 
 
@@ -164,6 +167,7 @@ def test_unknown_action_is_a_value_error():
                 A.CORRECT,
                 A.DELIBERATE,
                 A.DELIBERATION_DECISION,
+                A.ARCHIVE_HISTORICAL,
             ],
         ),
         (
@@ -177,6 +181,7 @@ def test_unknown_action_is_a_value_error():
                 A.CORRECT,
                 A.DELIBERATE,
                 A.DELIBERATION_DECISION,
+                A.ARCHIVE_HISTORICAL,
             ],
         ),
         (
@@ -190,6 +195,7 @@ def test_unknown_action_is_a_value_error():
                 A.CORRECT,
                 A.DELIBERATE,
                 A.DELIBERATION_DECISION,
+                A.ARCHIVE_HISTORICAL,
             ],
         ),
         (
@@ -203,6 +209,7 @@ def test_unknown_action_is_a_value_error():
                 A.CORRECT,
                 A.DELIBERATE,
                 A.DELIBERATION_DECISION,
+                A.ARCHIVE_HISTORICAL,
             ],
         ),
         (
@@ -218,11 +225,13 @@ def test_unknown_action_is_a_value_error():
                 A.CORRECT,
                 A.DELIBERATE,
                 A.DELIBERATION_DECISION,
+                A.ARCHIVE_HISTORICAL,
             ],
         ),
         (S.RESOLVED, [A.NOTIFY, A.REASSIGN, A.NOTE, A.CORRECT]),
         (S.NOTIFIED, [A.FOLLOW_UP, A.REASSIGN, A.NOTE, A.CORRECT]),
         (S.FOLLOWED_UP, [A.ARCHIVE, A.NOTE, A.CORRECT]),
+        (S.HISTORICAL_OPEN, [A.NOTE, A.CORRECT]),
         (S.ARCHIVED, [A.NOTE]),
         (S.RETURNED, [A.NOTE, A.CORRECT]),
         ("merged", [A.NOTE, A.CORRECT]),
@@ -254,6 +263,7 @@ def test_allowed_actions_agree_with_next_status(status: CaseStatus):
         (S.ARCHIVED, False, True, False, False),
         (S.RETURNED, False, False, False, True),
         (S.MERGED, False, False, False, True),
+        (S.HISTORICAL_OPEN, False, False, False, False),  # not 在办, not resolved, not dropped
     ],
 )
 def test_state_groups(
@@ -268,7 +278,7 @@ def test_state_groups(
 
 
 def test_state_groups_partition_the_statuses():
-    groups = (OPEN_STATUSES, FINISHED_STATUSES, CLOSED_WITHOUT_RESULT)
+    groups = (OPEN_STATUSES, FINISHED_STATUSES, CLOSED_WITHOUT_RESULT, HISTORICAL_STATUSES)
     assert sum(len(g) for g in groups) == len(CaseStatus)
     assert frozenset().union(*groups) == frozenset(CaseStatus)
     assert PAUSED_STATUSES <= OPEN_STATUSES
@@ -281,6 +291,8 @@ def test_state_groups_partition_the_statuses():
         (S.AWAITING_MATERIALS, "待补材料"),
         (S.FOLLOWED_UP, "已回访"),
         (S.MERGED, "已合并"),
+        (S.HISTORICAL_OPEN, "历史未结"),
+        (A.ARCHIVE_HISTORICAL, "归档为历史未结"),
         (A.FINISH_RESOLVED, "办结"),
         (A.FOLLOW_UP, "回访"),
         (Satisfaction.NO_ANSWER, "未评价"),
