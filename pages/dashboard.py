@@ -24,10 +24,10 @@ from db.queries.scope import Scope
 from domain.kpis import COMPARISON_NOTE, KPIS, Period, Ratio
 from domain.roles import Actor, PageKey
 from ui import dashboard_charts as charts
+from ui.case_table import picked_case_link
 from ui.chinese import plotly_config
 from ui.context import get_sessions, get_settings, require_page
 from ui.headline import metric_arrow
-from ui.links import case_url
 from ui.text import escape_markdown
 
 PERIOD_CHOICES = ("本月", "本季度", "本年", "自定义")
@@ -249,7 +249,9 @@ def _live_section(
         figure = charts.grid_map(
             cells, view.geojson, view.service_points, measure=measure, selected=selected
         )
-    event = st.plotly_chart(
+    # The panel beside the map (stacked below it on a phone): a click shows it at once.
+    map_column, panel_column = st.columns([3, 2])
+    event = map_column.plotly_chart(
         figure,
         on_select="rerun",
         selection_mode="points",
@@ -258,22 +260,23 @@ def _live_section(
     )
     _take_map_click(event, {c.cell_id for c in cells})
     names = {c.cell_id: f"{c.community} · {c.name}" for c in cells}
-    if names:
-        if st.session_state.get(CELL_KEY) not in names:
-            st.session_state.pop(CELL_KEY, None)
-        st.selectbox(
-            "网格详情（点击地图上的网格，或在此选择）",
-            list(names),
-            index=None,
-            format_func=lambda cid: names[cid],
-            placeholder="选择网格查看详情",
-            key=CELL_KEY,
-        )
-    cell_id = st.session_state.get(CELL_KEY)
-    if cell_id is not None:
-        panel = source.panel(cell_id, selection.period, view.now)
-        if panel is not None:
-            _cell_panel(panel)
+    with panel_column:
+        if names:
+            if st.session_state.get(CELL_KEY) not in names:
+                st.session_state.pop(CELL_KEY, None)
+            st.selectbox(
+                "网格详情（点击地图上的网格，或在此选择）",
+                list(names),
+                index=None,
+                format_func=lambda cid: names[cid],
+                placeholder="选择网格查看详情",
+                key=CELL_KEY,
+            )
+        cell_id = st.session_state.get(CELL_KEY)
+        if cell_id is not None:
+            panel = source.panel(cell_id, selection.period, view.now)
+            if panel is not None:
+                _cell_panel(panel)
     _ranking(view.cells, settings.rank_min_cases)
 
 
@@ -323,7 +326,8 @@ def _cell_panel(panel: dq.CellPanel) -> None:
     with st.container(border=True):
         st.subheader(escape_markdown(f"网格详情：{panel.community} · {panel.name}"))
         s = panel.snapshot
-        c1, c2, c3, c4, c5, c6 = st.columns(6)
+        c1, c2, c3 = st.columns(3)
+        c4, c5, c6 = st.columns(3)
         c1.metric("在办件数", f"{panel.open_total:,}")
         c2.metric("逾期件数", f"{s.overdue:,}")
         c3.metric("受理件数", f"{s.accepted:,}")
@@ -339,7 +343,7 @@ def _cell_panel(panel: dq.CellPanel) -> None:
         st.write(escape_markdown(f"民情搜集义务人：{'、'.join(panel.collectors) or '（未指定）'}"))
         if panel.open_cases:
             st.write(f"在办案件（{panel.open_total:,} 件，按期限排序）")
-            _case_table(panel.open_cases, key="panel_cases")
+            _case_table(panel.open_cases, key="panel_cases", first=PANEL_FIRST)
         else:
             st.info("该网格暂无在办案件。")
 
@@ -406,10 +410,17 @@ def _comparison_section(comparison: CommunityComparison) -> None:
         st.dataframe(_comparison_frame(rows), hide_index=True, width="stretch", key="too_few")
 
 
-def _case_table(links: list[dq.CaseLink], *, key: str) -> None:
+PANEL_FIRST = ("案件编号", "状态", "办结期限", "逾期天数")
+OVERDUE_FIRST = ("案件编号", "逾期天数", "办结期限", "网格")
+ESCALATED_FIRST = ("案件编号", "上报至", "状态", "网格")
+"""What each case table's reader looks for first (a half-width table shows about four columns)."""
+
+
+def _case_table(links: list[dq.CaseLink], *, key: str, first: tuple[str, ...]) -> None:
+    """Cases with ``first`` columns leading; the ticked (or only) row gets a same-tab link."""
     frame = pd.DataFrame(
         {
-            "案件编号": [f"{case_url(c.case_id)}#{c.case_no}" for c in links],
+            "案件编号": [c.case_no for c in links],
             "类别": [c.category for c in links],
             "网格": [c.cell for c in links],
             "状态": [c.status for c in links],
@@ -420,17 +431,20 @@ def _case_table(links: list[dq.CaseLink], *, key: str) -> None:
             "诉求摘要": [c.summary for c in links],
         }
     )
-    st.dataframe(
+    frame = frame[[*first, *(c for c in frame.columns if c not in first)]]
+    event = st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
         key=key,
         column_config={
-            "案件编号": st.column_config.LinkColumn("案件编号", display_text=r"#(.*)$"),
             "受理时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "办结期限": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
         },
     )
+    picked_case_link(event, [(c.case_id, c.case_no) for c in links])
 
 
 def _reception_section(reception: dq.ReceptionFigures) -> None:
@@ -502,13 +516,13 @@ def _analysis_section(source: DashboardSource, selection: Selection, now: dt.dat
     with left:
         st.subheader(f"逾期案件（前 {len(view.overdue)} 件）")
         if view.overdue:
-            _case_table(view.overdue, key="overdue_cases")
+            _case_table(view.overdue, key="overdue_cases", first=OVERDUE_FIRST)
         else:
             st.success("当前没有逾期案件。")
     with right:
         st.subheader(f"已上报案件（前 {len(view.escalated)} 件）")
         if view.escalated:
-            _case_table(view.escalated, key="escalated_cases")
+            _case_table(view.escalated, key="escalated_cases", first=ESCALATED_FIRST)
         else:
             st.info("当前没有等待上级答复的案件。")
 

@@ -57,16 +57,17 @@ def _coverage(actor: Actor, year: Period) -> None:
     st.dataframe(
         pd.DataFrame(
             {
-                "社区": [c.community for c in cells],
+                # The figures first, the long name lists after them.
                 "网格": [c.cell for c in cells],
-                "片长": [c.leader for c in cells],
-                "民情搜集义务人": ["、".join(c.collectors) for c in cells],
-                "联户人": ["、".join(c.liaisons) for c in cells],
-                "联系居民小组": ["、".join(c.groups) for c in cells],
                 "户数": [c.coverage.households for c in cells],
                 "联户覆盖率": [c.coverage.covered.percent() for c in cells],
                 "无人联系": [len(c.coverage.uncovered) for c in cells],
                 "本年未走访": [len(c.coverage.not_visited) for c in cells],
+                "社区": [c.community for c in cells],
+                "片长": [c.leader for c in cells],
+                "民情搜集义务人": ["、".join(c.collectors) for c in cells],
+                "联户人": ["、".join(c.liaisons) for c in cells],
+                "联系居民小组": ["、".join(c.groups) for c in cells],
             }
         ),
         hide_index=True,

@@ -242,15 +242,16 @@ def _sessions(actor: Actor) -> None:
     st.dataframe(
         pd.DataFrame(
             {
+                # The figures first, the texts after them.
                 "接待时间": [r.held_at for r in rows],
-                "社区": [r.community for r in rows],
-                "地点": [r.place for r in rows],
-                "接待代表": [r.deputies for r in rows],
-                "主题": [r.topic for r in rows],
                 "诉求件数": [r.cases for r in rows],
                 "未办结": [r.open_cases for r in rows],
                 "解决率": [r.resolved.percent() for r in rows],
                 "已解决/基数": [f"{r.resolved.numerator}/{r.resolved.denominator}" for r in rows],
+                "地点": [r.place for r in rows],
+                "社区": [r.community for r in rows],
+                "接待代表": [r.deputies for r in rows],
+                "主题": [r.topic for r in rows],
             }
         ),
         hide_index=True,

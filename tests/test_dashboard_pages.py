@@ -117,7 +117,11 @@ def test_dashboard_tiles_show_hand_computed_figures(hand_db):
     assert list(ranking["解决率"]) == ["66.7%"] and list(ranking["已解决/基数"]) == ["2/3"]
     overdue = _table(at, "逾期天数")
     assert list(overdue["逾期天数"]) == [28, 10]
-    assert all(v.startswith("/case?id=") for v in overdue["案件编号"])
+    # Key figures first; 案件编号 is text (a link column opens a new tab): the ticked row
+    # gets a same-tab link below the table.
+    assert list(overdue.columns)[:4] == ["案件编号", "逾期天数", "办结期限", "网格"]
+    assert not any(str(v).startswith("/case?id=") for v in overdue["案件编号"])
+    assert "勾选表格左侧的方框，表格下方即出现打开该案件的链接。" in [c.value for c in at.caption]
 
 
 def test_dashboard_cell_panel_and_scope(hand_db):
@@ -130,6 +134,7 @@ def test_dashboard_cell_panel_and_scope(hand_db):
     assert "民情搜集义务人：赵党员" in texts
     panel = _table(at, "诉求摘要")
     assert list(panel["状态"]) == ["已受理", "办理中"]
+    assert list(panel.columns)[:4] == ["案件编号", "状态", "办结期限", "逾期天数"]
     # Narrow the scope to the second cell: its one case, no ranking.
     at.segmented_control(key="dashboard_level").set_value("网格").run()
     at.selectbox(key="dashboard_scope_cell").set_value(_cell_ids(hand_db)[1]).run()

@@ -69,3 +69,11 @@ def test_wall_map_is_dark_named_and_has_one_legend_entry_per_kind() -> None:
     assert [s.split("<br>")[0] for s in texts[0].text] == ["第一网格", "第二网格"]
     # Plain shapes, no map tiles: nothing is white before the tiles load, nothing is fetched.
     assert not any(isinstance(t, (go.Choroplethmap, go.Scattermap)) for t in fig.data)
+
+
+def test_wall_map_names_cells_by_the_part_before_the_dot() -> None:
+    """「第3网格·幸福小区」 is 「第3网格」 on the wall map: long names overlapped their neighbours."""
+    cells = [_cell(1, "第3网格·幸福小区东区", 12), _cell(2, "第4网格·长塘里", 3)]
+    fig = map_figure(cells, GEOJSON, SCREEN, points=POINTS)
+    texts = next(t for t in fig.data if t.mode == "text")
+    assert list(texts.text) == ["第3网格<br>12 件", "第4网格<br>3 件"]

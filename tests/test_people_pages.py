@@ -218,6 +218,8 @@ def test_grid_worker_sees_only_own_cell_coverage(db):
     assert not at.exception, at.exception
     coverage = next(d.value for d in at.dataframe if "联户覆盖率" in d.value.columns)
     assert list(coverage["网格"]) == ["第1网格"]
+    # The key figures before the long name lists (issue 16 item 6).
+    assert list(coverage.columns)[:5] == ["网格", "户数", "联户覆盖率", "无人联系", "本年未走访"]
 
 
 def test_deliberation_form_refuses_bad_input_then_records_the_meeting(db):

@@ -73,6 +73,9 @@ def test_reception_banner_shows_the_typed_place_not_markdown(
     banner = next(s.value for s in at.success if "接待日已安排" in s.value)
     # Every Markdown character is escaped, so the banner reads exactly what was typed.
     assert r"\*\*党群中心\*\* \[二楼\]\(http\://x\.cn\)" in banner, banner
+    # 接待记录: the figures a user looks for first, the long texts after them (issue 16 item 6).
+    sessions = next(d.value for d in at.dataframe if "接待时间" in d.value.columns)
+    assert list(sessions.columns)[:5] == ["接待时间", "诉求件数", "未办结", "解决率", "已解决/基数"]
 
 
 def test_a_too_long_concern_is_kept_and_the_limit_named(page_db: tuple[Engine, World]) -> None:

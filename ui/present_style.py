@@ -60,6 +60,9 @@ html, body, .stApp {{ background: {_BG} !important; color: {_FG}; }}
 .st-key-present-heading p, .st-key-present-note p {{
   font-size: {SUBTITLE_FONT_PX}px; color: {_FG}; line-height: 1.3;
 }}
+/* st.caption's own grey is more specific than the rule above. */
+.stApp .st-key-present-heading [data-testid="stCaptionContainer"],
+.stApp .st-key-present-heading [data-testid="stCaptionContainer"] p {{ color: {_FG} !important; }}
 .st-key-present-headline [data-testid="stMetricLabel"] p {{ font-size: 44px; color: {_MUTED}; }}
 .st-key-present-headline [data-testid="stMetricValue"],
 .st-key-present-headline [data-testid="stMetricValue"] > div {{

@@ -104,6 +104,11 @@ def _text_colour(fill: str) -> str:
     return "#111111" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
 
 
+def short_name(name: str) -> str:
+    """A cell's name on the wall map: the part before 「·」 (the full names overlap)."""
+    return name.split("·", 1)[0].strip() or name
+
+
 def map_figure(
     cells: Sequence[CellFigures],
     geojson: dict[str, Any],
@@ -147,7 +152,9 @@ def map_figure(
             x=[n[0] for n in names],
             y=[n[1] for n in names],
             mode="text",
-            text=[f"{html.escape(c.name)}<br>{c.open_cases} 件" for _, _, c, _ in names],
+            text=[
+                f"{html.escape(short_name(c.name))}<br>{c.open_cases} 件" for _, _, c, _ in names
+            ],
             textfont={"size": max(12, theme.font_size - 8), "color": [n[3] for n in names]},
             hoverinfo="skip",
             showlegend=False,

@@ -5,6 +5,7 @@ Screenshots go to ``test-artifacts/present-*.png`` (kept by CI as artifacts).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from urllib.parse import urlparse
@@ -234,6 +235,8 @@ def test_in_app_deck_is_readable_and_present_mode_has_an_exit(
         shot(page, "present-fullscreen-1920")
         subtitle = page.locator(".st-key-present-heading p").first
         assert float(subtitle.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 32
+        colour = subtitle.evaluate("e => getComputedStyle(e).color")
+        assert min(int(v) for v in re.findall(r"\d+", colour)[:3]) > 200, colour  # not grey
         exit_button = page.get_by_role("button", name="退出放映")
         assert exit_button.is_visible()
     finally:
