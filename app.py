@@ -52,6 +52,15 @@ def only_page(
     st.stop()
 
 
+def to_page(target: st.Page) -> Callable[[], None]:
+    """A page body that switches to ``target`` (an alias URL of it)."""
+
+    def switch() -> None:
+        st.switch_page(target)
+
+    return switch
+
+
 try:
     settings = get_settings()
     get_engine()
@@ -104,12 +113,7 @@ for spec in PAGES:
     home = st.Page(module.render, title=spec.title, icon=spec.icon, url_path="", default=True)
     section += [
         home,
-        st.Page(
-            lambda home=home: st.switch_page(home),
-            title=spec.title,
-            url_path=spec.key.value,
-            visibility="hidden",
-        ),
+        st.Page(to_page(home), title=spec.title, url_path=spec.key.value, visibility="hidden"),
     ]
 
 with st.sidebar:
