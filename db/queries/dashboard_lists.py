@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
@@ -59,7 +59,7 @@ def category_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Category.id, Category.name)).tuples().all())
 
 
-def link_select(now: dt.datetime) -> Select[Unpack[tuple[Any, ...]]]:
+def link_select(now: dt.datetime) -> Select[*tuple[Any, ...]]:
     """The columns of a ``CaseLink``; ``late`` is 1 where the case is overdue at ``now``."""
     return (
         select(
