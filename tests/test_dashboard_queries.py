@@ -173,7 +173,9 @@ def test_monthly_trend_equals_pure_functions_per_month(session):
             assert month.resolution == kpis.resolution_rate(cases, month.period)
             assert month.satisfaction == kpis.satisfaction_rate(cases, month.period)
     everything = dq.monthly_trend(session, months=months, scope=Scope())
-    assert sum(m.accepted for m in everything) > 200  # the fixture fills every month
+    # the fixture fills every month (the exact total moves with the random draws of the states)
+    assert all(m.accepted > 5 for m in everything)
+    assert sum(m.accepted for m in everything) > 150
 
 
 def test_breakdowns_equal_pure_functions_per_group(session):
