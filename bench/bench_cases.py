@@ -30,6 +30,7 @@ from db.migrate import upgrade_to_head
 from db.models import Case, CaseEvent, CaseNumberCounter, Category, GridCell, User
 from db.queries.ledger import LedgerFilters, LedgerSort, ledger_page
 from db.queries.todo import todo_counts
+from db.queries.users import actor_of
 from db.rollups import forget_cases
 from domain.deadlines import ClockRules
 from domain.roles import Actor, Role
@@ -99,23 +100,22 @@ class Context:
 def context(session: Session) -> Context:
     staff = session.scalars(select(User).where(User.role == Role.STAFF.value).order_by(User.id))
     first, second = list(staff)[:2]
-    cell_id = session.scalar(select(GridCell.id).order_by(GridCell.id))
+    # The actors a page would build (their 社区 and cells): an actor without a unit sees nothing.
+    actor = actor_of(session, username=first.username)
+    assert actor is not None
+    cell_id = session.scalar(
+        select(GridCell.id).where(GridCell.community_id == first.community_id).order_by(GridCell.id)
+    )
     category_id = session.scalar(select(Category.id).order_by(Category.sort_order))
     latest = session.scalar(select(func.max(Case.accepted_at)))
     now = max(latest or dt.datetime(2026, 1, 1), dt.datetime.now().replace(microsecond=0))
-    actor = Actor(first.id, first.username, Role.STAFF, first.display_name, None)
     worker_user = session.scalar(
         select(User).where(User.role == Role.GRIDWORKER.value).order_by(User.id).limit(1)
     )
     worker = None
     if worker_user is not None and worker_user.grid_cells:
-        worker = Actor(
-            worker_user.id,
-            worker_user.username,
-            Role.GRIDWORKER,
-            worker_user.display_name,
-            frozenset(c.id for c in worker_user.grid_cells),
-        )
+        worker = actor_of(session, username=worker_user.username)
+    assert cell_id is not None and category_id is not None
     return Context(actor, int(cell_id), int(category_id), second.id, now, worker)
 
 
@@ -287,7 +287,9 @@ def bench_ledger(engine: Engine, ctx: Context, repeat: int, words: tuple[str, ..
 
         return timed(run, repeat)
 
-    def page(filters: LedgerFilters, page_no: int = 1, sort: LedgerSort = LedgerSort.ACCEPTED_DESC):
+    def page(
+        filters: LedgerFilters, page_no: int = 1, sort: LedgerSort = LedgerSort.ACCEPTED_DESC
+    ) -> float:
         def run() -> None:
             with sessions() as session:
                 ledger_page(
@@ -355,18 +357,19 @@ def bench_ledger(engine: Engine, ctx: Context, repeat: int, words: tuple[str, ..
             plain("SELECT COUNT(*) FROM cases WHERE status = 'archived'"),
         )
     )
-    if ctx.worker is not None:
+    worker = ctx.worker
+    if worker is not None:
 
         def worker_page() -> None:
             with sessions() as session:
                 ledger_page(
-                    session, filters=LedgerFilters(), page=1, now=ctx.now, actor=ctx.worker,
+                    session, filters=LedgerFilters(), page=1, now=ctx.now, actor=worker,
                     rules=RULES,
                 )  # fmt: skip
 
         rows.append(
             Row(
-                f"grid worker page 1 ({len(ctx.worker.grid_cell_ids or ())} cells)",
+                f"grid worker page 1 ({len(worker.grid_cell_ids or ())} cells)",
                 timed(worker_page, repeat),
                 "SELECT * FROM cases LIMIT 50",
                 limit50,

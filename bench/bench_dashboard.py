@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from bench.bench_cases import RULES, bench_cases_cleanup
 from bench.bench_cases import context as bench_context
@@ -48,7 +49,8 @@ from config import local_now
 from db.dashboard_cache import cache_stats, clear_dashboard_cache
 from db.engine import make_engine, session_factory
 from db.queries import dashboard as dq
-from db.queries.kpis import Scope, kpi_snapshot
+from db.queries.kpis import kpi_snapshot
+from db.queries.scope import Scope
 from domain.kpis import Period
 from services.cases import accept_case
 
@@ -213,17 +215,12 @@ def measure(engine: Engine, url: str, reps: int) -> list[tuple[str, float, str]]
             ctx = bench_context(session)
         for n in range(reps):
             with sessions() as session:
-                write_times.append(
-                    _once_ms(
-                        lambda n=n, session=session: accept_case(
-                            session,
-                            draft=bench_draft(ctx, 50_000 + n),
-                            actor=ctx.actor,
-                            now=ctx.now,
-                            rules=RULES,
-                        )
-                    )
-                )
+
+                def write(session: Session = session, n: int = n) -> None:
+                    draft = bench_draft(ctx, 50_000 + n)
+                    accept_case(session, draft=draft, actor=ctx.actor, now=ctx.now, rules=RULES)
+
+                write_times.append(_once_ms(write))
             rerun_times.append(_once_ms(lambda: _check(full.run())))
     write_ms, rerun_ms = statistics.median(write_times), statistics.median(rerun_times)
 

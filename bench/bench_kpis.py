@@ -192,7 +192,8 @@ def _measure_period(
     engine: Engine, label: str, period: Period, now: dt.datetime, community: int, reps: int
 ) -> list[tuple[str, str, float, float]]:
     """The five figures of one period."""
-    from db.queries.kpis import Scope, headline_kpis, kpi_snapshot
+    from db.queries.kpis import headline_kpis, kpi_snapshot
+    from db.queries.scope import Scope
 
     sessions = session_factory(engine)
     baseline_sql = text(

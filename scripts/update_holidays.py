@@ -33,7 +33,7 @@ NAMES = {
 
 def main() -> None:
     existing = json.loads(TARGET.read_text(encoding="utf-8")) if TARGET.exists() else {}
-    years: dict[str, dict] = existing.get("years", {})
+    years: dict[str, dict[str, object]] = existing.get("years", {})
     for year in YEARS:
         try:
             chinese_calendar.is_workday(dt.date(year, 1, 1))
