@@ -158,6 +158,19 @@ def login(
     wait_idle(page)
 
 
+def single(locator, timeout: float = 10.0):
+    """``locator`` once it matches one element.
+
+    Right after a rerun that moved a widget, Streamlit can briefly keep the old (stale) copy
+    beside the new one; the status widget does not show for short runs, so ``wait_idle``
+    cannot see it. If two copies stay, the newest (last in the page) is the live one.
+    """
+    deadline = time.monotonic() + timeout
+    while locator.count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return locator.last if locator.count() > 1 else locator
+
+
 def choose(page, label: str, option: str | None = None, attempts: int = 3) -> None:
     """Pick ``option`` (or the first option) in the Streamlit selectbox labelled ``label``.
 
@@ -166,7 +179,7 @@ def choose(page, label: str, option: str | None = None, attempts: int = 3) -> No
     """
     for _attempt in range(attempts):
         wait_idle(page)
-        page.get_by_label(label, exact=True).click()
+        single(page.get_by_label(label, exact=True)).click()
         options = page.get_by_role("option")
         target = (
             options.first

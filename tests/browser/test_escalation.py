@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import choose, login, shot, wait_idle
+from tests.browser.conftest import choose, login, shot, single, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +25,8 @@ def act(page, action: str, **texts: str) -> None:
     """Run one case action through its form (``texts``: field label → value), then wait."""
     choose(page, "选择操作", action)
     for label, value in texts.items():
-        field = page.get_by_label(label, exact=True)
-        field.wait_for()
+        page.get_by_label(label, exact=True).first.wait_for()
+        field = single(page.get_by_label(label, exact=True))
         if field.get_attribute("role") == "group":  # a date field: type year, month, day
             field.locator('[role="spinbutton"]').first.click()
             page.keyboard.type(value.replace("-", ""))
