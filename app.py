@@ -18,6 +18,7 @@ from ui.auth import after_login, build_authenticator, login_page, logout_button
 from ui.chinese import chinese_chrome
 from ui.context import current_actor, get_engine, get_sessions, get_settings
 from ui.navigation import PAGES
+from ui.refusal import forget_refusal, refusal_pages
 from ui.text import show_text_as_typed
 from ui.work_calendar import keep_calendar_current
 
@@ -38,17 +39,30 @@ ROUTES = tuple(
 
 
 def only_page(
-    render: Callable[[], None], title: str, url_path: str, *, every_url: bool = True
+    render: Callable[[], None],
+    title: str,
+    url_path: str,
+    *,
+    every_url: bool = True,
+    refused_for: Role | None = None,
 ) -> None:
     """Run a single page (hidden navigation) and stop; with ``every_url`` under every page URL.
 
     Streamlit serves the default page at ``/`` only (a direct ``/<its url_path>`` is 「Page not
     found」), so the page is the default at ``/`` and, under its own path, a second entry.
+    With ``refused_for``, the URLs of the other pages that role may use show this page too
+    (the viewer's 首页 is the deck), those of the pages it may not use show its refusal.
     """
     main = st.Page(render, title=title, url_path="", default=True)
-    paths = dict.fromkeys([url_path, *(ROUTES if every_url else ())])
+    allowed = [s.key.value for s in PAGES if refused_for and can_open(refused_for, s.key)]
+    paths = dict.fromkeys([url_path, *(ROUTES if every_url else allowed)])
     aliases = [st.Page(render, title=title, url_path=path) for path in paths]
-    st.navigation([main, *aliases], position="hidden").run()
+    refused = [] if refused_for is None else refusal_pages(refused_for, main)
+    refused = [page for page in refused if page.url_path not in paths]
+    chosen = st.navigation([main, *aliases, *refused], position="hidden")
+    if chosen not in refused:
+        forget_refusal()
+    chosen.run()
     st.stop()
 
 
@@ -95,7 +109,13 @@ if actor.role is Role.VIEWER or st.query_params.get("mode") == "present":
     present = next((p for p in PAGES if p.key is PageKey.PRESENT), None)
     if present is not None and can_open(actor.role, PageKey.PRESENT):
         module = importlib.import_module(present.module)
-        only_page(module.render, present.title, present.key.value, every_url=False)
+        only_page(
+            module.render,
+            present.title,
+            present.key.value,
+            every_url=False,
+            refused_for=actor.role,
+        )
 
 sections: dict[str, list[st.Page]] = {}
 for spec in PAGES:
@@ -116,10 +136,19 @@ for spec in PAGES:
         st.Page(to_page(home), title=spec.title, url_path=spec.key.value, visibility="hidden"),
     ]
 
+# The pages this role may not use: hidden routes (not in the menu) drawing a Chinese refusal,
+# so that their URLs show neither the page nor Streamlit's English 「Page not found」 dialog.
+first_section = next(iter(sections))
+refused = refusal_pages(actor.role, home=sections[first_section][0])
+sections[first_section] += refused
+
 with st.sidebar:
     st.markdown("### 民情流水线")
     st.caption(f"{actor.display_name}（{actor.role.label}）")
     importlib.import_module("ui.sidebar").render_sidebar(actor)
     logout_button(authenticator)
 
-st.navigation(sections, expanded=True).run()
+chosen = st.navigation(sections, expanded=True)
+if chosen not in refused:
+    forget_refusal()
+chosen.run()

@@ -9,8 +9,11 @@ from streamlit.testing.v1 import AppTest
 
 from config import ROOT
 from db.engine import make_engine, session_factory
-from db.models import LoginEvent, User
+from db.models import AuditEntry, LoginEvent, User
+from db.queries.access import REFUSED
+from domain.roles import Role, can_open
 from tests.factories import PASSWORD, make_world, migrate
+from ui.navigation import PAGES
 
 APP = str(ROOT / "app.py")
 
@@ -91,20 +94,70 @@ def _known_pages(at: AppTest) -> list[str]:
     return [name.strip(" '[].") for name in listed.split(",")]
 
 
+class MenuSpy:
+    """Wraps ``st.navigation``: the titles shown in the menu and the hidden URL paths."""
+
+    def __init__(self) -> None:
+        self.shown: set[str] = set()
+        self.hidden: set[str] = set()
+        self._real = st.navigation
+
+    def __call__(self, pages, **kwargs):  # type: ignore[no-untyped-def]
+        flat = [p for group in pages.values() for p in group] if isinstance(pages, dict) else pages
+        in_menu = kwargs.get("position") != "hidden"
+        self.shown = {p.title for p in flat if in_menu and p.visibility == "visible"}
+        self.hidden = {p.url_path for p in flat if not in_menu or p.visibility == "hidden"}
+        return self._real(pages, **kwargs)
+
+
 @pytest.mark.parametrize(
-    ("username", "present", "absent"),
+    ("username", "in_menu", "refused"),
     [
-        ("viewer", {"会议大屏"}, {"ledger", "intake", "case", "users", "audit", "首页"}),
-        ("staff", {"ledger", "intake", "case", "todo"}, {"users", "audit"}),
-        ("admin", {"ledger", "users", "audit"}, set()),
+        ("viewer", set(), {"ledger", "intake", "case", "users", "audit"}),
+        ("staff", {"民情台账", "民情受理", "我的待办"}, {"users", "audit"}),
+        ("admin", {"民情台账", "用户管理", "审计日志"}, set()),
     ],
 )
-def test_each_role_gets_only_its_pages(app_db, username, present, absent):
+def test_each_role_gets_only_its_pages(app_db, monkeypatch, username, in_menu, refused):
+    spy = MenuSpy()
+    monkeypatch.setattr(st, "navigation", spy)
     at = _login(AppTest.from_file(APP, default_timeout=60).run(), username)
     assert not at.exception
-    known = set(_known_pages(at))
-    assert present <= known, known
-    assert not absent & known, known
+    role = Role(username)
+    # the menu lists exactly the allowed pages (the viewer's deck has no menu at all)
+    assert in_menu <= spy.shown
+    if role is not Role.VIEWER:
+        assert spy.shown == {s.title for s in PAGES if can_open(role, s.key)}
+    titles = {s.key.value: s.title for s in PAGES}
+    assert not {titles[p] for p in refused} & spy.shown
+    # a page it may not use is still a route (hidden), which draws the refusal, not the page
+    assert refused <= spy.hidden, refused - spy.hidden
+    assert refused <= set(_known_pages(at))
+    assert {s.key.value for s in PAGES if not can_open(role, s.key)} <= spy.hidden
+
+
+def _refusal_of_users_page() -> None:
+    from domain.roles import PageKey
+    from ui.navigation import PAGES
+    from ui.refusal import show_refusal
+
+    show_refusal(next(s for s in PAGES if s.key is PageKey.USERS), None)
+
+
+def test_refused_page_says_so_in_chinese_and_is_audited_once_per_visit(app_db):
+    at = AppTest.from_function(_refusal_of_users_page, default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "staff"
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["您的角色无权使用「用户管理」页面。"]
+    assert at.title[0].value == "无权访问"
+    at.run()  # a rerun of the same visit is not a second attempt
+    with session_factory(app_db)() as session:
+        entries = session.execute(
+            select(AuditEntry.username, AuditEntry.action, AuditEntry.target)
+        ).all()
+    assert [tuple(e) for e in entries] == [("staff", REFUSED, "users")]
 
 
 def test_unknown_database_scheme_is_explained_not_a_traceback(app_db, monkeypatch):

@@ -52,6 +52,23 @@ def _nav_titles(page) -> set[str]:
 DEMO_LOGIN = {Role(role): username for username, role, _name in DEMO_ACCOUNTS}
 
 
+ENGLISH = re.compile(r"Page not found|Running the app's main page|not found", re.IGNORECASE)
+
+
+def _refused_here(page, spec) -> None:  # type: ignore[no-untyped-def]
+    """The page shows the Chinese refusal of ``spec``: no English dialog, none of its content."""
+    page.get_by_text(f"您的角色无权使用「{spec.title}」页面。").wait_for()
+    wait_idle(page)
+    page.wait_for_timeout(500)  # Streamlit's 「Page not found」 dialog opens right after the run
+    text = page.inner_text("body")
+    assert not ENGLISH.search(text), (spec.key, ENGLISH.search(text))
+    assert page.locator('[role="dialog"]').count() == 0, spec.key
+    assert page.locator("h1").first.inner_text().strip() == "无权访问", spec.key
+    assert not DATA_MARKERS.search(text), (spec.key, DATA_MARKERS.search(text))
+    assert page.locator('[data-testid="stMetric"], [data-testid="stDataFrame"]').count() == 0
+    assert page.url.split("?")[0].endswith(f"/{spec.key.value}"), page.url
+
+
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.VIEWER])
 def test_each_role_sees_exactly_its_pages(app_server, page, role):
     login(page, app_server.url, DEMO_LOGIN[role])
@@ -61,10 +78,14 @@ def test_each_role_sees_exactly_its_pages(app_server, page, role):
     refused = next((spec for spec in PAGES if not can_open(role, spec.key)), None)
     if refused is not None:
         page.goto(f"{app_server.url}/{refused.key.value}")
-        wait_idle(page)
         page.get_by_role("button", name="退出登录").wait_for()
-        heading = page.locator("h1").first.inner_text()
-        assert heading != refused.title, (role, refused.key)
+        _refused_here(page, refused)
+        assert _nav_titles(page) == expected  # the refused page is not added to the menu
+        shot(page, f"role-{role.value}-refused")
+        page.get_by_role("link", name="返回首页").click()
+        page.wait_for_url(lambda url: not url.split("?")[0].endswith(f"/{refused.key.value}"))
+        page.get_by_text(f"您的角色无权使用「{refused.title}」页面。").wait_for(state="detached")
+        wait_idle(page)
     shot(page, f"role-{role.value}")
 
 
@@ -75,8 +96,8 @@ def test_viewer_gets_no_case_pages(app_server, page):
         spec.title for spec in PAGES if spec.key in {PageKey.LEDGER, PageKey.CASE, PageKey.INTAKE}
     }
     page.goto(f"{app_server.url}/{PageKey.LEDGER.value}")
-    wait_idle(page)
-    assert not DATA_MARKERS.search(page.inner_text("body"))
+    _refused_here(page, next(spec for spec in PAGES if spec.key is PageKey.LEDGER))
+    shot(page, "role-viewer-refused")
 
 
 def test_page_modules_define_only_functions_and_guard_direct_runs():
