@@ -24,6 +24,18 @@ from domain.ledger_import import (
 )
 from domain.roles import PageKey
 from domain.workflow import Channel, is_open
+from services.ledger_fixes import (
+    RESULT_COLUMN,
+    ROW_COLUMN,
+    Fixes,
+    apply_fixes,
+    fix_table,
+    fixes_from_table,
+    mark_corrected,
+    recheck_summary,
+    refused_workbook,
+    shown_columns,
+)
 from services.ledger_import import (
     LedgerFileError,
     OpenRows,
@@ -133,16 +145,58 @@ def _open_rows_choice(previews: list[ImportPreview]) -> OpenRows:
     return OpenRows(assignee_id=chosen, archive_overdue=bool(archive))
 
 
-def _show_preview(preview: ImportPreview) -> None:
-    good, refused = preview_tables(preview)
+def _all_fixes(file_id: str) -> dict[str, Fixes]:
+    """The clerk's corrections of this upload's refused rows, by sheet (kept in the session)."""
+    stored = st.session_state.get(f"{STATE}_fixes")
+    if stored is None or stored[0] != file_id:
+        stored = (file_id, {})
+        st.session_state[f"{STATE}_fixes"] = stored
+    fixes: dict[str, Fixes] = stored[1]
+    return fixes
+
+
+def _refused_editor(original: LedgerFile, preview: ImportPreview, fixes: dict[str, Fixes]) -> None:
+    """The refused rows in a data editor: cells corrected in place, 「重新检查」 parses them again."""
+    mine = fixes.get(original.source_name, {})
+    columns = shown_columns(original, preview.mapping)
+    table = fix_table(original, preview, mine, columns)
+    if not table:
+        return
+    st.subheader("不能导入的行")
+    st.caption(
+        "可在表中直接改正单元格，再点「重新检查」：按与文件相同的规则检查，改好的行随有效行一起导入。"
+    )
+    accepted, still = recheck_summary(preview, sorted(mine))
+    if accepted:
+        st.success(f"已改正，现可导入：第 {'、'.join(map(str, accepted))} 行")
+    if still:
+        st.warning(f"改正后仍不能导入：第 {'、'.join(map(str, still))} 行（原因见「检查结果」列）")
+    done = st.session_state.get(f"{STATE}_fix_round", 0)
+    with st.form(key=f"{STATE}_fix_form_{original.source_name}", border=False):
+        edited = st.data_editor(
+            pd.DataFrame(table),
+            key=f"{STATE}_fix_{original.source_name}_{done}",
+            hide_index=True,
+            num_rows="fixed",
+            disabled=[ROW_COLUMN, RESULT_COLUMN],
+            width="stretch",
+        )
+        recheck = st.form_submit_button("重新检查")
+    if recheck:
+        rows = edited.to_dict("records")
+        fixes[original.source_name] = fixes_from_table(original, columns, rows, mine)
+        st.session_state[f"{STATE}_fix_round"] = done + 1  # a fresh editor shows the new table
+        st.rerun()
+
+
+def _show_preview(original: LedgerFile, preview: ImportPreview, fixes: dict[str, Fixes]) -> None:
+    good, _ = preview_tables(preview)
     a, b, c, d = st.columns(4)
     a.metric("可导入", len(preview.new_rows))
     b.metric("此前已导入（跳过）", len(preview.already_imported))
     c.metric("不能导入", len(preview.refused))
     d.metric("空行", len(preview.blank_rows))
-    if refused:
-        st.subheader("不能导入的行")
-        st.dataframe(pd.DataFrame(refused), hide_index=True, width="stretch")
+    _refused_editor(original, preview, fixes)
     if good:
         st.subheader(
             "将导入的行" + (f"（前 {SHOWN_GOOD_ROWS} 行）" if len(good) > SHOWN_GOOD_ROWS else "")
@@ -206,6 +260,8 @@ def render() -> None:
         format_func=lambda c: c.label,
         key=f"{STATE}_channel",
     )
+    fixes = _all_fixes(upload.file_id)
+    corrected = [apply_fixes(ledger, fixes.get(ledger.source_name, {})) for ledger in ledgers]
     with get_sessions()() as session:
         previews = [
             preview_import(
@@ -217,8 +273,9 @@ def render() -> None:
                 defaults=ImportDefaults(channel=channel),
                 community_id=community_id,
             )
-            for ledger in ledgers
+            for ledger in corrected
         ]
+    previews = [mark_corrected(p, fixes.get(p.source_name, {}), mapping) for p in previews]
     for problem in previews[0].problems:
         st.error(problem)
     if previews[0].problems:
@@ -227,7 +284,16 @@ def render() -> None:
     for ledger, preview in zip(ledgers, previews, strict=True):
         if len(previews) > 1:
             st.subheader(f"工作表「{ledger.sheet}」")
-        _show_preview(preview)
+        _show_preview(ledger, preview, fixes)
+    refused = [(c, p) for c, p in zip(corrected, previews, strict=True) if p.refused]
+    if refused:
+        st.download_button(
+            "下载不能导入的行（.xlsx：改好后可单独导入，已导入的行不会重复）",
+            refused_workbook(refused, mapping),
+            file_name=f"{upload.name.rsplit('.', 1)[0]}-不能导入的行.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{STATE}_refused_download",
+        )
     open_rows = _open_rows_choice(previews)
     left, right = st.columns(2)
     go = left.button(
