@@ -24,9 +24,10 @@ from domain.workflow import HandlingType
 from services import reception as reception_service
 from services.cases import ValidationFailed
 from services.reception import ReceptionDraft
+from ui.case_table import picked_case_link
 from ui.context import get_sessions, get_settings, require_page
 from ui.forms import field_errors, show_field_error
-from ui.links import case_url as case_link
+from ui.links import case_link
 from ui.text import escape_markdown
 
 SCHEDULE = "reception_schedule"
@@ -163,7 +164,7 @@ def _concern_form(actor: Actor, rules: ClockRules) -> None:
     if saved:
         case_id, case_no = saved
         st.success(f"诉求已受理为案件：{case_no}（渠道：接待日）")
-        st.markdown(f"打开案件：[{case_no}]({case_link(case_id)})")
+        case_link(case_id, f"打开案件 {case_no}")  # same tab, like the ledger
     with get_sessions()() as session:
         sessions = reception_queries.session_choices(session, actor=actor)
         cells = grid_cell_choices(session, actor=actor)
@@ -275,10 +276,12 @@ def _sessions(actor: Actor) -> None:
     if not cases:
         st.caption("该接待日暂无登记的诉求。")
         return
-    st.dataframe(
+    # A ticked row (or the only one) gets a same-tab link below, like the ledger: a link
+    # column would open the case in a new tab.
+    event = st.dataframe(
         pd.DataFrame(
             {
-                "案件编号": [f"{case_link(c.case_id)}#{c.case_no}" for c in cases],
+                "案件编号": [c.case_no for c in cases],
                 "状态": [c.status for c in cases],
                 "类别": [c.category for c in cases],
                 "反映人": [c.reporter for c in cases],
@@ -287,9 +290,11 @@ def _sessions(actor: Actor) -> None:
         ),
         hide_index=True,
         width="stretch",
-        column_config={"案件编号": st.column_config.LinkColumn("案件编号", display_text=r"#(.*)$")},
+        on_select="rerun",
+        selection_mode="single-row",
         key="reception_cases",
     )
+    picked_case_link(event, [(c.case_id, c.case_no) for c in cases])
 
 
 def render() -> None:
