@@ -5,9 +5,12 @@ A row picked in the table (or the only match of a search) opens in 案件详情.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from functools import partial
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from config import local_now
 from db.queries.cases import assignable_users, category_choices
@@ -26,8 +29,17 @@ from db.queries.territory import grid_cell_choices
 from domain.roles import Actor, PageKey
 from domain.workflow import CaseStatus, Channel, HandlingType
 from services.ledger import EXPORT_MIME, ExportFormat, export_filename, render_ledger
+from ui.background import BackgroundJob, start_job
 from ui.case_table import case_table
 from ui.context import get_sessions, get_settings, require_page
+
+BACKGROUND_ROWS = 5_000
+"""Exports of more rows are built in a background thread (progress shown, the page stays usable)."""
+JOB_KEY, JOB_FORMAT, JOB_SHOWN = (
+    "_ledger_export_job",
+    "_ledger_export_format",
+    "_ledger_export_shown",
+)
 
 STATUS_OPTIONS = {status.value: status.label for status in CaseStatus}
 """Every status, in pipeline order (待街道签收 and 街道办理中 included)."""
@@ -151,29 +163,102 @@ def render() -> None:
     left, mid, right = st.columns([1, 1, 2])
     left.number_input("页码", min_value=1, max_value=pages, step=1, key="lg_page")
 
-    def export(fmt: ExportFormat) -> bytes:
+    _exports(filters, sort, actor, total=total, capped=capped, mid=mid, right=right)
+
+
+def _exports(
+    filters: LedgerFilters,
+    sort: LedgerSort,
+    actor: Actor,
+    *,
+    total: int,
+    capped: bool,
+    mid: DeltaGenerator,
+    right: DeltaGenerator,
+) -> None:
+    """The export buttons: built on click for small exports, in the background for large ones."""
+    rules = get_settings().clock
+    now = local_now()
+    sessions = get_sessions()
+    rows_out = min(total, EXPORT_LIMIT)
+
+    def export(fmt: ExportFormat, job: BackgroundJob | None = None) -> bytes:
         with sessions() as export_session:
             rows = export_rows(
                 export_session, filters=filters, sort=sort, now=now, actor=actor, rules=rules
             )
-            return render_ledger(rows, fmt)
+            return render_ledger(job.counted(rows) if job else rows, fmt)
 
-    mid.download_button(
-        "导出 Excel",
-        data=lambda: export(ExportFormat.XLSX),
-        file_name=export_filename(ExportFormat.XLSX, now),
-        mime=EXPORT_MIME[ExportFormat.XLSX],
-        icon=":material/download:",
-    )
-    right.download_button(
-        "导出 CSV",
-        data=lambda: export(ExportFormat.CSV),
-        file_name=export_filename(ExportFormat.CSV, now),
-        mime=EXPORT_MIME[ExportFormat.CSV],
-        icon=":material/download:",
-    )
+    if rows_out > BACKGROUND_ROWS or capped:
+        key = (filters, sort)
+        job = st.session_state.get(JOB_KEY)
+        if isinstance(job, BackgroundJob) and job.key != key:
+            job.cancel()  # made for other filters: drop it
+            st.session_state.pop(JOB_KEY, None)
+        for column, fmt, label in (
+            (mid, ExportFormat.XLSX, "生成 Excel"),
+            (right, ExportFormat.CSV, "生成 CSV"),
+        ):
+            if column.button(label, icon=":material/hourglass_top:", key=f"lg_make_{fmt}"):
+                previous = st.session_state.get(JOB_KEY)
+                if isinstance(previous, BackgroundJob):
+                    previous.cancel()
+                st.session_state[JOB_KEY] = start_job(
+                    partial(export, fmt),
+                    total=rows_out,
+                    key=key,
+                    name=f"ledger-export-{fmt}",
+                )
+                st.session_state[JOB_FORMAT] = fmt
+        st.caption(
+            f"导出较大（约 {rows_out:,} 件），将在后台生成，期间可继续使用；生成后在此下载。"
+        )
+        job = st.session_state.get(JOB_KEY)
+        running = isinstance(job, BackgroundJob) and not job.finished
+        st.fragment(run_every=1.0 if running else None)(_export_progress)(now)
+    else:
+        mid.download_button(
+            "导出 Excel",
+            data=lambda: export(ExportFormat.XLSX),
+            file_name=export_filename(ExportFormat.XLSX, now),
+            mime=EXPORT_MIME[ExportFormat.XLSX],
+            icon=":material/download:",
+        )
+        right.download_button(
+            "导出 CSV",
+            data=lambda: export(ExportFormat.CSV),
+            file_name=export_filename(ExportFormat.CSV, now),
+            mime=EXPORT_MIME[ExportFormat.CSV],
+            icon=":material/download:",
+        )
     if total > EXPORT_LIMIT:
         st.caption(f"导出最多包含前 {EXPORT_LIMIT:,} 件，请先筛选缩小范围。")
+
+
+def _export_progress(now: dt.datetime) -> None:
+    """The background export's progress, then its download button (polled every second)."""
+    job = st.session_state.get(JOB_KEY)
+    if not isinstance(job, BackgroundJob):
+        return
+    fmt = ExportFormat(st.session_state.get(JOB_FORMAT, ExportFormat.XLSX))
+    if not job.finished:
+        st.progress(job.fraction, text=f"正在生成 {fmt.value.upper()}：已写入 {job.done:,} 件")
+        return
+    if st.session_state.get(JOB_SHOWN) != id(job):  # finished: one full rerun stops the polling
+        st.session_state[JOB_SHOWN] = id(job)
+        st.rerun(scope="app")
+    if job.error or job.result is None:
+        st.error(f"导出失败，请重试或缩小筛选范围（{job.error or '未生成文件'}）")
+        return
+    st.download_button(
+        f"下载 {fmt.value.upper()}（{job.done:,} 件）",
+        data=job.result,
+        file_name=export_filename(fmt, now),
+        mime=EXPORT_MIME[fmt],
+        icon=":material/download:",
+        type="primary",
+        key="lg_download_ready",
+    )
 
 
 if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate

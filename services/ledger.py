@@ -11,16 +11,20 @@ import io
 from collections.abc import Iterable
 from enum import StrEnum
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from db.queries.ledger import (
     LEDGER_COLUMNS,
     LEDGER_HEADERS,
     LedgerRow,
 )
-from services.spreadsheet import append_text_safe, csv_safe
+from services.spreadsheet import (
+    append_text_safe,
+    csv_safe,
+    filter_all,
+    header_cells,
+    new_sheet,
+    streaming_book,
+    workbook_bytes,
+)
 
 __all__ = [
     "EXPORT_MIME",
@@ -52,25 +56,17 @@ def render_ledger(rows: Iterable[LedgerRow], fmt: ExportFormat | str = ExportFor
         for row in rows:
             writer.writerow([csv_safe(getter(row)) for _, getter, _ in LEDGER_COLUMNS])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "民情台账"
-    sheet.append(list(LEDGER_HEADERS))
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in sheet[1]:
-        cell.font = bold
-        cell.fill = fill
+    book = streaming_book()
+    sheet = new_sheet(
+        book, "民情台账", widths=[width + 2 for _, _, width in LEDGER_COLUMNS], freeze="A2"
+    )
+    sheet.append(header_cells(sheet, LEDGER_HEADERS))
+    count = 0
     for row in rows:
-        append_text_safe(sheet, (getter(row) for _, getter, _ in LEDGER_COLUMNS))
-    for index, (_, _, width) in enumerate(LEDGER_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width + 2
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        append_text_safe(sheet, [getter(row) for _, getter, _ in LEDGER_COLUMNS])
+        count += 1
+    filter_all(sheet, len(LEDGER_COLUMNS), count)
+    return workbook_bytes(book)
 
 
 def export_filename(fmt: ExportFormat | str, now: dt.datetime) -> str:

@@ -5,13 +5,10 @@ The rows come from ``db.queries.escalations.reply_sheet_rows``; nothing here que
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-
 from db.queries.escalations import ReplyRow
-from services.spreadsheet import append_text_safe
+from services.spreadsheet import append_text_safe, new_sheet, streaming_book, workbook_bytes
 
 REPLY_COLUMNS: tuple[tuple[str, int], ...] = (
     ("工单号", 22),
@@ -26,10 +23,8 @@ REPLY_COLUMNS: tuple[tuple[str, int], ...] = (
 
 def render_reply_sheet(rows: Sequence[ReplyRow], *, title: str = "回单") -> bytes:
     """The 回单 workbook: one line per forwarded case, in the upper system's columns."""
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]
+    book = streaming_book()
+    sheet = new_sheet(book, title, widths=[width for _, width in REPLY_COLUMNS], freeze="A2")
     sheet.append([header for header, _ in REPLY_COLUMNS])
     for row in rows:
         append_text_safe(
@@ -43,9 +38,4 @@ def render_reply_sheet(rows: Sequence[ReplyRow], *, title: str = "回单") -> by
                 row.satisfaction,
             ],
         )
-    for index, (_, width) in enumerate(REPLY_COLUMNS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)

@@ -12,23 +12,21 @@ export is ``services.ledger.ledger_export``. Chinese text in PDFs uses Noto Sans
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from db.queries.comparison import SubdistrictReport
 from db.queries.kpis import KpiSnapshot
 from db.queries.notices import Notice
 from db.queries.reports import MonthlyReport, ReportLine
 from domain.kpis import KPI_DEFINITIONS, KPIS, Period, Ratio
+from services.spreadsheet import new_sheet, streaming_book, styled_cells, workbook_bytes
 
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/truetype/noto"))
 FONT_FILE = "NotoSansCJK-Regular.ttc"
@@ -128,33 +126,28 @@ def subdistrict_report_xlsx(report: SubdistrictReport) -> bytes:
 
 def _kpi_workbook(report: KpiTable, *, unit: str) -> bytes:
     """A 月报 workbook: title, frozen Chinese header, KPI table, two bar charts per ``unit``."""
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "月报"
-    sheet["A1"] = report.title
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A2"] = (
-        f"统计期间：{_period_text(report.period)}　生成时间：{report.generated_at:%Y-%m-%d %H:%M}"
-    )
     header_row = 4
     headers = ["单位", *KPI_HEADERS]
+    book = streaming_book()
+    sheet = new_sheet(
+        book,
+        "月报",
+        widths=[18, *(kpi_column.width + 2 for kpi_column in KPI_COLUMNS)],
+        freeze=f"B{header_row + 1}",
+    )
+    sheet.append(styled_cells(sheet, [report.title], fill=None, size=14))
+    sheet.append(
+        [f"统计期间：{_period_text(report.period)}　生成时间：{report.generated_at:%Y-%m-%d %H:%M}"]
+    )
     sheet.append([])
-    for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=header_row, column=column, value=header)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for offset, line in enumerate(report.lines, start=1):
-        row = header_row + offset
-        sheet.cell(row=row, column=1, value=line.unit).font = Font(bold=line.is_total)
-        for column, kpi_column in enumerate(KPI_COLUMNS, start=2):
-            cell = sheet.cell(row=row, column=column, value=kpi_column.number(line.kpis))
+    sheet.append(styled_cells(sheet, headers, centred=True))
+    for line in report.lines:
+        cells = styled_cells(sheet, [line.unit], bold=line.is_total, fill=None)
+        for kpi_column in KPI_COLUMNS:
+            cell = WriteOnlyCell(sheet, value=kpi_column.number(line.kpis))
             cell.number_format = kpi_column.number_format
-    sheet.column_dimensions["A"].width = 18
-    for column, kpi_column in enumerate(KPI_COLUMNS, start=2):
-        sheet.column_dimensions[get_column_letter(column)].width = kpi_column.width + 2
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=2)
+            cells.append(cell)
+        sheet.append(cells)
     cells_last = header_row + sum(1 for line in report.lines if not line.is_total)
     if cells_last > header_row:
         categories = Reference(sheet, min_col=1, min_row=header_row + 1, max_row=cells_last)
@@ -173,17 +166,11 @@ def _kpi_workbook(report: KpiTable, *, unit: str) -> bytes:
             chart.set_categories(categories)
             chart.height, chart.width = 8, 16
             sheet.add_chart(chart, f"{anchor}{anchor_row}")
-    notes = book.create_sheet(NOTES_TITLE)
-    notes.append(["指标", "口径"])
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
+    notes = new_sheet(book, NOTES_TITLE, widths=[14, 80])
+    notes.append(styled_cells(notes, ["指标", "口径"], fill=None))
     for label, definition in kpi_notes([c.key for c in KPI_COLUMNS]):
         notes.append([label, definition])
-    notes.column_dimensions["A"].width = 14
-    notes.column_dimensions["B"].width = 80
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def _period_text(period: Period) -> str:
