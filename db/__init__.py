@@ -5,3 +5,4 @@ Importing the package registers the KPI rollups' write hook on every ORM session
 """
 
 from db import rollups as _rollups  # noqa: F401
+from db import search_index as _search_index  # noqa: F401

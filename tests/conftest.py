@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import search_index
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade_to_head
 from db.models import Base
@@ -105,9 +106,15 @@ def assert_rollups_exact(engine: Engine) -> None:
 
 
 def _check_rollups(request: pytest.FixtureRequest, engine: Engine) -> None:
-    """After each test: whatever it wrote, the rollups still match (marker ``rollups_may_drift``)."""
+    """After each test: whatever it wrote, the rollups and the text index still match.
+
+    (Marker ``rollups_may_drift`` for a test that breaks them on purpose.)
+    """
     if request.node.get_closest_marker("rollups_may_drift") is None:
         assert_rollups_exact(engine)
+        with engine.connect() as conn:
+            lost = search_index.missing(conn)
+        assert lost == [], f"cases whose search grams differ from their text: {lost[:10]}"
 
 
 def _truncate(engine: Engine) -> None:

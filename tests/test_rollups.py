@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from db import search_index
 from db.models import (
     Assistance,
     Case,
@@ -273,6 +274,7 @@ def test_bulk_inserted_cases_are_added_by_record_new_cases(session, engine):
         conn.execute(Case.__table__.insert(), rows)
         ids = conn.scalars(select(Case.id).order_by(Case.id)).all()
         record_new_cases(conn, ids)
+        search_index.queue_cases(conn, ids)  # as every bulk writer does
     assert_rollups_exact(engine)
     assert overdue_count(session, now=NOW, scope=Scope()) == 29
 

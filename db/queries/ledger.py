@@ -17,11 +17,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from db import search_index
 from db.models import Case, Category, GridCell, Household, User
 from db.queries.access import community_filters
 from db.queries.predicates import RUNNING_CODES, due_between, overdue_at
 from domain.anonymise import mask_free_text
 from domain.deadlines import ClockRules, due_soon_cutoff, is_due_soon, is_overdue
+from domain.ledger_text import halfwidth_alnum, to_simplified
 from domain.roles import Actor
 from domain.validation import mask_phone, reporter_label
 from domain.workflow import (
@@ -204,6 +206,7 @@ def _conditions(
     actor: Actor,
     rules: ClockRules,
     walk: bool = False,
+    session: Session | None = None,
 ) -> list[ColumnElement[bool]]:
     where = actor_scope(actor, walk=walk)
     if filters.statuses:
@@ -236,22 +239,38 @@ def _conditions(
         where.append(Case.accepted_at < dt.datetime.combine(day_after, dt.time()))
     text = filters.text.strip()[:MAX_TEXT]
     if text:
-        where.append(_text_condition(text, actor))
+        where.append(_text_condition(text, actor, session))
     return where
 
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-def _text_condition(text: str, actor: Actor) -> ColumnElement[bool]:
+def search_terms(text: str) -> list[str]:
+    """The term as typed and, if it differs, in Simplified characters and half-width digits."""
+    plain = to_simplified(halfwidth_alnum(text))
+    return [text] if plain == text else [text, plain]
+
+
+def _text_condition(text: str, actor: Actor, session: Session | None) -> ColumnElement[bool]:
     """Free text over case number, description and (if the actor may see them) name and phone.
 
     Only columns that can hold the term are searched: Chinese text is never in a phone
-    number or a case number, so each extra LIKE scan is skipped when it cannot match.
+    number or a case number, so each extra LIKE scan is skipped when it cannot match. With a
+    session the text index (``db.search_index``) narrows the cases the ``LIKE`` reads; the
+    result is the same. 繁体 or full-width input also matches its Simplified/half-width form.
     """
-    upper = text.upper()
+    upper = halfwidth_alnum(text).upper()
     if CASE_NO.match(upper):
         return Case.case_no == upper  # a full case number: one index probe
+    terms = search_terms(text)
+    like = or_(*(_term_condition(term, actor) for term in terms))
+    ids = search_index.candidates(session, terms) if session is not None else None
+    return like if ids is None else and_(Case.id.in_(ids), like)
+
+
+def _term_condition(text: str, actor: Actor) -> ColumnElement[bool]:
+    upper = text.upper()
     personal = actor.sees_personal_data
     options = [Case.description.contains(text, autoescape=True)]
     if _CJK.search(text):
@@ -366,7 +385,7 @@ def _page_of_cases(
 
 def _is_text_search(filters: LedgerFilters) -> bool:
     text = filters.text.strip()[:MAX_TEXT]
-    return bool(text) and not CASE_NO.match(text.upper())
+    return bool(text) and not CASE_NO.match(halfwidth_alnum(text).upper())
 
 
 def total_is_capped(filters: LedgerFilters, total: int) -> bool:
@@ -442,7 +461,8 @@ def ledger_page(
     ``TEXT_COUNT_CAP + 1`` (see ``total_is_capped``).
     """
     rules = rules or ClockRules()
-    walked = _conditions(filters, now=now, actor=actor, rules=rules, walk=_walks(filters, sort))
+    walk = _walks(filters, sort)
+    walked = _conditions(filters, now=now, actor=actor, rules=rules, walk=walk, session=session)
     page = max(1, page)
     start = (page - 1) * page_size
     if _is_text_search(filters):
@@ -476,7 +496,7 @@ def export_rows(
     """
     rules = rules or ClockRules()
     walk = _walks(filters, sort)
-    where = _conditions(filters, now=now, actor=actor, rules=rules, walk=walk)
+    where = _conditions(filters, now=now, actor=actor, rules=rules, walk=walk, session=session)
     ids = _ids(session, where, sort, limit=limit)
     for start in range(0, len(ids), batch):
         cases = _load(session, ids[start : start + batch])
