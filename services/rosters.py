@@ -5,14 +5,12 @@ points with history, create users for people; and the roster templates (a pure r
 from __future__ import annotations
 
 import datetime as dt
-import io
 import secrets
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from db.models import Household, HouseholdTag, Person, ServicePoint, User
@@ -28,6 +26,7 @@ from domain.rosters import (
     template_rows,
 )
 from services.history import record_change
+from services.spreadsheet import new_sheet, streaming_book, workbook_bytes
 from services.tabular import TableFileError, read_sheets
 from services.users import create_account
 
@@ -117,7 +116,7 @@ def import_roster(
     """Store the parsed rows whose key is not stored yet (one transaction); refused rows are not touched."""
     _require_admin(actor)
     known = stored_keys(session, roster=roster)
-    added = 0
+    made: list[tuple[Household | Person | ServicePoint, str]] = []
     centre = community_centre(session, community_id=community_id) or (0.0, 0.0)
     for row in result.rows:
         if row.roster_key in known:
@@ -146,39 +145,27 @@ def import_roster(
                 latitude=centre[0] if lat is None else lat,
                 longitude=centre[1] if lon is None else lon, roster_key=row.roster_key,
             )  # fmt: skip
-        session.add(record)
-        session.flush()
-        _record(
-            session,
-            actor,
-            roster.value,
-            record.id,
-            "import",
-            None,
-            {"roster_key": row.roster_key},
-            now,
-        )
+        made.append((record, row.roster_key))
         known.add(row.roster_key)
-        added += 1
+    session.add_all(record for record, _ in made)
+    session.flush()  # one batch of INSERTs (ids come back in order), not one per row
+    for record, key in made:
+        _record(session, actor, roster.value, record.id, "import", None, {"roster_key": key}, now)
     session.commit()
-    return RosterOutcome(added, len(result.rows) - added)
+    return RosterOutcome(len(made), len(result.rows) - len(made))
 
 
 def template_xlsx(roster: Roster) -> bytes:
     """The roster's template: Chinese headers, one example row, a 填表说明 sheet."""
     headers, example = template_rows(roster)
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = roster.label
+    book = streaming_book()
+    sheet = new_sheet(book, roster.label)
     sheet.append(headers)
     sheet.append(example)
-    notes = book.create_sheet("填表说明")
+    notes = new_sheet(book, "填表说明")
     required = "、".join(c.label for c in COLUMNS[roster] if c.required)
     notes.append([f"第一行为列名，请勿修改；示例行可删除。必填列：{required}"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 EDITABLE: dict[str, tuple[str, ...]] = {
