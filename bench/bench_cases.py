@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from db import search_index
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade_to_head
 from db.models import Case, CaseEvent, CaseNumberCounter, Category, GridCell, User
@@ -149,6 +150,9 @@ def bench_cases_cleanup(engine: Engine) -> Iterator[None]:
                 select(Case.id).where(Case.id > before, Case.case_no.not_like("PLAIN-%"))
             )
             forget_cases(conn, list(added))  # PLAIN- rows went in past the rollups
+            search_index.forget_cases(
+                conn, conn.scalars(select(Case.id).where(Case.id > before)).all()
+            )
             conn.execute(delete(CaseEvent).where(CaseEvent.case_id > before))
             conn.execute(delete(Case).where(Case.id > before))
             conn.execute(delete(Case).where(Case.case_no.like("PLAIN-%")))

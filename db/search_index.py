@@ -141,6 +141,18 @@ def index_cases(conn: Connection, ids: Iterable[int]) -> None:
         conn.execute(delete(CaseGramPending).where(CaseGramPending.case_id.in_(batch)))
 
 
+def forget_cases(conn: Connection, ids: Iterable[int]) -> None:
+    """Take cases about to be deleted without the ORM out of the index (by key, no scan)."""
+    for batch in _chunks(ids):
+        for case_id, texts in _texts(conn, batch):
+            grams = sorted(grams_of(*texts))
+            if grams:
+                conn.execute(
+                    delete(CaseGram).where(CaseGram.case_id == case_id, CaseGram.gram.in_(grams))
+                )
+        conn.execute(delete(CaseGramPending).where(CaseGramPending.case_id.in_(batch)))
+
+
 def queue_cases(conn: Connection, ids: Iterable[int]) -> None:
     """Leave cases inserted in bulk for ``catch_up``: until then a search scans them."""
     for batch in _chunks(ids):

@@ -13,7 +13,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from db import search_index
+from db import rollups, search_index
 from db.models import Case, CaseGram, CaseGramPending
 from db.queries.ledger import LedgerFilters, _conditions, ledger_page
 from domain.deadlines import ClockRules
@@ -159,3 +159,15 @@ def test_random_substrings_are_found(sqlite_engine, seed: int) -> None:
             start = rng.randrange(len(text))
             terms.add(text[start : start + rng.randint(1, 6)].strip() or text)
         _assert_equal_to_like(session, world, sorted(terms))
+
+
+def test_forget_cases_before_a_bulk_delete(session) -> None:
+    world = make_world(session)
+    keep = make_case(session, world, description="路灯不亮")
+    gone = make_case(session, world, description="路灯闪烁")
+    conn = session.connection()
+    search_index.forget_cases(conn, [gone.id])
+    rollups.forget_cases(conn, [gone.id])  # as every bulk delete does
+    conn.execute(Case.__table__.delete().where(Case.id == gone.id))
+    assert set(conn.scalars(select(CaseGram.case_id))) == {keep.id}
+    session.commit()
