@@ -425,7 +425,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo-url", default=DEMO_URL, help="demo-sized database (with events)")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument(
-        "--words", default="路灯,漏水,查无此词", help="free-text search terms, comma-separated"
+        "--words",
+        default="路灯,漏水,王伟,文盛路12号,灯,13912345678,5678,MQ-2026-0001,查无此词",
+        help="free-text search terms, comma-separated (Chinese words, one character, a phone,"
+        " a phone's last digits, part of a case number, a word that matches nothing)",
     )
     parser.add_argument("--skip-demo", action="store_true", help="only the 1M-case measures")
     args = parser.parse_args(argv)
