@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -454,6 +455,49 @@ class ImportRow(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+LONG_TEXT = Text().with_variant(mysql.LONGTEXT(), "mysql")
+"""Text of any size (MySQL/MariaDB's TEXT holds only 64 KB)."""
+
+
+class ImportJob(Base):
+    """A ledger import run as a job (``services.import_jobs``): it runs to the end without the page.
+
+    ``status``: queued, running, done, stopped, failed; a running job whose ``heartbeat_at`` is
+    stale (its process died) counts as 未完成 and can be resumed. ``created_at`` is the import's
+    moment: every chunk's records carry it, so a resumed job ends as an uninterrupted one would.
+    The rows still to import wait in ``import_job_chunks``.
+    """
+
+    __tablename__ = "import_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch: Mapped[str] = mapped_column(String(40), unique=True)
+    source_name: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(12))
+    options: Mapped[str] = mapped_column(Text)
+    rows_total: Mapped[int] = mapped_column(Integer)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(80))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class ImportJobChunk(Base):
+    """One chunk of a job's parsed rows still to import (JSON); deleted with the chunk's commit."""
+
+    __tablename__ = "import_job_chunks"
+    job_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source_name: Mapped[str] = mapped_column(String(200))
+    rows: Mapped[str] = mapped_column(LONG_TEXT)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -38,6 +39,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     event,
@@ -79,22 +81,23 @@ class _Rollup:
     keys: tuple[str, ...]
     drop_zero_rows: bool = False
 
-    @property
+    @cached_property
     def measures(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.table.c if c.name not in self.keys)
 
     def key_of(self, values: Sequence[Any]) -> tuple[Any, ...]:
         """A key as stored: dates as dates (SQLite returns strings), text keys as text."""
-        return tuple(
-            _as_stored(self.table.c[name].type, value)
-            for name, value in zip(self.keys, values, strict=True)
-        )
+        return tuple(convert(value) for convert, value in zip(self.converters, values, strict=True))
+
+    @cached_property
+    def converters(self) -> tuple[Callable[[Any], Any], ...]:
+        return tuple(_converter(self.table.c[name].type) for name in self.keys)
 
 
-def _as_stored(kind: Any, value: Any) -> Any:
+def _converter(kind: Any) -> Callable[[Any], Any]:
     if isinstance(kind, Date):
-        return _as_date(value)
-    return str(value) if isinstance(kind, String) else int(value)
+        return _as_date
+    return str if isinstance(kind, String) else int
 
 
 DAYS = _Rollup(KpiDay.__table__, ("day", "community_id", "grid_cell_id"))  # type: ignore[arg-type]
@@ -141,6 +144,7 @@ def _codes(values: Iterable[object]) -> list[str]:
     return sorted(str(v) for v in values)
 
 
+@lru_cache(maxsize=8192)
 def _as_date(value: Any) -> dt.date:
     """``DATE()`` comes back as a string on SQLite and as a date elsewhere."""
     if isinstance(value, dt.datetime):
@@ -342,33 +346,61 @@ def _empty() -> Figures:
     return {rollup: {} for rollup in ROLLUPS}
 
 
-def _collect(into: Figures, conn: Connection, source: _Source, where: Where) -> None:
-    """Add what the records of ``source`` matching ``where`` contribute to ``into``."""
-    for c in source.contributions(where):
-        width = len(c.rollup.keys)
-        positions = [c.rollup.measures.index(m) for m in c.measures]
-        counts = into[c.rollup]
-        for row in conn.execute(c.stmt):
-            key = c.rollup.key_of(row[:width])
-            values = counts.setdefault(key, [0] * len(c.rollup.measures))
+def _collect(
+    into: Figures,
+    conn: Connection,
+    contributions: Sequence[Contribution],
+    params: dict[str, Any] | None = None,
+) -> None:
+    """Add what the records matching the ``contributions``' statements add to ``into``."""
+    for c in contributions:
+        rollup = c.rollup
+        width = len(rollup.keys)
+        positions = [rollup.measures.index(m) for m in c.measures]
+        counts = into[rollup]
+        size = len(rollup.measures)
+        for row in conn.execute(c.stmt, params or {}):
+            key = rollup.key_of(row[:width])
+            values = counts.get(key)
+            if values is None:
+                values = counts[key] = [0] * size
             for position, value in zip(positions, row[width:], strict=True):
                 values[position] += int(value or 0)
 
 
+@cache
+def _by_id_list(source: _Source) -> list[Contribution]:
+    """The source's statements for a list of ids (an expanding ``IN``), built once."""
+    ids = source.model.__table__.c.id
+    return source.contributions([ids.in_(bindparam("ids", expanding=True))])
+
+
+@cache
+def _by_id_range(source: _Source) -> list[Contribution]:
+    """The source's statements for a contiguous run of ids (``BETWEEN``), built once."""
+    ids = source.model.__table__.c.id
+    return source.contributions([ids.between(bindparam("low"), bindparam("high"))])
+
+
 def _for_ids(conn: Connection, source: _Source, ids: Iterable[int]) -> Figures:
-    """What the given records contribute (in chunks of ``ID_CHUNK`` ids)."""
+    """What the given records contribute: one range if the ids are contiguous (a bulk insert's
+    are, as a rule), else in lists of ``ID_CHUNK`` ids."""
     wanted = sorted(set(ids))
     found = _empty()
-    id_column = source.model.__table__.c.id
+    if not wanted:
+        return found
+    if wanted[-1] - wanted[0] + 1 == len(wanted):
+        _collect(found, conn, _by_id_range(source), {"low": wanted[0], "high": wanted[-1]})
+        return found
     for k in range(0, len(wanted), ID_CHUNK):
-        _collect(found, conn, source, [id_column.in_(wanted[k : k + ID_CHUNK])])
+        _collect(found, conn, _by_id_list(source), {"ids": wanted[k : k + ID_CHUNK]})
     return found
 
 
 def _everything(conn: Connection) -> Figures:
     found = _empty()
     for source in _SOURCES:
-        _collect(found, conn, source, [])
+        _collect(found, conn, source.contributions([]))
     return found
 
 
@@ -412,7 +444,7 @@ def _upsert(conn: Connection, rollup: _Rollup, delta: Counts) -> None:
             index_elements=list(keys), set_={m: table.c[m] + ins.excluded[m] for m in measures}
         )
     conn.execute(stmt, rows)
-    if rollup.drop_zero_rows:
+    if rollup.drop_zero_rows and any(v < 0 for values in delta.values() for v in values):
         touched = sorted(delta)
         for k in range(0, len(touched), ID_CHUNK):
             conn.execute(
@@ -439,8 +471,50 @@ def rebuild(conn: Connection) -> None:
 
 
 def record_new_cases(conn: Connection, ids: Iterable[int]) -> None:
-    """Add cases inserted without the ORM (bulk ``INSERT``) to the rollups, in their transaction."""
-    _apply(conn, _for_ids(conn, _SOURCE_OF[Case], ids))
+    """Add cases inserted without the ORM (bulk ``INSERT``) to the rollups, in their transaction.
+
+    New records only add: each contribution's grouped statement is run as one
+    ``INSERT … SELECT … ON CONFLICT DO UPDATE`` (``ON DUPLICATE KEY UPDATE``), so the database
+    adds a whole chunk's figures without a row coming back to Python.
+    """
+    source = _SOURCE_OF[Case]
+    wanted = sorted(set(ids))
+    if not wanted:
+        return
+    runs: list[tuple[list[Contribution], dict[str, Any]]]
+    if wanted[-1] - wanted[0] + 1 == len(wanted):
+        runs = [(_by_id_range(source), {"low": wanted[0], "high": wanted[-1]})]
+    else:
+        runs = [
+            (_by_id_list(source), {"ids": wanted[k : k + ID_CHUNK]})
+            for k in range(0, len(wanted), ID_CHUNK)
+        ]
+    for contributions, params in runs:
+        for c in contributions:
+            conn.execute(_adding(c, conn.dialect.name), params)
+
+
+def _adding(c: Contribution, dialect: str) -> Any:
+    """``c``'s statement as an upsert that adds its measures to the rollup rows."""
+    rollup, table = c.rollup, c.rollup.table
+    chosen = {m: i for i, m in enumerate(c.measures)}
+    width = len(rollup.keys)
+    columns = list(c.stmt.selected_columns)
+    values: list[Any] = columns[:width] + [
+        columns[width + chosen[m]] if m in chosen else literal(0) for m in rollup.measures
+    ]
+    source = c.stmt.with_only_columns(*values, maintain_column_froms=True)
+    names = [*rollup.keys, *rollup.measures]
+    if dialect == "mysql":
+        ins = mysql.insert(table).from_select(names, source)
+        return ins.on_duplicate_key_update({m: table.c[m] + ins.inserted[m] for m in c.measures})
+    ins_ = (
+        (postgresql if dialect == "postgresql" else sqlite).insert(table).from_select(names, source)
+    )
+    return ins_.on_conflict_do_update(
+        index_elements=list(rollup.keys),
+        set_={m: table.c[m] + ins_.excluded[m] for m in c.measures},
+    )
 
 
 def forget_cases(conn: Connection, ids: Iterable[int]) -> None:

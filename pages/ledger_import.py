@@ -6,13 +6,22 @@ the history ``db.queries.imports``, parsing ``domain.ledger_import``.
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from config import local_now
 from db.queries.cases import assignable_users
-from db.queries.imports import ImportPreview, import_batches, preview_import
+from db.queries.imports import (
+    ImportJobRow,
+    ImportPreview,
+    import_batches,
+    import_job,
+    import_jobs,
+    preview_import,
+)
 from db.queries.territory import community_choices
 from domain.ledger_import import (
     Field,
@@ -22,8 +31,9 @@ from domain.ledger_import import (
     column_letter,
     guess_mapping,
 )
-from domain.roles import PageKey
+from domain.roles import Actor, PageKey
 from domain.workflow import Channel, is_open
+from services.import_jobs import create_job, new_worker, resume_job, start_job
 from services.ledger_fixes import (
     RESULT_COLUMN,
     ROW_COLUMN,
@@ -42,7 +52,6 @@ from services.ledger_import import (
     overdue_at_once,
     preview_tables,
     read_ledgers,
-    run_import,
 )
 from ui.context import get_sessions, require_page
 
@@ -211,13 +220,14 @@ def render() -> None:
     st.caption(
         "导入以前用 Excel 记录的民情台账：每行成为一件案件，编号与受理登记连续；同一文件重复导入不会重复建案。"
     )
+    busy = _jobs_section(actor)
     # Every type is let through: a wrong one is refused below in Chinese, not by the uploader.
     upload = st.file_uploader(
         "选择台账文件（.xlsx、.xls、.ods 或 .csv，GBK 或 UTF-8 编码均可）", key=f"{STATE}_upload"
     )
     if upload is None:
         with get_sessions()() as session:
-            history = import_batches(session, actor=actor)
+            history = import_batches(session, actor=actor, now=local_now())
         if history:
             st.subheader("最近的导入")
             st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch")
@@ -299,7 +309,7 @@ def render() -> None:
     go = left.button(
         f"导入全部有效行（{new_rows} 行）",
         type="primary",
-        disabled=not new_rows,
+        disabled=not new_rows or busy,
         key=f"{STATE}_go",
     )
     if right.button("不导入", key=f"{STATE}_cancel"):
@@ -308,31 +318,102 @@ def render() -> None:
         return
     if not go:
         return
-    bar = st.progress(0.0, text="正在导入…")
-    imported = skipped = 0
-    batches = []
-    for ledger, preview in zip(ledgers, previews, strict=True):
-
-        def progress(done: int, total: int, sheet: str = ledger.source_name) -> None:
-            bar.progress(done / total, text=f"「{sheet}」已处理 {done:,} / {total:,} 行")
-
-        outcome = run_import(
-            get_sessions(),
-            rows=preview.new_rows,
-            source_name=ledger.source_name,
-            actor=actor,
-            now=local_now(),
-            on_progress=progress,
-            open_rows=open_rows,
-        )
-        imported += outcome.imported
-        skipped += outcome.skipped
-        batches.append(outcome.batch)
-    bar.progress(1.0, text="导入完成")
-    st.success(
-        f"已导入 {imported:,} 件（批次 {'、'.join(batches)}）"
-        + (f"，{skipped:,} 行此前已导入，已跳过" if skipped else "")
+    parts = [(ledger.source_name, p.new_rows) for ledger, p in zip(ledgers, previews, strict=True)]
+    worker = new_worker()
+    job_id = create_job(
+        get_sessions(),
+        parts=[(name, rows) for name, rows in parts if rows],
+        actor=actor,
+        now=local_now(),
+        open_rows=open_rows,
+        refused=sum(len(p.refused) for p in previews),
+        worker=worker,
     )
+    st.session_state.setdefault(f"{STATE}_started", []).append(job_id)
+    start_job(get_sessions(), job_id, worker=worker, clock=local_now)
+    _follow(actor, job_id)
+
+
+# --- the import as a job: it runs in the server's background, shown to whoever opens the page
+
+
+PROGRESS_EVERY = 2.0
+"""Seconds between progress refreshes of a running import."""
+
+
+def _progress_text(job: ImportJobRow) -> str:
+    return (
+        f"「{job.source_name}」（{job.created_by}）已处理 {job.rows_done:,} / {job.rows_total:,} 行，"
+        f"已导入 {job.imported:,} 件"
+    )
+
+
+def _done_message(job: ImportJobRow) -> None:
+    st.success(
+        f"已导入 {job.imported:,} 件（批次 {job.batch}）"
+        + (f"，{job.skipped:,} 行此前已导入，已跳过" if job.skipped else "")
+    )
+
+
+def _follow(actor: Actor, job_id: int) -> None:
+    """Follow the job just started until it ends (leaving the page does not stop it)."""
+    bar = st.progress(0.0, text="正在导入…（离开本页或关闭浏览器不会中断导入）")
+    while True:
+        with get_sessions()() as session:
+            job = import_job(session, job_id, actor=actor, now=local_now())
+        if job is None:
+            return
+        bar.progress(job.rows_done / max(job.rows_total, 1), text=_progress_text(job))
+        if not job.active:
+            break
+        time.sleep(0.3)
+    if job.status == "已完成":
+        bar.progress(1.0, text="导入完成")
+        _done_message(job)
+    else:
+        st.error(
+            f"导入{job.status}：{job.error or '已完成的部分已保存'}，可在本页上方「继续导入」。"
+        )
+
+
+def _jobs_section(actor: Actor) -> bool:
+    """Running imports of the unit with their progress, unfinished ones with 「继续导入」.
+
+    True while an import runs (the import button waits for it).
+    """
+    with get_sessions()() as session:
+        jobs = import_jobs(session, actor=actor, now=local_now())
+    active = [job for job in jobs if job.active]
+    if active:
+        st.fragment(_running, run_every=PROGRESS_EVERY)(actor)
+    for job in jobs:
+        if not job.resumable:
+            continue
+        with st.container(border=True):
+            st.warning(
+                f"「{job.source_name}」（{job.created_by}，{job.created_at:%Y-%m-%d %H:%M}）"
+                f"导入{job.status}：已处理 {job.rows_done:,} / {job.rows_total:,} 行，"
+                f"已导入 {job.imported:,} 件，其余 {job.rows_total - job.rows_done:,} 行尚未导入。"
+            )
+            if st.button("继续导入", key=f"{STATE}_resume_{job.id}"):
+                thread = resume_job(get_sessions(), job.id, actor=actor, clock=local_now)
+                if thread is None:
+                    st.info("这次导入已在进行中。")
+                else:
+                    _follow(actor, job.id)
+    return bool(active)
+
+
+def _running(actor: Actor) -> None:
+    """The running imports' progress, refreshed every few seconds."""
+    with get_sessions()() as session:
+        jobs = [j for j in import_jobs(session, actor=actor, now=local_now()) if j.active]
+    if not jobs:
+        st.rerun()  # finished meanwhile: redraw the page (history, import button)
+    st.subheader("正在进行的导入")
+    for job in jobs:
+        st.progress(job.rows_done / max(job.rows_total, 1), text=_progress_text(job))
+    st.caption("导入在服务器上运行，离开本页或关闭浏览器不会中断。")
 
 
 if __name__ == "__main__":  # opened directly in Streamlit's legacy pages/ mode: run the gate

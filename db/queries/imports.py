@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Case, Category, Community, GridCell, ImportRow
+from db.models import Case, Category, Community, GridCell, ImportJob, ImportRow, User
 from db.queries.access import case_filters, refusal
 from domain.ledger_import import (
     CellIndex,
@@ -179,8 +179,108 @@ def preview_import(
     return preview
 
 
-def import_batches(session: Session, *, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest import runs into the actor's unit: batch, file, when, how many of its rows."""
+JOB_STALE_AFTER = dt.timedelta(seconds=90)
+"""A running import job whose heartbeat is older than this lost its process: 未完成."""
+
+JOB_LABELS = {
+    "queued": "排队",
+    "running": "进行中",
+    "done": "已完成",
+    "stopped": "未完成",
+    "failed": "失败",
+}
+UNFINISHED = "未完成"
+
+
+@dataclass(frozen=True)
+class ImportJobRow:
+    """An import job as the page shows it; ``status`` is 排队/进行中/已完成/未完成/失败."""
+
+    id: int
+    batch: str
+    source_name: str
+    created_by: str
+    created_at: dt.datetime
+    status: str
+    rows_total: int
+    rows_done: int
+    imported: int
+    skipped: int
+    refused: int
+    error: str | None
+
+    @property
+    def resumable(self) -> bool:
+        """Stopped before the end (未完成, 失败): 「继续导入」 is offered."""
+        return self.status in (UNFINISHED, JOB_LABELS["failed"])
+
+    @property
+    def active(self) -> bool:
+        """Running now (or about to) in some process."""
+        return self.status in (JOB_LABELS["running"], JOB_LABELS["queued"])
+
+
+def job_label(status: str, heartbeat_at: dt.datetime | None, now: dt.datetime) -> str:
+    """The shown status: a running or queued job whose heartbeat is stale is 未完成."""
+    if status in ("running", "queued") and (
+        heartbeat_at is None or heartbeat_at < now - JOB_STALE_AFTER
+    ):
+        return UNFINISHED
+    return JOB_LABELS.get(status, status)
+
+
+def _job_scope(actor: Actor) -> list[Any]:
+    return [] if actor.community_id is None else [ImportJob.community_id == actor.community_id]
+
+
+def import_jobs(
+    session: Session, *, actor: Actor, now: dt.datetime, job_id: int | None = None, limit: int = 20
+) -> list[ImportJobRow]:
+    """The latest import jobs of the actor's 社区 (every one for the 街道), newest first."""
+    stmt = (
+        select(ImportJob, User.display_name)
+        .join(User, User.id == ImportJob.created_by_id)
+        .where(*_job_scope(actor))
+        .order_by(ImportJob.id.desc())
+        .limit(limit)
+    )
+    if job_id is not None:
+        stmt = stmt.where(ImportJob.id == job_id)
+    return [
+        ImportJobRow(
+            id=job.id,
+            batch=job.batch,
+            source_name=job.source_name,
+            created_by=name,
+            created_at=job.created_at,
+            status=job_label(job.status, job.heartbeat_at, now),
+            rows_total=job.rows_total,
+            rows_done=job.rows_done,
+            imported=job.imported,
+            skipped=job.skipped,
+            refused=job.refused,
+            error=job.error,
+        )
+        for job, name in session.execute(stmt).tuples()
+    ]
+
+
+def import_job(
+    session: Session, job_id: int, *, actor: Actor, now: dt.datetime
+) -> ImportJobRow | None:
+    """One import job of the actor's unit (None if there is none such)."""
+    found = import_jobs(session, actor=actor, now=now, job_id=job_id, limit=1)
+    return found[0] if found else None
+
+
+def import_batches(
+    session: Session, *, actor: Actor, limit: int = 20, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """The latest import runs into the actor's unit: batch, file, when, how many of its rows.
+
+    With ``now``, each run's 状态 too: its job's (未完成 when it stopped before the end, with
+    how far it got), 已完成 for runs from before import jobs.
+    """
     rows = session.execute(
         select(
             ImportRow.batch,
@@ -193,8 +293,26 @@ def import_batches(session: Session, *, actor: Actor, limit: int = 20) -> list[d
         .group_by(ImportRow.batch, ImportRow.source_name)
         .order_by(func.min(ImportRow.imported_at).desc())
         .limit(limit)
-    )
-    return [
+    ).all()
+    found = [
         {"批次": batch, "文件": source, "导入时间": at, "导入件数": count}
         for batch, source, at, count in rows
     ]
+    if now is None:
+        return found
+    jobs = {
+        job.batch: job
+        for job in session.scalars(
+            select(ImportJob).where(ImportJob.batch.in_({r[0] for r in rows}))
+        )
+    }
+    for row in found:
+        job = jobs.get(str(row["批次"]))
+        if job is None:
+            row["状态"] = JOB_LABELS["done"]
+            continue
+        label = job_label(job.status, job.heartbeat_at, now)
+        if label != JOB_LABELS["done"]:
+            label += f"（已处理 {job.rows_done:,} / {job.rows_total:,} 行）"
+        row["状态"] = label
+    return found
