@@ -87,6 +87,8 @@ class Settings:
     present_title: str = ""
     meeting_min_days: int = 7
     """会议大屏 and 首页 show the last complete month until the current one has this many days."""
+    session_idle_minutes: int = 480
+    """A login unused this long ends (``services.sessions``); 0 turns the idle timeout off."""
 
     def validate(self) -> None:
         """Refuse placeholder secrets outside demo mode."""
@@ -129,4 +131,5 @@ def load_settings(
         present_title=" ".join((env.get("MINQING_PRESENT_TITLE") or "").split()),
         # A month always has 28 days: a larger value would never show the current month.
         meeting_min_days=_int(env, "MINQING_MEETING_MIN_DAYS", 7, minimum=0, maximum=28),
+        session_idle_minutes=_int(env, "MINQING_SESSION_IDLE_MINUTES", 480, minimum=0),
     )

@@ -184,6 +184,24 @@ class LoginEvent(Base):
     detail: Mapped[str | None] = mapped_column(String(200))
 
 
+# ---------------------------------------------------------------------------------------------
+# Server-side login sessions (issue 17, migration 0013): revocable in every process at once.
+
+
+class UserSession(Base):
+    """One login: keyed by the SHA-256 of its login cookie; revoked by logout, a password change,
+    disabling the user, the admin's 强制下线 or idling (``services.sessions``)."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_revoked", "user_id", "revoked_at"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(String(20))
+
+
 class Category(Base):
     """A concern category (六类别 by default); editable by an admin."""
 

@@ -1,4 +1,4 @@
-"""用户管理 (admin): create, disable, re-role, grid scope, password reset."""
+"""用户管理 (admin): create, disable, re-role, grid scope, password reset, 强制下线."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from config import local_now
+from db.queries.sessions import live_session_counts
 from db.queries.territory import every_grid_cell_choice
 from db.queries.users import list_accounts
 from domain.roles import PageKey, Role
+from services.sessions import force_logout
 from services.users import UserError, create_account, reset_password, update_account
-from ui.context import get_sessions, require_page
+from ui.context import get_sessions, get_settings, require_page
 from ui.forms import field_errors, label_of, show_field_error
 
 ROLE_OPTIONS = [r.value for r in Role]
@@ -27,6 +29,9 @@ def render() -> None:
     with get_sessions()() as session:
         users = list_accounts(session)
         cells = every_grid_cell_choice(session)
+        online = live_session_counts(
+            session, now=local_now(), idle_minutes=get_settings().session_idle_minutes
+        )
         table = pd.DataFrame(
             [
                 {
@@ -37,6 +42,7 @@ def render() -> None:
                     "须改密码": "是" if u.must_change_password else "",
                     "锁定至": u.locked_until.strftime("%H:%M") if u.locked_until else "",
                     "网格": "、".join(u.cell_names),
+                    "在线会话": online.get(u.id, 0),
                 }
                 for u in users
             ]
@@ -116,6 +122,11 @@ def render() -> None:
                 temporary = reset_password(session, actor=actor, user_id=user_id, now=local_now())
             st.success(f"已重置 {chosen} 的密码。临时密码（只显示这一次，请当面告知）：")
             st.code(temporary, language=None)
+        if st.button("强制下线", key="force_logout", help="结束该用户在所有设备上的登录"):
+            with get_sessions()() as session:
+                ended = force_logout(session, actor=actor, user_id=user_id, now=local_now())
+            st.session_state["users_flash"] = f"已强制 {chosen} 下线（结束 {ended} 个会话）"
+            st.rerun()
     if flash := st.session_state.pop("users_flash", None):
         st.toast(flash)
 

@@ -18,6 +18,7 @@ from db.queries.users import needs_first_admin
 from db.seed import check_password, create_user, hash_password
 from domain.roles import Actor, Role
 from services.audit import add_entry
+from services.sessions import EndReason, revoke_user_sessions
 
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,39}$")
@@ -159,6 +160,8 @@ def update_account(
     if user.is_active != is_active:
         changes.append("启用" if is_active else "停用")
         user.is_active = is_active
+        if not is_active:  # a disabled user's sessions end in every process at once
+            revoke_user_sessions(session, user_id=user.id, reason=EndReason.DISABLED, now=now)
     new_cells = _cells(session, grid_cell_ids if role == Role.GRIDWORKER else [])
     if {c.id for c in user.grid_cells} != {c.id for c in new_cells}:
         changes.append("网格范围：" + ("、".join(c.name for c in new_cells) or "无"))
@@ -180,6 +183,7 @@ def reset_password(session: Session, *, actor: Actor, user_id: int, now: dt.date
     user.must_change_password = True
     user.failed_logins = 0
     user.locked_until = None
+    revoke_user_sessions(session, user_id=user.id, reason=EndReason.RESET, now=now)
     _audit(
         session, actor, "user.reset_password", user.username, "重置密码，须在首次登录时修改", now
     )
@@ -188,9 +192,17 @@ def reset_password(session: Session, *, actor: Actor, user_id: int, now: dt.date
 
 
 def change_own_password(
-    session: Session, *, username: str, current: str, new: str, repeat: str, now: dt.datetime
+    session: Session,
+    *,
+    username: str,
+    current: str,
+    new: str,
+    repeat: str,
+    now: dt.datetime,
+    keep_session: str | None = None,
 ) -> None:
-    """The user sets their own password (required after creation or a reset)."""
+    """The user sets their own password (required after creation or a reset); every other
+    session of theirs ends (``keep_session``, the one they changed it in, stays)."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise UserError({"user": "用户不存在"})
@@ -208,6 +220,9 @@ def change_own_password(
         raise UserError(errors)
     user.password_hash = hash_password(new)
     user.must_change_password = False
+    revoke_user_sessions(
+        session, user_id=user.id, reason=EndReason.PASSWORD, now=now, keep=keep_session
+    )
     add_entry(
         session, username=username, action="user.change_password", target=username,
         detail="修改了自己的密码", now=now,

@@ -6,6 +6,7 @@ import streamlit as st
 
 from config import local_now
 from services.users import UserError, change_own_password, create_first_admin
+from ui.auth import SESSION_KEY
 from ui.context import get_sessions
 from ui.forms import field_errors, show_field_error
 
@@ -58,7 +59,7 @@ def change_password_page(username: str) -> None:
             with get_sessions()() as session:
                 change_own_password(
                     session, username=username, current=current, new=new, repeat=repeat,
-                    now=local_now(),
+                    now=local_now(), keep_session=st.session_state.get(SESSION_KEY),
                 )  # fmt: skip
         except UserError as exc:
             st.session_state["change_password_errors"] = exc.errors

@@ -1,4 +1,11 @@
-"""The login gate: streamlit-authenticator over users read from the database on every run."""
+"""The login gate: streamlit-authenticator over users read from the database on every run.
+
+Every login is also a server-side session (``services.sessions``): the password login records
+one keyed by the SHA-256 of the cookie it issues, a login by cookie (a reload, another tab) finds
+its row by the same hash, and every run checks the row is live. A revoked or unknown session —
+after logout, a password change, 停用, 强制下线 or the idle timeout — gets the login form, even
+with a valid cookie copied from before.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,14 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from config import DEMO_PASSWORD, Settings, local_now
-from db.queries.users import login_credentials, may_stay_logged_in
-from services import accounts
-from ui.context import get_sessions
+from db.queries.users import login_credentials
+from services import accounts, sessions
+from ui.context import get_sessions, get_settings
+
+SESSION_KEY = "_minqing_session_id"
+"""``st.session_state`` key of this browser session's server-side session id."""
+ENDED_KEY = "_minqing_session_ended"
+"""Why the last session ended (shown once on the login form)."""
 
 LOGIN_FIELDS = {
     "Form name": "登录",
@@ -72,7 +84,12 @@ def login_page(
                 )
             st.error(st.session_state.get("_login_error", "用户名或密码不正确。"))
         elif status is None:
+            ended = st.session_state.pop(ENDED_KEY, None)
+            if ended:
+                st.warning(f"登录已结束（{ended}），请重新登录。")
             st.info("请输入用户名和密码登录。")
+        elif status is True:
+            _start_session(authenticator)
     with right:
         if settings.demo_mode:
             _demo_accounts_panel()
@@ -93,14 +110,45 @@ def _demo_accounts_panel() -> None:
     st.table(table.set_index("用户名"))
 
 
+def _start_session(authenticator: stauth.Authenticate) -> None:
+    """After a password login: record the session under the hash of the cookie just issued."""
+    username = str(st.session_state.get("username") or "")
+    model = authenticator.cookie_controller.cookie_model
+    # The cookie the browser is being sent (streamlit-authenticator 0.4.2 encodes it from the
+    # username and ``exp_date``); without a cookie (expiry 0) the session lives in this tab only.
+    token = model._token_encode() if model.exp_date else None
+    session_id = sessions.session_id_of(token) if token else sessions.new_session_id()
+    with get_sessions()() as session:
+        sessions.start_session(session, session_id=session_id, username=username, now=local_now())
+    st.session_state[SESSION_KEY] = session_id
+
+
+def _cookie_session_id() -> str | None:
+    """The session id of the login cookie this browser sent, if any."""
+    token = st.context.cookies.get(get_settings().cookie_name)
+    return sessions.session_id_of(token) if token else None
+
+
 def after_login(authenticator: stauth.Authenticate) -> bool:
-    """Book-keeping once a session is authenticated; False if it must be logged out."""
+    """Every run of an authenticated session: is its server-side session live? False (and logged
+    out, with the reason kept for the login form) if not; records the login once."""
     username = str(st.session_state.get("username") or "")
     now = local_now()
+    session_id = st.session_state.get(SESSION_KEY) or _cookie_session_id()
     with get_sessions()() as session:
-        if not may_stay_logged_in(session, username=username, now=now):
+        ended: sessions.EndReason | None = sessions.EndReason.UNKNOWN
+        if session_id:
+            idle = get_settings().session_idle_minutes
+            ended = sessions.check_session(
+                session, session_id=session_id, username=username, now=now, idle_minutes=idle
+            )
+        if ended is not None:
+            st.session_state.pop(SESSION_KEY, None)
+            st.session_state.pop("_login_recorded", None)
+            st.session_state[ENDED_KEY] = ended.label
             authenticator.logout(location="unrendered")
             return False
+        st.session_state[SESSION_KEY] = session_id
         if st.session_state.get("_login_recorded") != username:
             accounts.record_success(session, username=username, now=now)
             st.session_state["_login_recorded"] = username
@@ -108,12 +156,13 @@ def after_login(authenticator: stauth.Authenticate) -> bool:
 
 
 def logout_button(authenticator: stauth.Authenticate) -> None:
-    """The sidebar logout button; logs the logout."""
+    """The sidebar logout button: ends every session of the user (all devices) and logs it."""
     username = str(st.session_state.get("username") or "")
 
     def _on_logout(_details: dict[str, Any]) -> None:
         with get_sessions()() as session:
-            accounts.record_logout(session, username=username, now=local_now())
+            sessions.logout(session, username=username, now=local_now())
         st.session_state.pop("_login_recorded", None)
+        st.session_state.pop(SESSION_KEY, None)
 
     authenticator.logout("退出登录", "sidebar", key="logout_btn", callback=_on_logout)
