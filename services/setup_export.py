@@ -39,7 +39,10 @@ from db.queries.territory_admin import known_cells
 from domain import geo
 from domain.boundary_files import Feature, read_boundaries
 from domain.boundary_plan import KnownCell, plan_boundaries
+from domain.errors import CaseError
 from domain.ledger_import import NameIndex, clean_text
+from domain.people import post_label
+from domain.reference import ServicePost
 from domain.roles import Actor, Role
 from domain.rosters import (
     PERSON_KIND_WORDS,
@@ -53,6 +56,7 @@ from domain.rosters import (
 from services import territory
 from services.calendar import save_days
 from services.history import record_change
+from services.people import set_service_post
 from services.rosters import RosterError, RosterFile, import_roster, roster_sheet
 from services.tabular import MAX_FILE_BYTES, TableFileError, read_sheets
 
@@ -78,6 +82,8 @@ CELL_HEADERS = (
 )
 BUILDING_SHEET = "楼栋"
 BUILDING_HEADERS = ("网格编码", "楼栋", "楼栋长", "状态")
+POST_SHEET = "设岗定责"
+POST_HEADERS = ("人员", "岗位")
 CALENDAR_SHEET = "工作日历"
 CALENDAR_HEADERS = ("日期", "类型", "名称")
 NOTES_SHEET = "填表说明"
@@ -213,6 +219,7 @@ def setup_workbook(snapshot: SetupSnapshot) -> bytes:
     for line in (
         "本文件由「初始化向导 › 导出全部设置」生成，可在空数据库的「导入设置」中整体导入。",
         "住户台账、人员名册、服务点各工作表的列名与「基础数据」模板相同，也可单独导入（导入时选择对应社区）。",
+        "设岗定责、工作日历与网格、楼栋一样，只能随整个文件导入。",
         "「目录」说明每个名册工作表属于哪个社区；网格、楼栋中的人员按人员名册中的姓名填写（重名时附电话等）。",
         "只导出在用的人员、住户和服务点；已停用的网格和楼栋一并导出；用户和密码不导出。",
     ):
@@ -243,6 +250,11 @@ def setup_workbook(snapshot: SetupSnapshot) -> bytes:
     for b in snapshot.buildings:
         head = labels.get(b.head_id, "") if b.head_id else ""
         buildings.append([b.cell_code, b.name, head, RETIRED if b.retired else IN_USE])
+    posts = book.create_sheet(POST_SHEET)
+    posts.append(list(POST_HEADERS))
+    for p in snapshot.people:
+        if p.service_post:
+            posts.append([labels[p.id], post_label(p.service_post) or p.service_post])
     taken = {s.lower() for s in book.sheetnames} | {CALENDAR_SHEET}
     for roster in ROSTER_ORDER:
         for _, code in snapshot.communities:
@@ -311,6 +323,8 @@ class SetupPlan:
     buildings: list[BuildingSpec] = field(default_factory=list)
     rosters: list[tuple[str, Roster, RosterFile]] = field(default_factory=list)
     calendar: dict[dt.date, tuple[bool, str]] = field(default_factory=dict)
+    posts: dict[str, str] = field(default_factory=dict)
+    """Person (as the sheets name them) → 设岗定责 post code."""
     features: list[Feature] = field(default_factory=list)
     retired_features: dict[str, Feature] = field(default_factory=dict)
     """Cell code → the drawn boundary a retired cell had."""
@@ -488,6 +502,22 @@ def _read_rosters(plan: SetupPlan, sheets: Mapping[str, Sequence[Sequence[object
     for b in plan.buildings:
         if b.head and b.head not in named:
             plan.problems.append(f"楼栋「{b.name}」的楼栋长「{b.head}」不在人员名册中")
+    if POST_SHEET in sheets:
+        _read_posts(plan, sheets, named)
+
+
+def _read_posts(
+    plan: SetupPlan, sheets: Mapping[str, Sequence[Sequence[object]]], named: set[str]
+) -> None:
+    codes = {post.label: post.value for post in ServicePost}
+    for number, v in _table(sheets, POST_SHEET, POST_HEADERS):
+        where = f"工作表「{POST_SHEET}」第 {number} 行"
+        if v["人员"] not in named:
+            plan.problems.append(f"{where}：人员「{v['人员']}」不在人员名册中")
+        elif v["岗位"] not in codes:
+            plan.problems.append(f"{where}：岗位「{v['岗位']}」应为 {'、'.join(codes)} 之一")
+        else:
+            plan.posts[v["人员"]] = codes[v["岗位"]]
 
 
 def _opt(value: object) -> str | None:
@@ -597,6 +627,7 @@ def read_setup(data: bytes, filename: str) -> SetupPlan:
         "网格": len(plan.cells),
         "楼栋": len(plan.buildings),
         **plan.counts,
+        "设岗定责": len(plan.posts),
         "日历": len(plan.calendar),
     }
     return plan
@@ -652,13 +683,15 @@ def _write(session: Session, actor: Actor, plan: SetupPlan, now: dt.datetime) ->
             save_days(session, actor=actor, days=plan.calendar, now=now)
         counts: dict[str, int] = {"社区": len(plan.communities), "日历": len(plan.calendar)}
         counts.update(_import_rosters(session, actor, plan, (Roster.PEOPLE,), now))
+        _write_posts(session, actor, plan, now)
+        counts["设岗定责"] = len(plan.posts)
         _write_cells(session, actor, plan, now)
         counts["网格"], counts["楼栋"] = len(plan.cells), len(plan.buildings)
         counts["边界"] = _write_boundaries(session, actor, plan, now)
         counts.update(
             _import_rosters(session, actor, plan, (Roster.HOUSEHOLDS, Roster.SERVICE_POINTS), now)
         )
-    except (territory.TerritoryError, RosterError) as exc:
+    except (territory.TerritoryError, RosterError, CaseError) as exc:
         raise SetupError(f"导入未完成，已全部撤销：{exc}") from exc
     return counts
 
@@ -687,6 +720,12 @@ def _import_rosters(
         )
         counts[roster.label] = counts.get(roster.label, 0) + outcome.added
     return counts
+
+
+def _write_posts(session: Session, actor: Actor, plan: SetupPlan, now: dt.datetime) -> None:
+    people = {label: pid for pid, label in person_labels(people_in_use(session)).items()}
+    for label, post in plan.posts.items():
+        set_service_post(session, actor=actor, person_id=people[label], post=post, now=now)
 
 
 def _write_cells(session: Session, actor: Actor, plan: SetupPlan, now: dt.datetime) -> None:

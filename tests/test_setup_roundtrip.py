@@ -36,10 +36,12 @@ from domain import geo
 from domain.boundary_files import read_boundaries
 from domain.boundary_plan import plan_boundaries
 from domain.ledger_import import NameIndex
+from domain.reference import ServicePost
 from domain.roles import Actor, Role
 from domain.rosters import Roster, parse_roster, template_rows
 from services import territory
 from services.calendar import save_days
+from services.people import set_service_post
 from services.rosters import import_roster, read_roster
 from services.setup_export import (
     BOUNDARIES,
@@ -126,6 +128,8 @@ def build_setup(session: Session) -> None:
     zh = territory.create_community(session, actor=ADMIN, name="中和社区", code="ZH", now=NOW)
     for community, code in ((ws, "WS"), (zh, "ZH")):
         _roster(session, community, Roster.PEOPLE, PEOPLE[code])
+    set_service_post(session, actor=ADMIN, person_id=_person(session, "孙建国", "13907310008"),
+                     post=ServicePost.PROBATION_CARE.value, now=NOW)  # fmt: skip
     cells = {}
     for community, code, name in (
         (ws, "WS-01", "第一网格"), (ws, "WS-02", "第二网格"), (ws, "WS-03", "第三网格"),
@@ -280,6 +284,7 @@ def test_the_setup_is_non_trivial(original):
     assert cells["WS-02"][6:8] == (True, "WS-04") and cells["ZH-03"][6:8] == (True, None)
     assert {r[0] for r in rows["households"]} >= {"WS-02", "WS-03"}  # in merged cells
     assert any(r[3] is True for r in rows["buildings"])
+    assert [r[2] for r in rows["people"] if r[-2]] == ["孙建国"]  # 设岗定责
     assert sum(1 for r in rows["people"] if r[2] == "张伟") == 3
     assert ("WS", "party_member", "李红", "13907310002", True, "第一党支部", "第二党小组",
             dt.date(1998, 7, 1), "离退休", None, None, None, False) in rows["people"]  # fmt: skip
@@ -392,6 +397,7 @@ def _edited(archive: bytes, sheet: str, row: int, column: int, value: str) -> by
         ("网格", 3, 1, "XX", "工作表「网格」第 3 行：社区编码「XX」不在「街道与社区」中"),
         ("网格", 2, 7, "作废", "工作表「网格」第 2 行：状态「作废」应为 在用 或 已停用"),
         ("住户台账·WS", 2, 9, "幸福里", "工作表「住户台账·WS」第 2 行：网格「幸福里」不存在"),
+        ("设岗定责", 2, 2, "站岗", "工作表「设岗定责」第 2 行：岗位「站岗」应为 政策宣讲、"),
         ("工作日历", 2, 1, "明年元旦", "工作表「工作日历」第 2 行：日期「明年元旦」应为 年-月-日"),
     ],
 )

@@ -43,6 +43,7 @@ class PersonRow:
     joined_party_on: dt.date | None
     party_status: str | None
     service_scope: str | None
+    service_post: str | None
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def setup_snapshot(session: Session, *, actor: Actor) -> SetupSnapshot:
             p.joined_party_on,
             p.party_status,
             p.service_scope,
+            p.service_post,
         )
         for p in session.scalars(
             select(Person)
