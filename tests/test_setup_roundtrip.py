@@ -267,15 +267,20 @@ def _sqlite(path) -> Engine:
 
 
 @pytest.fixture(scope="module")
-def original(tmp_path_factory) -> tuple[dict[str, list[tuple[Any, ...]]], bytes]:
-    """The setup built once on SQLite: its dump and its export (.zip)."""
+def source(tmp_path_factory) -> Any:
+    """The setup built once on SQLite (its engine)."""
     engine = _sqlite(tmp_path_factory.mktemp("original") / "original.db")
     with session_factory(engine)() as session:
         build_setup(session)
-        rows = dump(session)
-        archive = setup_zip(setup_snapshot(session, actor=ADMIN))
+    yield engine
     engine.dispose()
-    return rows, archive
+
+
+@pytest.fixture(scope="module")
+def original(source) -> tuple[dict[str, list[tuple[Any, ...]]], bytes]:
+    """The built setup's dump and its export (.zip)."""
+    with session_factory(source)() as session:
+        return dump(session), setup_zip(setup_snapshot(session, actor=ADMIN))
 
 
 def test_the_setup_is_non_trivial(original):
@@ -288,6 +293,20 @@ def test_the_setup_is_non_trivial(original):
     assert sum(1 for r in rows["people"] if r[2] == "张伟") == 3
     assert ("WS", "party_member", "李红", "13907310002", True, "第一党支部", "第二党小组",
             dt.date(1998, 7, 1), "离退休", None, None, None, False) in rows["people"]  # fmt: skip
+
+
+def test_a_community_admin_exports_their_community_only(source):
+    with session_factory(source)() as session:
+        ws = session.scalars(select(Community.id).where(Community.code == "WS")).one()
+        snapshot = setup_snapshot(session, actor=Actor(2, "ws_admin", Role.ADMIN, community_id=ws))
+    assert [code for _, code in snapshot.communities] == ["WS"]
+    assert {c.community_code for c in snapshot.cells} == {"WS"}
+    assert {p.community_code for p in snapshot.people} == {"WS"}
+    assert {h.community_code for h in snapshot.households} == {"WS"}
+    assert {p.community_code for p in snapshot.points} == {"WS"}
+    features = snapshot.boundaries["features"]
+    assert isinstance(features, list)
+    assert {f["properties"]["社区编码"] for f in features} == {"WS"}
 
 
 def test_export_reimports_into_an_empty_database_to_the_same_rows(
