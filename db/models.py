@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -776,3 +777,23 @@ class CalendarDay(Base):
     name: Mapped[str] = mapped_column(String(40))
     entered_by: Mapped[str] = mapped_column(String(40))
     entered_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+# ---------------------------------------------------------------------------------------------
+# The ledger's text index (issue 17): character grams of each case's searchable text.
+
+
+class CaseGram(Base):
+    """One gram (``db.search_index.code``) of a case's description, reporter, phone or number."""
+
+    __tablename__ = "case_grams"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    gram: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class CaseGramPending(Base):
+    """A case inserted in bulk and not indexed yet: searches scan it until it is."""
+
+    __tablename__ = "case_grams_pending"
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
