@@ -30,8 +30,9 @@ def _export_section(actor: Actor) -> None:
     """导出全部设置: one .zip of the workbook (roster sheets as the templates) and the boundaries."""
     st.subheader("导出全部设置")
     st.caption(
-        f"「{ARCHIVE}」内含设置导出.xlsx（街道与社区、网格、楼栋、各社区的住户台账、人员名册、服务点，"
-        "列名与基础数据模板相同）和网格边界.geojson（WGS-84）。只含在用的人员、住户和服务点，不含用户和密码。"
+        f"「{ARCHIVE}」内含设置导出.xlsx（街道与社区、网格、楼栋、设岗定责、工作日历，以及各社区的住户台账、"
+        "人员名册、服务点——列名与基础数据模板相同，可单独导入）和网格边界.geojson（WGS-84）。"
+        "只含在用的人员、住户和服务点，不含用户和密码。"
     )
     if st.button("生成导出文件", key="setup_export_make"):
         with get_sessions()() as session:
@@ -78,7 +79,7 @@ def _import_section(actor: Actor) -> None:
         return
     if st.button("确认导入", type="primary", key="setup_import_confirm"):
         try:
-            with get_sessions()() as session:
+            with st.spinner("正在导入…"), get_sessions()() as session:
                 outcome = import_setup(session, actor=actor, plan=plan, now=local_now())
         except SetupError as exc:
             st.error(escape_markdown(str(exc)))
