@@ -19,13 +19,16 @@ from db.queries.points import activity_facts, point_rules
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.kpis import Period
 from domain.people import DEFAULT_RULES, LIAISON_KINDS, PointRule, award_points, rule_errors
+from domain.reference import ServicePost
 from domain.roles import POINT_RULE_EDITORS, Actor, PageKey, Role, can_open
+from services.history import record_change
 
 __all__ = [
     "PermissionDenied",
     "ValidationFailed",
     "add_liaison",
     "ensure_point_rules",
+    "set_service_post",
     "settle_points",
     "update_point_rule",
 ]
@@ -100,6 +103,40 @@ def add_liaison(
         session.rollback()
         raise
     return link
+
+
+def set_service_post(
+    session: Session, *, actor: Actor, person_id: int, post: str | None, now: dt.datetime
+) -> None:
+    """设岗定责: give a party member a post (``domain.reference.ServicePost``) or none; recorded.
+
+    Raises ``ValidationFailed`` (field → Chinese message) or ``PermissionDenied``.
+    """
+    if actor.role not in (Role.ADMIN, Role.SECRETARY):
+        raise PermissionDenied("只有书记或管理员可以设岗定责")
+    person = session.get(Person, person_id)
+    errors: dict[str, str] = {}
+    if person is None or person.retired_at is not None:
+        errors["person_id"] = "所选人员不存在"
+    elif not person.is_party_member:
+        errors["person_id"] = f"{person.name}不是党员，不能设岗"
+    elif actor.community_id is not None and person.community_id != actor.community_id:
+        errors["person_id"] = "只能为本社区的党员设岗"
+    if post is not None and post not in ServicePost.__members__.values():
+        errors["post"] = "请选择岗位"
+    if errors:
+        session.rollback()
+        raise ValidationFailed(errors)
+    assert person is not None
+    if person.service_post == post:
+        return
+    record_change(
+        session, entity="person", entity_id=person.id, action="post",
+        before={"service_post": person.service_post}, after={"service_post": post},
+        username=actor.username, now=now,
+    )  # fmt: skip
+    person.service_post = post
+    session.commit()
 
 
 def ensure_point_rules(session: Session) -> None:

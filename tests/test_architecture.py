@@ -96,7 +96,7 @@ RULES: dict[str, tuple[str, object]] = {
         "services",
         lambda t: not _is(t, "streamlit", "ui", "pages", "app"),
     ),
-    "db imports no streamlit": ("db", lambda t: not _is(t, "streamlit", "services", "ui", "pages")),
+    "db imports no streamlit": ("db", lambda t: not _is(t, "streamlit", "ui", "pages")),
     "pages import only services, the read layer, ui and domain": ("pages", _page_may_import),
     "ui imports no page": ("ui", lambda t: not _is(t, "pages", "app")),
 }
@@ -116,6 +116,69 @@ def _violations(layer: str, allowed: object) -> list[str]:
 def test_layer_rule(rule: str) -> None:
     layer, allowed = RULES[rule]
     assert _violations(layer, allowed) == []
+
+
+def test_only_the_demo_sets_up_through_services_from_db() -> None:
+    """db is below services; ``db.demo`` alone sits above them: the demo 街道 is set up through
+    the admin's setup services (issue 13), like any real 街道."""
+    found = [
+        f"{imp.file}:{imp.line} imports {_target(imp)}"
+        for imp in GRAPH
+        if _is(imp.file, "db") and not _is(imp.file, "db.demo") and _is(_target(imp), "services")
+    ]
+    assert found == []
+
+
+DEMO_ENTRY_POINTS = {
+    "ui.context": "generates the demo data when demo mode seeds it (``_engine_cached``)",
+    "ui.auth": "lists the demo accounts on the login page in demo mode",
+}
+"""The app's only importers of ``db.demo``, each inside a demo-mode branch (bench/ and tests/
+use it freely: they are not the app)."""
+
+
+def _module_level(path: Path) -> set[int]:
+    """Line numbers of the imports a module runs when it is imported (not inside a function)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines: set[int] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                lines.add(child.lineno)
+            visit(child)
+
+    visit(tree)
+    return lines
+
+
+def test_only_demo_mode_entry_points_import_db_demo() -> None:
+    """Nothing in the app reads ``db.demo`` outside demo mode: besides the demo itself, only
+    the entry points above import it, and only inside a function (their demo-mode branch)."""
+    app = ("app", "config", "domain", "db", "services", "ui", "pages")
+    importers = {
+        imp.file: imp.line
+        for imp in GRAPH
+        if _is(imp.file, *app) and not _is(imp.file, "db.demo") and _is(_target(imp), "db.demo")
+    }
+    assert set(importers) <= set(DEMO_ENTRY_POINTS), importers
+    for module in importers:
+        path = ROOT / Path(*module.split(".")).with_suffix(".py")
+        top = _module_level(path)
+        lazy = [imp.line for imp in GRAPH if imp.file == module and _is(_target(imp), "db.demo")]
+        assert lazy and not top & set(lazy), f"{module} imports db.demo at module level"
+
+
+def test_the_demo_import_rule_sees_a_module_level_import(tmp_path: Path) -> None:
+    """The checker's control: a module-level import is seen, one inside a function is not."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import os\nif True:\n    from db.demo import X\n\ndef f():\n    from db.demo import Y\n",
+        encoding="utf-8",
+    )
+    assert _module_level(probe) == {1, 3}
 
 
 def test_no_page_imports_another_page() -> None:

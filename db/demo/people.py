@@ -9,6 +9,7 @@ import random
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from db.demo import text as T
 from db.demo.common import Period, at, pick, rand_below, rand_int
@@ -24,13 +25,12 @@ from db.models import (
     ReceptionDeputy,
     ReceptionSession,
 )
-from db.models import PointRule as PointRuleRow
 from domain.deadlines import end_of
 from domain.deliberation import DECIDING_STAGE as DELIBERATION_DECIDING
 from domain.deliberation import ORDER as DELIBERATION_ORDER
-from domain.people import DEFAULT_RULES as DEFAULT_POINT_RULES
 from domain.reference import TargetGroup
 from domain.workflow import Action, CaseStatus, Channel
+from services.people import ensure_point_rules
 
 
 class PeopleWriter:
@@ -59,23 +59,9 @@ class PeopleWriter:
             self._deliberations(rng)
 
     def _point_rules(self) -> None:
-        present = set(self.writer.conn.execute(select(PointRuleRow.rule_key)).scalars())
-        missing = [r for r in DEFAULT_POINT_RULES if r.key not in present]
-        ids = self.writer.ids(PointRuleRow, len(missing))
-        self.writer.write(
-            PointRuleRow,
-            [
-                {
-                    "id": rid,
-                    "rule_key": r.key,
-                    "label": r.label,
-                    "points": r.points,
-                    "is_active": True,
-                    "updated_at": None,
-                }
-                for rid, r in zip(ids, missing, strict=True)
-            ],
-        )
+        """The default 积分 rules, as the app seeds them (``services.people``)."""
+        with Session(bind=self.writer.conn) as session:
+            ensure_point_rules(session)
 
     def _liaison(self, rng: random.Random) -> None:
         """1+2+X: each cell's two collectors (and a third member in most cells) liaise with one

@@ -1,11 +1,11 @@
 """The demo 街道's territory and people: a grid that tiles the map, 社区, cadres, grid workers,
-party members and deputies, households, the demo logins and service points."""
+party members and deputies, households, the demo logins and service points — set up through
+the same services an admin uses on a real 街道 (boundary file, rosters, users)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,23 +18,27 @@ from config import DEMO_PASSWORD
 from db.demo import text as T
 from db.demo.common import Picker, mobile, person_name, pick, rand_below, rand_int
 from db.demo.writer import BulkWriter
-from db.models import (
-    Category,
-    Community,
-    GridCell,
-    GridCollector,
-    Household,
-    HouseholdTag,
-    OutsideUnit,
-    Person,
-    ServicePoint,
-    Subdistrict,
-    User,
-    UserGridScope,
-)
-from db.seed import DEFAULT_CATEGORIES, ensure_categories, hash_password
+from db.models import Category, GridCell, Household, OutsideUnit, Person, ServicePoint, User
+from db.queries.rosters import community_cells
+from db.queries.users import needs_first_admin
+from db.seed import DEFAULT_CATEGORIES, ensure_categories
+from domain.boundary_files import Feature
+from domain.boundary_plan import KnownCell, plan_boundaries
+from domain.geo import Crs
+from domain.ledger_import import NameIndex
 from domain.reference import PersonKind, ServicePointKind, ServicePost, TargetGroup
-from domain.roles import Role
+from domain.roles import Actor, Role
+from domain.rosters import COLUMNS, TAG_WORDS, Roster, parse_roster
+from services.outside_units import save_outside_unit
+from services.people import set_service_post
+from services.rosters import import_roster
+from services.territory import (
+    apply_boundaries,
+    create_community,
+    create_subdistrict,
+    set_cell_people,
+)
+from services.users import NewAccount, create_accounts, create_first_admin
 
 SUBDISTRICT_NAME = "芙蓉街道"
 COMMUNITIES: tuple[tuple[str, str], ...] = (
@@ -70,6 +74,9 @@ BLOCK_COLS, BLOCK_ROWS = 4, 3
 
 HouseholdRef = tuple[int, str, str | None, str]
 """(household id, head name, phone, building)"""
+
+Row = tuple[int, list[object]]
+"""A numbered row of a roster file (its row number, its cells)."""
 
 
 def centroid(ring: Sequence[Sequence[float]]) -> tuple[float, float]:
@@ -162,23 +169,49 @@ def point_in_cell(rng: random.Random, cell: Cell) -> tuple[float, float]:
     return round(lat, 6), round(lon, 6)
 
 
+ROSTER_KIND: dict[PersonKind, str] = {
+    PersonKind.STAFF: "工作人员",
+    PersonKind.GRID_WORKER: "网格员",
+    PersonKind.PARTY_MEMBER: "党员",
+    PersonKind.DEPUTY: "两代表一委员",
+}
+"""The 类别 a 社区 office writes in its 人员名册 for each kind of demo person."""
+
+TAG_WORD: dict[TargetGroup, str] = {
+    group: next(word for word, tag in TAG_WORDS.items() if tag == group.value)
+    for group in TargetGroup
+}
+"""The 类别 word of the 住户台账 for each target group (低保户, 残疾人 …)."""
+
+
+def roster_table(roster: Roster, rows: list[dict[str, object]]) -> tuple[list[str], list[Row]]:
+    """The roster as its template lays it out: the Chinese headers and numbered rows."""
+    columns = COLUMNS[roster]
+    headers = [c.label for c in columns]
+    numbered: list[Row] = [
+        (n, ["" if row.get(c.key) is None else str(row[c.key]) for c in columns])
+        for n, row in enumerate(rows, start=2)
+    ]
+    return headers, numbered
+
+
 class Territory:
-    """The 街道 written at construction: who and what is where, for the rows that follow."""
+    """The 街道 set up at construction through the admin's setup services, as a real 街道 does
+    (``services.territory``, ``services.rosters``, ``services.users`` …): who and what is
+    where, for the rows that follow. The random draws decide what is written; the services
+    write it, each step committed inside the caller's transaction (the session joins it)."""
 
     def __init__(self, writer: BulkWriter, rng: random.Random, now: dt.datetime) -> None:
         self.writer = writer
+        self.now = now
+        self.session = Session(bind=writer.conn)
         self.categories = self._categories()
-        sub_id = self.writer.ids(Subdistrict, 1)[0]
-        self.writer.write(Subdistrict, [{"id": sub_id, "name": SUBDISTRICT_NAME}])
-        com_ids = list(self.writer.ids(Community, len(COMMUNITIES)))
-        self.writer.write(
-            Community,
-            [
-                {"id": cid, "subdistrict_id": sub_id, "name": name, "code": code}
-                for cid, (name, code) in zip(com_ids, COMMUNITIES, strict=True)
-            ],
-        )
-        self.community_ids = com_ids
+        self.actor = self._admin()
+        create_subdistrict(self.session, actor=self.actor, name=SUBDISTRICT_NAME, now=now)
+        self.community_ids = [
+            create_community(self.session, actor=self.actor, name=name, code=code, now=now).id
+            for name, code in COMMUNITIES
+        ]
 
         # Cells: community k owns a BLOCK_COLS × BLOCK_ROWS block of the lattice.
         rings = lattice_rings(rng)
@@ -186,7 +219,6 @@ class Territory:
         rng.shuffle(stems)
         estates = [s + pick(rng, T.ESTATE_SUFFIXES) for s in stems]
         per_row = LATTICE_COLS // BLOCK_COLS
-        cell_ids = iter(self.writer.ids(GridCell, LATTICE_COLS * LATTICE_ROWS))
         self.cells: list[Cell] = []
         for k, (_, code) in enumerate(COMMUNITIES):
             bx, by = (k % per_row) * BLOCK_COLS, (k // per_row) * BLOCK_ROWS
@@ -197,9 +229,9 @@ class Territory:
                     ring = rings[i, j]
                     cx, cy = centroid(ring)
                     cell = Cell(
-                        id=next(cell_ids),
+                        id=0,  # the id the setup gives it, below
                         community=k,
-                        community_id=com_ids[k],
+                        community_id=self.community_ids[k],
                         code=f"{code}-{n:02d}",
                         estate=estates[len(self.cells) % len(estates)],
                         ring=ring,
@@ -210,109 +242,151 @@ class Territory:
                         cell.factory = pick(rng, T.FACTORIES)
                         cell.weight *= 1.4
                     self.cells.append(cell)
-
-        people, leaders, collectors = self._people(rng)
-        self.writer.write(Person, people)
-        self.writer.write(
-            GridCell,
-            [
-                {
-                    "id": c.id,
-                    "community_id": c.community_id,
-                    "code": c.code,
-                    "name": f"第{c.code[-2:].lstrip('0')}网格·{c.estate}",
-                    "boundary_geojson": json.dumps(
-                        {"type": "Polygon", "coordinates": [c.ring]}, separators=(",", ":")
-                    ),
-                    "center_lat": c.center[1],
-                    "center_lon": c.center[0],
-                    "leader_id": leaders[c.id],
-                }
-                for c in self.cells
-            ],
-        )
-        self.writer.write(
-            GridCollector,
-            [{"grid_cell_id": cid, "person_id": pid} for cid, pids in collectors for pid in pids],
-        )
+        self._boundaries()
+        self._people(rng)
         self._households(rng)
         self._users(now)
         self._service_points(rng)
         self._outside_units()
+        self.session.close()
+
+    # ------------------------------------------------------------ through the setup services
+
+    def _admin(self) -> Actor:
+        """The demo's ``admin``: the first administrator of an empty database, as in production."""
+        session = self.session
+        if needs_first_admin(session):
+            name = DEMO_ACCOUNTS[0][2]
+            create_first_admin(
+                session, username="admin", display_name=name, password=DEMO_PASSWORD,
+                repeat=DEMO_PASSWORD, now=self.now,
+            )  # fmt: skip
+        admin = session.scalar(select(User).where(User.username == "admin"))
+        if admin is None or admin.role != Role.ADMIN:
+            admin = session.scalar(
+                select(User).where(User.role == Role.ADMIN.value).order_by(User.id).limit(1)
+            )
+        if admin is None:
+            raise RuntimeError("演示数据需要一个管理员账号来初始化街道")
+        return Actor(admin.id, admin.username, Role.ADMIN, admin.display_name)
+
+    def _boundaries(self) -> None:
+        """Each 社区's cells come from a boundary file (GeoJSON, WGS-84): code, name, polygon."""
+        known: list[KnownCell] = []
+        for k, (name, code) in enumerate(COMMUNITIES):
+            cells = [c for c in self.cells if c.community == k]
+            features = [
+                Feature(
+                    {"名称": self.cell_name(c), "编码": c.code},
+                    {"type": "Polygon", "coordinates": [c.ring]},
+                )
+                for c in cells
+            ]
+            plan = plan_boundaries(
+                features, key="名称", crs=Crs.WGS84, community_id=self.community_ids[k],
+                community_code=code, community_name=name, cells=known, code_key="编码",
+            )  # fmt: skip
+            if plan.problems:
+                raise RuntimeError("；".join(plan.problems))
+            apply_boundaries(self.session, actor=self.actor, plan=plan, now=self.now)
+            ids = dict(
+                self.session.execute(
+                    select(GridCell.code, GridCell.id).where(
+                        GridCell.code.in_([c.code for c in cells])
+                    )
+                ).all()
+            )
+            for c in cells:
+                c.id = ids[c.code]
+                shape = {"type": "Polygon", "coordinates": [c.ring]}
+                known.append(KnownCell(c.id, c.community_id, c.code, self.cell_name(c), shape))
+
+    @staticmethod
+    def cell_name(cell: Cell) -> str:
+        """「第3网格·锦绣小区」: the cell's number in its 社区 and its estate."""
+        return f"第{cell.code[-2:].lstrip('0')}网格·{cell.estate}"
+
+    def _import(self, roster: Roster, k: int, rows: list[dict[str, object]]) -> list[int]:
+        """Import one 社区's roster rows as an admin does; the stored ids in the rows' order."""
+        headers, numbered = roster_table(roster, rows)
+        community_id = self.community_ids[k]
+        cells = NameIndex(community_cells(self.session, community_id=community_id), "网格")
+        result = parse_roster(roster, headers, numbered, community_id=community_id, cells=cells)
+        if result.refused or len(result.rows) != len(rows):
+            refused = "；".join(f"{r.shown}：{'、'.join(r.reasons)}" for r in result.refused)
+            raise RuntimeError(f"演示{roster.label}有行被拒绝：{refused}")
+        import_roster(
+            self.session, actor=self.actor, roster=roster, community_id=community_id,
+            result=result, now=self.now,
+        )  # fmt: skip
+        model: type[Person] | type[Household] | type[ServicePoint] = ServicePoint
+        if roster is not Roster.SERVICE_POINTS:
+            model = Person if roster is Roster.PEOPLE else Household
+        keys = [r.roster_key for r in result.rows]
+        stored = dict(
+            self.session.execute(
+                select(model.roster_key, model.id).where(model.roster_key.in_(keys))
+            ).all()
+        )
+        return [stored[key] for key in keys]
 
     def _categories(self) -> dict[str, int]:
-        with Session(bind=self.writer.conn) as session:
-            found = {c.name: c.id for c in ensure_categories(session)}
-            missing = [name for name in DEFAULT_CATEGORIES if name not in found]
-            if missing:
-                made = [Category(name=name, sort_order=90 + i) for i, name in enumerate(missing)]
-                session.add_all(made)
-                session.flush()
-                found.update({c.name: c.id for c in made})
-            session.flush()
+        found = {c.name: c.id for c in ensure_categories(self.session)}
+        missing = [name for name in DEFAULT_CATEGORIES if name not in found]
+        if missing:
+            made = [Category(name=name, sort_order=90 + i) for i, name in enumerate(missing)]
+            self.session.add_all(made)
+            self.session.flush()
+            found.update({c.name: c.id for c in made})
+        self.session.flush()
         return {name: found[name] for name in DEFAULT_CATEGORIES}
 
-    def _people(
-        self, rng: random.Random
-    ) -> tuple[list[dict[str, Any]], dict[int, int], list[tuple[int, list[int]]]]:
-        """两委 members, grid workers, party members and deputies; leaders and collectors."""
+    def _people(self, rng: random.Random) -> None:
+        """两委 members, grid workers, party members and deputies (the 人员名册 of each 社区),
+        their 设岗定责 posts, and each cell's 片长 and two 民情搜集义务人."""
         rows: list[dict[str, Any]] = []
-        self.cadres: dict[int, list[tuple[int, str]]] = {}
-        self.person_names: dict[int, str] = {}
         posts = list(ServicePost)
-        leaders: dict[int, int] = {}
-        collectors: list[tuple[int, list[int]]] = []
-        ids = iter(self.writer.ids(Person, 60 * len(COMMUNITIES)))
+        drafts: dict[int, list[int]] = {}  # 社区 → its rows' indexes into ``rows``
 
         def person(k: int, kind: PersonKind, name: str, **extra: Any) -> int:
-            pid = next(ids)
+            """Draft one person; returns its row index (the id comes with the import)."""
             com = COMMUNITIES[k][0]
-            row = {
-                "id": pid,
+            row: dict[str, Any] = {
                 "name": name,
                 "phone": mobile(rng),
-                "kind": kind.value,
-                "community_id": self.community_ids[k],
-                "is_party_member": False,
+                "kind": ROSTER_KIND[kind],
+                "title": None,
                 "party_branch": None,
                 "service_post": None,
-                "title": None,
             }
             if extra.pop("party", False):
-                row["is_party_member"] = True
                 row["party_branch"] = extra.pop("branch", f"{com}第一党支部")
             row.update(extra)
             rows.append(row)
-            self.person_names[pid] = name
-            return pid
+            drafts.setdefault(k, []).append(len(rows) - 1)
+            return len(rows) - 1
 
         demo_names = {role: name for _, role, name in DEMO_ACCOUNTS}
-        self.demo_person: dict[str, int] = {}
-        self.members: dict[int, list[int]] = {}
-        self.deputies: dict[int, list[int]] = {}
+        cadres: dict[int, list[int]] = {}
+        workers: dict[int, list[int]] = {}
+        members: dict[int, list[int]] = {}
+        deputies: dict[int, list[int]] = {}
         for k in range(len(COMMUNITIES)):
-            cadres = []
+            cadres[k] = []
             for t, title in enumerate(T.CADRE_TITLES):
                 name = person_name(rng)
                 if k == 0 and t == 0:
                     name = demo_names[Role.SECRETARY]
                 if k == 0 and t == 4:
                     name = demo_names[Role.STAFF]
-                pid = person(k, PersonKind.STAFF, name, party=t < 5, title=title)
-                cadres.append((pid, name))
-            self.cadres[k] = cadres
-            if k == 0:
-                self.demo_person[Role.SECRETARY] = cadres[0][0]
-                self.demo_person[Role.STAFF] = cadres[4][0]
-            workers = []
+                cadres[k].append(person(k, PersonKind.STAFF, name, party=t < 5, title=title))
+            workers[k] = []
             for w in range(3):
                 name = demo_names[Role.GRIDWORKER] if k == 0 and w == 0 else person_name(rng)
                 pid = person(k, PersonKind.GRID_WORKER, name, party=rng.random() < 0.5)
                 rows[-1]["title"] = "专职网格员"
-                workers.append(pid)
-            if k == 0:
-                self.demo_person[Role.GRIDWORKER] = workers[0]
-            members = [
+                workers[k].append(pid)
+            members[k] = [
                 person(
                     k,
                     PersonKind.PARTY_MEMBER,
@@ -323,40 +397,65 @@ class Territory:
                 )
                 for m in range(32)
             ]
-            self.deputies[k] = [
+            deputies[k] = [
                 person(k, PersonKind.DEPUTY, person_name(rng), party=d == 0, title=title)
                 for d, title in enumerate(("区人大代表", "区政协委员"))
             ]
-            self.members[k] = members
 
+        ident: dict[int, int] = {}  # row index → person id
+        for k, indexes in drafts.items():
+            stored = self._import(Roster.PEOPLE, k, [rows[i] for i in indexes])
+            ident.update(zip(indexes, stored, strict=True))
+        for i, row in enumerate(rows):
+            if row["service_post"] is not None:
+                set_service_post(
+                    self.session, actor=self.actor, person_id=ident[i],
+                    post=row["service_post"], now=self.now,
+                )  # fmt: skip
+
+        self.person_names: dict[int, str] = {ident[i]: r["name"] for i, r in enumerate(rows)}
+        self.cadres: dict[int, list[tuple[int, str]]] = {
+            k: [(ident[i], rows[i]["name"]) for i in found] for k, found in cadres.items()
+        }
+        self.members = {k: [ident[i] for i in found] for k, found in members.items()}
+        self.deputies = {k: [ident[i] for i in found] for k, found in deputies.items()}
+        self.demo_person: dict[str, int] = {
+            Role.SECRETARY: self.cadres[0][0][0],
+            Role.STAFF: self.cadres[0][4][0],
+            Role.GRIDWORKER: ident[workers[0][0]],
+        }
+        self.leaders: dict[int, int] = {}
+        for k in range(len(COMMUNITIES)):
             cells = [c for c in self.cells if c.community == k]
             # Grid workers lead three cells each (the demo one: the first three), cadres the rest.
-            lead_order = [workers[c // 3] for c in range(9)] + [cadres[1 + c][0] for c in range(3)]
+            lead_order = [ident[workers[k][c // 3]] for c in range(9)] + [
+                self.cadres[k][1 + c][0] for c in range(3)
+            ]
+            own = self.members[k]
             for c, cell in enumerate(cells):
                 leader = lead_order[c % len(lead_order)]
-                leaders[cell.id] = leader
-                pair = [members[(2 * c) % len(members)], members[(2 * c + 1) % len(members)]]
-                collectors.append((cell.id, pair))
+                pair = [own[(2 * c) % len(own)], own[(2 * c + 1) % len(own)]]
+                set_cell_people(
+                    self.session, actor=self.actor, cell_id=cell.id, leader_id=leader,
+                    collector_ids=pair, now=self.now,
+                )  # fmt: skip
+                self.leaders[cell.id] = leader
                 cell.leader = self.person_names[leader]
                 cell.collectors = (self.person_names[pair[0]], self.person_names[pair[1]])
         self.member_names = {
-            k: [r["name"] for r in rows if r["community_id"] == self.community_ids[k]]
-            for k in range(len(COMMUNITIES))
+            k: [rows[i]["name"] for i in drafts[k]] for k in range(len(COMMUNITIES))
         }
-        self.leaders = leaders
-        return rows, leaders, collectors
 
     def _households(self, rng: random.Random) -> None:
-        rows: list[dict[str, Any]] = []
-        tags: list[dict[str, Any]] = []
+        """Each 社区's 住户台账 (户主, 楼栋/单元/室, 地址, 人口数, 电话, 所属网格, 类别), imported."""
         tag_pick = Picker(list(TargetGroup), (35, 10, 12, 7, 12, 20, 4))
-        self.tagged: list[tuple[Cell, int, str, TargetGroup]] = []
-        """(cell, household id, head, group) of every household in a target group"""
-        next_id = self.writer.ids(Household, 0).start
+        drafts: dict[int, list[dict[str, object]]] = {}
+        tagged: list[tuple[Cell, int, str, TargetGroup]] = []
         for cell in self.cells:
             target = rand_int(rng, 30, 80)
             building = 0
-            while len(cell.households) < target:
+            drafted: list[tuple[str, str | None, str]] = []
+            while len(drafted) < target:
                 building += 1
                 b = f"{building}栋"
                 units = rand_int(rng, 1, 3)
@@ -365,119 +464,95 @@ class Territory:
                 for u in range(1, units + 1):
                     for f in range(1, floors + 1):
                         for r in range(1, rooms + 1):
-                            if len(cell.households) >= target or rng.random() < 0.08:
+                            if len(drafted) >= target or rng.random() < 0.08:
                                 continue  # empty flats
-                            hid = next_id
-                            next_id += 1
                             head = person_name(rng)
                             phone = mobile(rng) if rng.random() < 0.93 else None
                             room = f"{f}0{r}"
-                            rows.append(
-                                {
-                                    "id": hid,
-                                    "grid_cell_id": cell.id,
-                                    "building": b,
-                                    "unit": f"{u}单元",
-                                    "room": room,
-                                    "head_name": head,
-                                    "phone": phone,
-                                    "address": f"{SUBDISTRICT_NAME}{COMMUNITIES[cell.community][0]}"
-                                    f"{cell.estate}{b}{u}单元{room}室",
-                                    "members": pick(rng, (1, 2, 2, 3, 3, 3, 4, 4, 5)),
-                                }
-                            )
-                            cell.households.append((hid, head, phone, b))
+                            row: dict[str, object] = {
+                                "head_name": head,
+                                "building": b,
+                                "unit": f"{u}单元",
+                                "room": room,
+                                "address": f"{SUBDISTRICT_NAME}{COMMUNITIES[cell.community][0]}"
+                                f"{cell.estate}{b}{u}单元{room}室",
+                                "members": pick(rng, (1, 2, 2, 3, 3, 3, 4, 4, 5)),
+                                "phone": phone,
+                                "grid_cell": cell.code,
+                            }
+                            drafted.append((head, phone, b))
+                            rows = drafts.setdefault(cell.community, [])
                             if rng.random() < 0.16:
                                 group = tag_pick(rng)
-                                tags.append({"household_id": hid, "tag": group.value})
-                                self.tagged.append((cell, hid, head, group))
-        self.writer.next_id["households"] = next_id
-        self.writer.write(Household, rows)
-        self.writer.write(HouseholdTag, tags)
+                                row["tags"] = TAG_WORD[group]
+                                tagged.append((cell, len(rows), head, group))
+                            rows.append(row)
+                            cell.households.append((len(rows) - 1, head, phone, b))
+        ident = {k: self._import(Roster.HOUSEHOLDS, k, rows) for k, rows in drafts.items()}
+        for cell in self.cells:
+            own = ident[cell.community]
+            cell.households = [(own[i], head, phone, b) for i, head, phone, b in cell.households]
+        self.tagged = [(cell, ident[cell.community][i], head, g) for cell, i, head, g in tagged]
+        """(cell, household id, head, group) of every household in a target group"""
         self.households = [(cell, h) for cell in self.cells for h in cell.households]
 
     def _users(self, now: dt.datetime) -> None:
-        """The five demo logins plus three staff users per 社区 (case assignees)."""
-        hashed = hash_password(DEMO_PASSWORD)
-        existing = dict(self.writer.conn.execute(select(User.username, User.id)).all())
-        rows: list[dict[str, Any]] = []
-        ids = iter(self.writer.ids(User, len(DEMO_ACCOUNTS) + 3 * len(COMMUNITIES)))
+        """The demo logins plus three staff users per 社区 (case assignees), all with the demo
+        password (``services.users.create_accounts``: checked as the admin's user form checks)."""
+        existing = dict(self.session.execute(select(User.username, User.id)).all())
+        accounts: list[NewAccount] = []
+        gw_cells = tuple(c.id for c in self.cells[:GRIDWORKER_CELLS])
 
-        def user(username: str, role: str, name: str, k: int | None, pid: int | None) -> int:
-            if username in existing:
-                return existing[username]
-            uid = next(ids)
-            rows.append(
-                {
-                    "id": uid,
-                    "username": username,
-                    "display_name": name,
-                    "email": f"{username}@example.invalid",
-                    "password_hash": hashed,
-                    "role": role,
-                    "person_id": pid,
-                    "community_id": None if k is None else self.community_ids[k],
-                    "is_active": True,
-                    "must_change_password": False,
-                    "failed_logins": 0,
-                    "locked_until": None,
-                    "created_at": now,
-                }
-            )
-            return uid
+        def user(username: str, role: str, name: str, k: int | None, pid: int | None) -> None:
+            if username not in existing:
+                accounts.append(
+                    NewAccount(
+                        username, name, role, None if k is None else self.community_ids[k], pid,
+                        gw_cells if role == Role.GRIDWORKER else (),
+                    )
+                )  # fmt: skip
 
-        demo: dict[str, int] = {}
         for username, role, name in DEMO_ACCOUNTS:
             k = 0 if role in (Role.SECRETARY, Role.STAFF, Role.GRIDWORKER) else None
-            demo[role] = user(username, role, name, k, self.demo_person.get(role))
+            user(username, role, name, k, self.demo_person.get(role))
+        picks: dict[int, tuple[int, ...]] = {}
+        for k, (_, code) in enumerate(COMMUNITIES):
+            picks[k] = (1, 2, 3) if k == 0 else (0, 1, 2)
+            for n, c in enumerate(picks[k], start=1):
+                pid, name = self.cadres[k][c]
+                user(f"{code.lower()}{n:02d}", Role.STAFF.value, name, k, pid)
+        create_accounts(
+            self.session, actor=self.actor, accounts=accounts, password=DEMO_PASSWORD,
+            must_change_password=False, now=now,
+        )  # fmt: skip
+        ids = dict(self.session.execute(select(User.username, User.id)).all())
+        demo = {role: ids[username] for username, role, _ in DEMO_ACCOUNTS}
         self.staff: dict[int, list[int]] = {}
         self.secretary: dict[int, int] = {}
         for k, (_, code) in enumerate(COMMUNITIES):
             pool = [demo[Role.SECRETARY], demo[Role.STAFF]] if k == 0 else []
-            picks = (1, 2, 3) if k == 0 else (0, 1, 2)
-            for n, c in enumerate(picks, start=1):
-                pid, name = self.cadres[k][c]
-                pool.append(user(f"{code.lower()}{n:02d}", Role.STAFF.value, name, k, pid))
+            pool += [ids[f"{code.lower()}{n:02d}"] for n in range(1, len(picks[k]) + 1)]
             self.staff[k] = pool
             self.secretary[k] = pool[0]
         self.gridworker = demo[Role.GRIDWORKER]
         self.subdistrict_staff = demo[Role.SUBDISTRICT_STAFF]
-        self.gw_cells = {c.id for c in self.cells[:GRIDWORKER_CELLS]}
-        self.writer.write(User, rows)
-        have = set(self.writer.conn.execute(select(UserGridScope.grid_cell_id)).scalars())
-        self.writer.write(
-            UserGridScope,
-            [
-                {"user_id": self.gridworker, "grid_cell_id": cid}
-                for cid in sorted(self.gw_cells - have)
-            ],
-        )
+        self.gw_cells = set(gw_cells)
 
     def _outside_units(self) -> None:
         """The directory of outside units a 上报上级单位 names (区 departments, 12345 …)."""
-        have = set(self.writer.conn.execute(select(OutsideUnit.name)).scalars())
-        todo = [u for u in T.OUTSIDE_UNITS if u[0] not in have]
-        ids = iter(self.writer.ids(OutsideUnit, len(todo)))
-        self.writer.write(
-            OutsideUnit,
-            [
-                {
-                    "id": next(ids),
-                    "name": name,
-                    "level": level.value,
-                    "contact": contact,
-                    "typical_days": days,
-                    "is_active": True,
-                }
-                for name, level, contact, days in todo
-            ],
-        )
+        have = set(self.session.scalars(select(OutsideUnit.name)))
+        for name, level, contact, days in T.OUTSIDE_UNITS:
+            if name not in have:
+                save_outside_unit(
+                    self.session, actor=self.actor, name=name, level=level.value,
+                    contact=contact, typical_days=days, now=self.now,
+                )  # fmt: skip
 
     def _service_points(self, rng: random.Random) -> None:
-        rows = []
+        """Each 社区's 服务点 roster (名称, 类型, 纬度, 经度), imported."""
         kinds = list(ServicePointKind)
-        ids = iter(self.writer.ids(ServicePoint, 5 * len(COMMUNITIES)))
         for k, (name, _) in enumerate(COMMUNITIES):
+            rows: list[dict[str, object]] = []
             cells = [c for c in self.cells if c.community == k]
             picks = rng.sample(cells, 5)
             for n, (kind, cell) in enumerate(
@@ -487,15 +562,13 @@ class Territory:
                 label = kind.label if n < len(kinds) else f"{cell.estate}{kind.label}"
                 rows.append(
                     {
-                        "id": next(ids),
-                        "community_id": self.community_ids[k],
-                        "kind": kind.value,
                         "name": f"{name}{label}" if n < len(kinds) else label,
-                        "latitude": lat,
-                        "longitude": lon,
+                        "kind": kind.label,
+                        "latitude": repr(lat),
+                        "longitude": repr(lon),
                     }
                 )
-        self.writer.write(ServicePoint, rows)
+            self._import(Roster.SERVICE_POINTS, k, rows)
 
     def visitors(self, rng: random.Random, cell: Cell) -> str:
         """Who went: the cell's 片长, often with one of its two 信息员."""
