@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     Float,
     ForeignKey,
     Index,
@@ -25,6 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+COORDINATE = Float().with_variant(Double(), "mysql")
+"""A coordinate: double precision everywhere (MySQL's FLOAT alone is single precision)."""
 
 
 class Base(DeclarativeBase):
@@ -85,8 +89,8 @@ class GridCell(Base):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(60))
     boundary_geojson: Mapped[str] = mapped_column(Text)
-    center_lat: Mapped[float] = mapped_column(Float)
-    center_lon: Mapped[float] = mapped_column(Float)
+    center_lat: Mapped[float] = mapped_column(COORDINATE)
+    center_lon: Mapped[float] = mapped_column(COORDINATE)
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     """Out of use (merged, split, redrawn); never deleted, so its cases keep it."""
@@ -240,8 +244,8 @@ class Case(Base):
     reporter_name: Mapped[str | None] = mapped_column(String(40))
     reporter_phone: Mapped[str | None] = mapped_column(String(20))
     is_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    latitude: Mapped[float | None] = mapped_column(Float)
-    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(COORDINATE)
+    longitude: Mapped[float | None] = mapped_column(COORDINATE)
     first_handler_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     accepted_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -426,8 +430,8 @@ class ServicePoint(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(60))
-    latitude: Mapped[float] = mapped_column(Float)
-    longitude: Mapped[float] = mapped_column(Float)
+    latitude: Mapped[float] = mapped_column(COORDINATE)
+    longitude: Mapped[float] = mapped_column(COORDINATE)
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     roster_key: Mapped[str | None] = mapped_column(String(64), index=True)
 

@@ -191,17 +191,12 @@ def _boundary(cell: GridCell) -> Any:
 
 
 COORDINATES = "coordinates"
-"""Float columns (cell centres, service points) kept apart: MariaDB stores them single precision."""
-MARIADB_FLOAT = (
-    "MariaDB: latitude/longitude/center_* are FLOAT (single precision, read back to 6 digits: "
-    "112.9015 → 112.901, ~50 m); they need DOUBLE (a migration)"
-)
+"""Float columns (cell centres, service points), compared on their own: on MariaDB they were
+single precision until migration 0015 (112.9015 read back as 112.901, ~50 m)."""
 
 
 def same_coordinates(request: pytest.FixtureRequest, engine: Engine, found: Any, want: Any) -> None:
-    """Coordinates equal; expected to fail on MariaDB until its FLOAT columns become DOUBLE."""
-    if engine.dialect.name == "mysql":
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=MARIADB_FLOAT))
+    """Coordinates equal on every backend (double precision everywhere since migration 0015)."""
     assert found == want
 
 
