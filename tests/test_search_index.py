@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from db import rollups, search_index
 from db.models import Case, CaseGram, CaseGramPending
-from db.queries.ledger import LedgerFilters, _conditions, ledger_page
+from db.queries.ledger import LedgerFilters, ledger_page, matching_ids
 from domain.deadlines import ClockRules
 from tests.factories import NOW, make_case, make_world
 from tests.helpers.cases import actor_of
@@ -67,8 +67,10 @@ def _ids_with_index(session, actor, term: str) -> list[int]:
 
 
 def _ids_by_plain_like(session, actor, term: str) -> list[int]:
-    where = _conditions(LedgerFilters(text=term), now=NOW, actor=actor, rules=RULES)
-    return sorted(session.scalars(select(Case.id).where(*where)))
+    filters = LedgerFilters(text=term)
+    return matching_ids(
+        session, filters=filters, now=NOW, actor=actor, rules=RULES, text_index=False
+    )
 
 
 def _assert_equal_to_like(session, world, terms=TERMS) -> None:

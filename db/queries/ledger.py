@@ -479,6 +479,29 @@ def ledger_page(
     return ledger_rows(session, cases, now=now, rules=rules), total
 
 
+def matching_ids(
+    session: Session,
+    *,
+    filters: LedgerFilters,
+    now: dt.datetime,
+    actor: Actor,
+    rules: ClockRules | None = None,
+    text_index: bool = True,
+) -> list[int]:
+    """Every matching case id, ascending; ``text_index=False`` searches by the plain ``LIKE``.
+
+    The reference the text index is checked against (``tests/test_search_index.py``).
+    """
+    where = _conditions(
+        filters,
+        now=now,
+        actor=actor,
+        rules=rules or ClockRules(),
+        session=session if text_index else None,
+    )
+    return list(session.scalars(select(Case.id).where(and_(*where)).order_by(Case.id)))
+
+
 def export_rows(
     session: Session,
     *,
