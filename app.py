@@ -67,10 +67,10 @@ def only_page(
 
 
 def to_page(target: st.Page) -> Callable[[], None]:
-    """A page body that switches to ``target`` (an alias URL of it)."""
+    """A page body that switches to ``target`` (an alias URL of it), keeping the query."""
 
     def switch() -> None:
-        st.switch_page(target)
+        st.switch_page(target, query_params=st.query_params.to_dict())
 
     return switch
 
@@ -123,10 +123,15 @@ for spec in PAGES:
         continue
     module = importlib.import_module(spec.module)
     section = sections.setdefault(spec.section, [])
+    # A page's module file name (/case_detail for /case) is a hidden alias that switches to it.
+    stem = spec.module.split(".")[-1]
     if len(sections) > 1 or section:
-        section.append(
-            st.Page(module.render, title=spec.title, icon=spec.icon, url_path=spec.key.value)
-        )
+        page = st.Page(module.render, title=spec.title, icon=spec.icon, url_path=spec.key.value)
+        section.append(page)
+        if stem != spec.key.value:
+            section.append(
+                st.Page(to_page(page), title=spec.title, url_path=stem, visibility="hidden")
+            )
         continue
     # The first page is the default, served at ``/``; its own path (e.g. /home, where
     # Streamlit would say 「Page not found」) is a hidden entry that switches to it.

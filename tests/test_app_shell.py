@@ -107,6 +107,7 @@ class MenuSpy:
         in_menu = kwargs.get("position") != "hidden"
         self.shown = {p.title for p in flat if in_menu and p.visibility == "visible"}
         self.hidden = {p.url_path for p in flat if not in_menu or p.visibility == "hidden"}
+        self.paths = {p.url_path for p in flat}
         return self._real(pages, **kwargs)
 
 
@@ -134,6 +135,9 @@ def test_each_role_gets_only_its_pages(app_db, monkeypatch, username, in_menu, r
     assert refused <= spy.hidden, refused - spy.hidden
     assert refused <= set(_known_pages(at))
     assert {s.key.value for s in PAGES if not can_open(role, s.key)} <= spy.hidden
+    # every page URL, also a module's file name (/case_detail), is a route: no 「Page not found」
+    urls = {s.key.value for s in PAGES} | {s.module.split(".")[-1] for s in PAGES}
+    assert urls <= spy.paths, urls - spy.paths
 
 
 def _refusal_of_users_page() -> None:

@@ -51,7 +51,8 @@ def show_refusal(spec: PageSpec, home: st.Page | None) -> None:
 
 
 def refusal_pages(role: Role, home: st.Page | None) -> list[st.Page]:
-    """Hidden routes at the URL of every page ``role`` may not use, each drawing its refusal."""
+    """Hidden routes at the URLs of every page ``role`` may not use (its key and its module's
+    file name, e.g. /case and /case_detail), each drawing its refusal."""
 
     def body(spec: PageSpec) -> Callable[[], None]:
         def render() -> None:
@@ -60,8 +61,9 @@ def refusal_pages(role: Role, home: st.Page | None) -> list[st.Page]:
         return render
 
     return [
-        st.Page(body(spec), title="无权访问", url_path=spec.key.value, visibility="hidden")
+        st.Page(body(spec), title="无权访问", url_path=path, visibility="hidden")
         for spec in refused_specs(role)
+        for path in dict.fromkeys([spec.key.value, spec.module.split(".")[-1]])
     ]
 
 

@@ -66,7 +66,8 @@ def _refused_here(page, spec) -> None:  # type: ignore[no-untyped-def]
     assert page.locator("h1").first.inner_text().strip() == "无权访问", spec.key
     assert not DATA_MARKERS.search(text), (spec.key, DATA_MARKERS.search(text))
     assert page.locator('[data-testid="stMetric"], [data-testid="stDataFrame"]').count() == 0
-    assert page.url.split("?")[0].endswith(f"/{spec.key.value}"), page.url
+    path = page.url.split("?")[0]
+    assert path.endswith((f"/{spec.key.value}", f"/{spec.module.split('.')[-1]}")), page.url
 
 
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.VIEWER])
@@ -87,6 +88,19 @@ def test_each_role_sees_exactly_its_pages(app_server, page, role):
         page.get_by_text(f"您的角色无权使用「{refused.title}」页面。").wait_for(state="detached")
         wait_idle(page)
     shot(page, f"role-{role.value}")
+
+
+def test_module_file_urls_open_their_page_or_its_refusal(app_server, page):
+    """/case_detail?id=1 is /case?id=1; /calendar_admin is 工作日历's refusal for staff."""
+    login(page, app_server.url, "staff")
+    page.goto(f"{app_server.url}/case_detail?id=1")
+    page.wait_for_url(re.compile(r"/case\?id=1$"))
+    wait_idle(page)
+    page.wait_for_timeout(500)
+    assert not ENGLISH.search(page.inner_text("body"))
+    assert page.locator('[role="dialog"]').count() == 0
+    page.goto(f"{app_server.url}/calendar_admin")
+    _refused_here(page, next(spec for spec in PAGES if spec.key is PageKey.CALENDAR))
 
 
 def test_viewer_gets_no_case_pages(app_server, page):
