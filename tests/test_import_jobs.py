@@ -13,9 +13,12 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from sqlalchemy import func, insert, select
+import streamlit as st
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from streamlit.testing.v1 import AppTest
 
+from config import local_now
 from db import search_index
 from db.engine import make_engine, session_factory
 from db.models import Case, CaseNumberCounter, ImportJob, ImportJobChunk, ImportRow
@@ -192,3 +195,74 @@ def test_rollups_of_cases_inserted_in_bulk_with_gaps_in_their_ids(sessions, worl
         search_index.index_cases(conn, [v["id"] for v in values])
     with engine.connect() as conn:
         assert drift(conn) == {}
+
+
+# --- the page: progress for whoever opens it, 「继续导入」 for an unfinished import ------------
+
+APP = "apps/ledger_import_page.py"
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'pages.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_factory(engine)() as session:
+        page_world = make_world(session, cells=3)
+    monkeypatch.delenv("MINQING_COOKIE_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MINQING_DEMO", "1")
+    monkeypatch.setenv("MINQING_SEED_DEMO", "0")
+    st.cache_resource.clear()
+    yield engine, page_world
+    st.cache_resource.clear()
+    engine.dispose()
+
+
+def _open(username: str = "staff") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_page_shows_a_running_import_and_resumes_an_unfinished_one(app_db):
+    engine, page_world = app_db
+    sessions = session_factory(engine)
+    total = len(ledger().expected)
+    # started by another clerk's page a moment ago, 100 rows done, its process alive
+    running = _job(sessions, page_world, worker="alive", chunk_size=100)
+    run_job(sessions, running, worker="alive", clock=local_now, max_chunks=1)
+    with sessions() as s:  # (created at NOW; its heartbeat is what counts)
+        s.execute(update(ImportJob).values(heartbeat_at=local_now()))
+        s.commit()
+    at = _open()
+    assert [p.proto.text for p in at.get("progress")] == [
+        f"「台账.xlsx」（{page_world.users['staff'].display_name}）已处理 100 / {total} 行，已导入 100 件"
+    ]
+    assert not at.warning  # nothing unfinished while its process lives
+
+    # the process died: the heartbeat goes stale; whoever opens the page sees it and resumes it
+    with sessions() as s:
+        s.execute(update(ImportJob).values(heartbeat_at=local_now() - dt.timedelta(minutes=5)))
+        s.commit()
+    at = _open()
+    assert [w.value for w in at.warning] == [
+        f"「台账.xlsx」（{page_world.users['staff'].display_name}，{NOW:%Y-%m-%d %H:%M}）导入未完成："
+        f"已处理 100 / {total} 行，已导入 100 件，其余 {total - 100} 行尚未导入。"
+    ]
+    assert at.dataframe[0].value["状态"].tolist() == [f"未完成（已处理 100 / {total} 行）"]
+    at.button(key=f"ledger_import_resume_{running}").click().run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == [f"已导入 {total} 件（批次 {_batch(sessions)}）"]
+    assert _count(sessions, Case) == total
+    at = _open()
+    assert not at.warning and not at.get("progress")
+    assert at.dataframe[0].value["状态"].tolist() == ["已完成"]
+
+
+def _batch(sessions) -> str:
+    with sessions() as s:
+        return str(s.scalar(select(ImportJob.batch)))
