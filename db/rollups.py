@@ -411,6 +411,12 @@ def _by_id_range(source: _Source) -> list[Contribution]:
     return _by_key(source, lambda t: t.c.id.between(bindparam("low"), bindparam("high")))
 
 
+def statements_by_key(model: type[Base], *, contiguous: bool) -> list[Select[Any]]:
+    """The grouped statements run for given records of ``model`` (ids as a range or a list)."""
+    source = _SOURCE_OF[model]
+    return [c.stmt for c in (_by_id_range if contiguous else _by_id_list)(source)]
+
+
 def _for_ids(conn: Connection, source: _Source, ids: Iterable[int]) -> Figures:
     """What the given records contribute: one range if the ids are contiguous (a bulk insert's
     are, as a rule), else in lists of ``ID_CHUNK`` ids."""

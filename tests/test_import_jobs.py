@@ -21,9 +21,17 @@ from streamlit.testing.v1 import AppTest
 from config import local_now
 from db import search_index
 from db.engine import make_engine, session_factory
-from db.models import Case, CaseNumberCounter, ImportJob, ImportJobChunk, ImportRow
+from db.models import (
+    Assistance,
+    Case,
+    CaseNumberCounter,
+    ImportJob,
+    ImportJobChunk,
+    ImportRow,
+    Visit,
+)
 from db.queries.imports import import_batches, import_job, import_jobs, preview_import
-from db.rollups import drift, record_new_cases
+from db.rollups import drift, record_new_cases, statements_by_key
 from domain.deadlines import ClockRules
 from domain.ledger_import import ParsedRow
 from domain.roles import Role
@@ -266,3 +274,18 @@ def test_the_page_shows_a_running_import_and_resumes_an_unfinished_one(app_db):
 def _batch(sessions) -> str:
     with sessions() as s:
         return str(s.scalar(select(ImportJob.batch)))
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_sqlite_reads_the_records_it_adds_up_by_rowid(sqlite_engine, contiguous):
+    """Adding a chunk to the rollups reads its rows by key, never an index over every case
+    (SQLite chose the status index for 「resolved」 and read all resolved cases per chunk)."""
+    with sqlite_engine.connect() as conn:
+        for model in (Case, Visit, Assistance):
+            for stmt in statements_by_key(model, contiguous=contiguous):
+                sql = stmt.params(low=1, high=1000, ids=[1, 5, 9]).compile(
+                    dialect=sqlite_engine.dialect, compile_kwargs={"literal_binds": True}
+                )
+                plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+                slow = [p for p in plan if "USING INDEX" in p or p.startswith("SCAN")]
+                assert plan and not slow, plan
