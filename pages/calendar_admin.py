@@ -26,7 +26,7 @@ def _table(year: int, entered: set[dt.date]) -> pd.DataFrame:
             "星期": f"周{WEEKDAYS[day.weekday()]}",
             "类型": "调休上班" if work else "放假",
             "节日": name,
-            "来源": "管理员录入" if day in entered else "内置（chinese_calendar）",
+            "来源": "管理员录入" if day in entered else "内置",
         }
         for day, work, name in china_calendar().year_table(year)
     ]
@@ -70,7 +70,7 @@ def render() -> None:
     st.title("工作日历")
     st.caption(
         "办理期限按工作日计算：周末、法定节假日不计，调休上班日计入。"
-        "内置日历来自 chinese_calendar（2004 年起）；新一年的放假通知发布后、程序更新前，请在此录入。"
+        "内置日历自 2004 年起；新一年的放假通知发布后、程序更新前，请在此录入。"
     )
     saved = st.session_state.pop("cal_saved", None)
     if saved:

@@ -2,7 +2,7 @@
 
 The 社区工作人员 ``staff`` opens 首页, 书记看板, 民情台账, 诉求登记 and 台账导入 at 1400×900 and
 390×844. A page fails when its visible text, or a placeholder, title or tooltip it carries,
-holds a Latin word outside ``ALLOWED``; when Streamlit's ⋮ menu or a table's English toolbar
+holds a Latin word outside ``tests.helpers.screen_checks.ALLOWED``; when Streamlit's ⋮ menu or a table's English toolbar
 is offered; when a chart axis reads 「Jan 2026」; when a metric that is not a change shows an
 arrow; when a bar label is clipped. Screenshots go to ``test-artifacts/chinese-*.png``.
 """
@@ -14,33 +14,10 @@ import re
 import pytest
 
 from tests.browser.conftest import login, shot, wait_idle
+from tests.helpers.screen_checks import READABLE_JS, english_words
 
 pytestmark = pytest.mark.browser
 
-ALLOWED = frozenset(
-    {
-        "PDF",
-        "PNG",
-        "Excel",
-        "CSV",
-        "XLSX",
-        "xlsx",
-        "xls",
-        "ods",
-        "csv",
-        "UTF",
-        "GBK",
-        "GeoJSON",
-        "MB",
-        "KB",
-        "MQ",
-        "ID",
-        "Esc",
-        "QQ",
-    }
-)
-"""Latin words a Chinese user reads as they are: file formats, units, case-number prefixes."""
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 SIZES = {"desktop": (1400, 900), "phone": (390, 844)}
 PAGES = (
     ("", "民情流水线"),  # 首页 is the default page: its URL is /
@@ -49,39 +26,6 @@ PAGES = (
     ("intake", "民情受理"),
     ("import", "台账导入"),
 )
-# Text a user can read without typing: the visible text, placeholders, titles (browser tooltips)
-# and the plotly mode bar's tooltips (data-title). Screen-reader labels (aria-label) are not
-# shown and Streamlit offers no way to change them; they are listed in the README.
-READABLE_JS = """() => {
-  const shown = el => {
-    if (!el || el.closest('[data-testid="stIconMaterial"], [translate="no"], style, script')) return false;
-    const css = getComputedStyle(el);
-    if (css.fontSize === '0px' || css.visibility === 'hidden' || css.opacity === '0') return false;
-    const box = el.getBoundingClientRect();
-    return el.checkVisibility() && box.width > 1 && box.height > 1 && box.right > 0;
-  };
-  const out = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (n.textContent.trim() && shown(n.parentElement)) out.push(n.textContent);
-  }
-  for (const el of document.querySelectorAll('[placeholder]')) {
-    if (!el.value && shown(el)) out.push(el.getAttribute('placeholder'));
-  }
-  for (const el of document.querySelectorAll('[title]:not(iframe)')) {
-    if (shown(el)) out.push(el.getAttribute('title'));
-  }
-  for (const el of document.querySelectorAll('.modebar-btn[data-title]')) {
-    const tip = getComputedStyle(el, '::after').content;  // the tooltip: CSS over data-title
-    out.push(tip.startsWith('"') ? tip.slice(1, -1) : el.dataset.title);
-  }
-  return out.join('\\n');
-}"""
-
-
-def english_words(text: str) -> set[str]:
-    """The Latin words of ``text`` outside the allow-list (case numbers MQ-… are allowed)."""
-    return {w for w in LATIN_WORD.findall(text) if w not in ALLOWED}
 
 
 def test_english_words_finds_what_users_saw() -> None:
