@@ -25,6 +25,7 @@ from db.models import (
     ReceptionDeputy,
     ReceptionSession,
 )
+from db.models import PointRule as PointRuleRow
 from domain.deadlines import end_of
 from domain.deliberation import DECIDING_STAGE as DELIBERATION_DECIDING
 from domain.deliberation import ORDER as DELIBERATION_ORDER
@@ -61,7 +62,10 @@ class PeopleWriter:
     def _point_rules(self) -> None:
         """The default 积分 rules, as the app seeds them (``services.people``)."""
         with Session(bind=self.writer.conn) as session:
+            count = select(func.count()).select_from(PointRuleRow)
+            before = session.scalar(count) or 0
             ensure_point_rules(session)
+            self.writer.counts["point_rules"] += (session.scalar(count) or 0) - before
 
     def _liaison(self, rng: random.Random) -> None:
         """1+2+X: each cell's two collectors (and a third member in most cells) liaise with one

@@ -11,14 +11,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config import DEMO_PASSWORD
 from db.demo import text as T
 from db.demo.common import Picker, mobile, person_name, pick, rand_below, rand_int
-from db.demo.writer import BulkWriter
-from db.models import Category, GridCell, Household, OutsideUnit, Person, ServicePoint, User
+from db.demo.writer import BulkWriter, table_of
+from db.models import (
+    Base,
+    Category,
+    Community,
+    GridCell,
+    GridCollector,
+    Household,
+    HouseholdTag,
+    OutsideUnit,
+    Person,
+    ServicePoint,
+    Subdistrict,
+    User,
+    UserGridScope,
+)
 from db.queries.rosters import community_cells
 from db.queries.users import needs_first_admin
 from db.seed import DEFAULT_CATEGORIES, ensure_categories
@@ -195,6 +209,14 @@ def roster_table(roster: Roster, rows: list[dict[str, object]]) -> tuple[list[st
     return headers, numbered
 
 
+SET_UP: dict[str, type[Base]] = {
+    m.__tablename__: m
+    for m in (Subdistrict, Community, Person, GridCell, GridCollector, Household, HouseholdTag,
+              User, UserGridScope, ServicePoint, OutsideUnit)
+}  # fmt: skip
+"""The tables the setup services fill, in the report's order."""
+
+
 class Territory:
     """The 街道 set up at construction through the admin's setup services, as a real 街道 does
     (``services.territory``, ``services.rosters``, ``services.users`` …): who and what is
@@ -204,7 +226,8 @@ class Territory:
     def __init__(self, writer: BulkWriter, rng: random.Random, now: dt.datetime) -> None:
         self.writer = writer
         self.now = now
-        self.session = Session(bind=writer.conn)
+        self.session = Session(bind=writer.conn, expire_on_commit=False)  # one writer: no reloads
+        before = self._rows()
         self.categories = self._categories()
         self.actor = self._admin()
         create_subdistrict(self.session, actor=self.actor, name=SUBDISTRICT_NAME, now=now)
@@ -248,7 +271,16 @@ class Territory:
         self._users(now)
         self._service_points(rng)
         self._outside_units()
+        after = self._rows()
+        self.writer.counts.update({name: after[name] - before[name] for name in SET_UP})
         self.session.close()
+
+    def _rows(self) -> dict[str, int]:
+        """Rows per set-up table (the report counts what the setup added, as the writer does)."""
+        return {
+            name: self.session.scalar(select(func.count()).select_from(table_of(model))) or 0
+            for name, model in SET_UP.items()
+        }
 
     # ------------------------------------------------------------ through the setup services
 

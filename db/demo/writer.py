@@ -110,7 +110,7 @@ class BulkWriter:
         if self.conn.dialect.name != "postgresql":
             return
         for table in Base.metadata.sorted_tables:
-            if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement:
+            if table.autoincrement_column is not None and table.autoincrement_column.name == "id":
                 self.conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
