@@ -314,7 +314,12 @@ def render() -> None:
         _cell_table(rows)
     active = {r.id: r for r in rows if r.retired_at is None}
     comm_names = {cid: n for cid, n, _ in comms}
-    tabs = st.tabs(["街道与社区", "网格与人员", "合并·拆分·停用", "边界文件", "示意图顺序", "导出"])
+    # Keyed and tracked: the cell table appearing above after the first write (a new element
+    # before the tabs) would otherwise remount them on the first tab, hiding the result.
+    tabs = st.tabs(
+        ["街道与社区", "网格与人员", "合并·拆分·停用", "边界文件", "示意图顺序", "导出"],
+        key="ter_tab", on_change="rerun",
+    )  # fmt: skip
     with tabs[0]:
         _subdistrict_forms(actor, name, comms)
     with tabs[1]:

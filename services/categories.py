@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import Category
+from db.seed import ensure_categories
 from domain.roles import Actor, Role
 from services.audit import add_entry
 
@@ -33,6 +35,23 @@ def _check(session: Session, actor: Actor, name: str, *, own_id: int | None = No
     if clash is not None and clash != own_id:
         raise CategoryError(f"类别「{clean}」已存在")
     return clean
+
+
+def ensure_default_categories(session: Session) -> int:
+    """Give a database that has no category the six defaults (DOMAIN.md §4); one transaction.
+
+    Returns how many were added: 0 once the table has any row, so an admin's own list (retired
+    categories included) is never touched again.
+    """
+    if session.scalar(select(Category.id).limit(1)) is not None:
+        return 0
+    try:
+        added = len(ensure_categories(session))
+        session.commit()
+    except IntegrityError:  # another process starting at the same time wrote them first
+        session.rollback()
+        return 0
+    return added
 
 
 def add_category(session: Session, *, actor: Actor, name: str, now: dt.datetime) -> Category:

@@ -43,6 +43,7 @@ def get_settings() -> Settings:
 def _engine_cached(url: str, seed_demo: bool) -> Engine:
     engine = open_database(url)
     upgrade_to_head(engine)
+    _default_categories(engine)
     _first_admin_from_env(engine)
     if seed_demo:
         from db.demo import DEMO_ACCOUNTS, ensure_demo_data
@@ -52,6 +53,15 @@ def _engine_cached(url: str, seed_demo: bool) -> Engine:
             for username, role, name in DEMO_ACCOUNTS:
                 print(f"  {username:<12} {Role(role).label}（{name}）", flush=True)
     return engine
+
+
+def _default_categories(engine: Engine) -> None:
+    """Every database starts with the six default categories (DOMAIN.md §4, editable on 类别管理):
+    outside demo mode nothing created them, and intake had no 类别 to offer."""
+    from services.categories import ensure_default_categories
+
+    with session_factory(engine)() as session:
+        ensure_default_categories(session)
 
 
 def _first_admin_from_env(engine: Engine) -> None:
