@@ -19,6 +19,7 @@ import datetime as dt
 import enum
 import json
 import logging
+import operator
 import os
 import socket
 import threading
@@ -62,48 +63,57 @@ def new_worker() -> str:
 
 # --- the rows, as stored ----------------------------------------------------------------------
 
-_HINTS = typing.get_type_hints(ParsedRow)
 
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.date):  # and datetime
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-def _decode(kind: Any, value: Any) -> Any:
-    if value is None:
-        return None
+def _codec(kind: Any) -> tuple[Callable[[Any], Any] | None, Callable[[Any], Any] | None]:
+    """(encode, decode) of one ``ParsedRow`` field's type; None where JSON holds it as it is."""
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
         kind = next(a for a in typing.get_args(kind) if a is not type(None))
     if typing.get_origin(kind) is tuple:
-        return tuple(value)
+        return list, tuple
     if kind is dt.datetime:
-        return dt.datetime.fromisoformat(value)
+        return dt.datetime.isoformat, dt.datetime.fromisoformat
     if kind is dt.date:
-        return dt.date.fromisoformat(value)
+        return dt.date.isoformat, dt.date.fromisoformat
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        return kind(value)
-    return value
+        return operator.attrgetter("value"), kind
+    return None, None
+
+
+_FIELDS = [
+    (f.name, *_codec(kind))
+    for f in dataclasses.fields(ParsedRow)
+    for kind in [typing.get_type_hints(ParsedRow)[f.name]]
+]
 
 
 def encode_rows(rows: Sequence[ParsedRow]) -> str:
-    """Parsed rows as JSON (every field; dates ISO, enums by value)."""
+    """Parsed rows as JSON: the field names once, then one list per row (dates ISO, enums by
+    value) — a chunk of 1,000 rows is some 400 KB."""
+    encoded = []
+    for row in rows:
+        values = []
+        for name, encode, _ in _FIELDS:
+            value = getattr(row, name)
+            values.append(encode(value) if encode is not None and value is not None else value)
+        encoded.append(values)
     return json.dumps(
-        [{f.name: _encode(getattr(r, f.name)) for f in dataclasses.fields(r)} for r in rows],
-        ensure_ascii=False,
+        {"fields": [name for name, _, _ in _FIELDS], "rows": encoded}, ensure_ascii=False
     )
 
 
 def decode_rows(text: str) -> list[ParsedRow]:
-    """The parsed rows ``encode_rows`` stored."""
+    """The parsed rows ``encode_rows`` stored (by field name: a field added since is defaulted)."""
+    data = json.loads(text)
+    decoders = {name: decode for name, _, decode in _FIELDS}
+    chosen = [(name, decoders[name]) for name in data["fields"]]
     return [
-        ParsedRow(**{name: _decode(_HINTS[name], value) for name, value in row.items()})
-        for row in json.loads(text)
+        ParsedRow(
+            **{
+                name: decode(value) if decode is not None and value is not None else value
+                for (name, decode), value in zip(chosen, values, strict=True)
+            }
+        )
+        for values in data["rows"]
     ]
 
 
