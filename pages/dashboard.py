@@ -35,6 +35,8 @@ SCOPE_CHOICES = ("街道", "社区", "网格")
 CELL_KEY = "dashboard_cell"
 MAP_SEEN_KEY = "_dashboard_map_seen"
 MAP_COMMUNITY_KEY = "dashboard_map_community"
+WHOLE_SUBDISTRICT = 0
+"""The map-scope choice 全街道 (community ids start at 1)."""
 TILES_PER_ROW = 5
 
 
@@ -227,14 +229,17 @@ def _live_section(
     communities = {c.community_id: c.community for c in cells}
     per_community = False
     if selection.scope == Scope() and len(communities) > 1:
+        # 全街道 is 0, not None: Streamlit draws a None choice as 「Choose an option」.
         drill = st.selectbox(
             "地图范围（选择社区查看其网格）",
-            [None, *communities],
-            format_func=lambda cid: "全街道（按社区着色）" if cid is None else communities[cid],
+            [WHOLE_SUBDISTRICT, *communities],
+            format_func=lambda cid: (
+                "全街道（按社区着色）" if cid == WHOLE_SUBDISTRICT else communities[cid]
+            ),
             key=MAP_COMMUNITY_KEY,
         )
-        per_community = drill is None
-        if drill is not None:
+        per_community = drill == WHOLE_SUBDISTRICT
+        if not per_community:
             cells = [c for c in view.cells if c.community_id == drill]
     selected = st.session_state.get(CELL_KEY)
     if per_community:

@@ -98,7 +98,9 @@ def test_subdistrict_sees_the_community_comparison(app_db, username):
     assert list(too_few["受理件数"]) == [1] and list(too_few["逾期件数"]) == [1]
     assert any("样本不足" in m.value for m in at.markdown)
     drill = at.selectbox(key="dashboard_map_community")
-    assert drill.value is None
+    # 全街道 is chosen, and not as None: Streamlit draws a None choice as its English
+    # placeholder 「Choose an option」 (found by issue 16's standing check)
+    assert drill.index == 0 and drill.value is not None
     assert drill.options == ["全街道（按社区着色）", "测试社区", "第二社区", "第三社区"]
 
 
