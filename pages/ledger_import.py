@@ -188,6 +188,10 @@ def _refused_editor(original: LedgerFile, preview: ImportPreview, fixes: dict[st
             hide_index=True,
             num_rows="fixed",
             disabled=[ROW_COLUMN, RESULT_COLUMN],
+            column_config={
+                ROW_COLUMN: st.column_config.NumberColumn(width="small", pinned=True),
+                RESULT_COLUMN: st.column_config.TextColumn(width="large"),
+            },
             width="stretch",
         )
         recheck = st.form_submit_button("重新检查")
