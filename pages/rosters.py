@@ -47,9 +47,13 @@ def _import_tab(actor: Actor, community_id: int) -> None:
             "名册类别（行内未填「类别」时）", list(PERSON_KIND_LABELS),
             format_func=lambda k: PERSON_KIND_LABELS[k], key="ros_default_kind",
         )  # fmt: skip
+    done = st.session_state.pop("ros_done", None)
+    if done:
+        st.success(done)
     upload = st.file_uploader(
-        "上传名册（.xlsx / .xls / .ods / .csv）", type=["xlsx", "xls", "ods", "csv"], key="ros_file"
-    )
+        "上传名册（.xlsx / .xls / .ods / .csv）", type=["xlsx", "xls", "ods", "csv"],
+        key=f"ros_file_{st.session_state.get('ros_file_round', 0)}",
+    )  # fmt: skip
     if upload is None:
         return
     try:
@@ -90,7 +94,14 @@ def _import_tab(actor: Actor, community_id: int) -> None:
                 result=result,
                 now=local_now(),
             )
-        st.success(f"已导入 {outcome.added} 行，跳过已有 {outcome.skipped} 行")
+        # Clear the upload and its preview: a stale 「确认导入」 under the result invited a second
+        # click (harmless, but it looked as if nothing had happened).
+        refused = f"；{len(result.refused)} 行被拒绝，未导入" if result.refused else ""
+        st.session_state["ros_done"] = (
+            f"{roster.label}：已导入 {outcome.added} 行，跳过已有 {outcome.skipped} 行{refused}"
+        )
+        st.session_state["ros_file_round"] = st.session_state.get("ros_file_round", 0) + 1
+        st.rerun()
 
 
 FIELDS: dict[str, tuple[tuple[str, str], ...]] = {

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from config import ROOT
 from db.engine import make_engine, session_factory
-from db.models import Category
+from db.models import Category, GridCell, Household
 from db.seed import DEFAULT_CATEGORIES, create_user
 from tests.factories import NOW, migrate, password_hash
+from tests.helpers.page_tests import open_as, page_world
 
 APP = str(ROOT / "app.py")
 
@@ -96,3 +97,38 @@ def test_territory_tabs_stay_on_the_tab_in_use_when_the_first_cell_appears(admin
     assert not at.exception and not at.error
     assert list(at.dataframe[0].value["网格"]) == ["第一网格"]
     assert at.session_state["ter_tab"] == "网格与人员"
+
+
+def _rosters_page() -> None:
+    from pages.rosters import render
+
+    render()
+
+
+@pytest.fixture
+def rosters_world(tmp_path, monkeypatch):
+    yield from page_world(tmp_path, monkeypatch, modules=["pages.rosters"])
+
+
+def test_rosters_clear_the_upload_after_an_import(rosters_world):
+    """Before: the file and its preview stayed under the result with the same 「确认导入 1 行」."""
+    engine, _world = rosters_world
+    at = open_as(_rosters_page, "admin")
+    community_id = at.selectbox(key="ros_community").value
+    with session_factory(engine)() as session:
+        cell = session.scalar(
+            select(GridCell.name).where(GridCell.community_id == community_id).limit(1)
+        )
+    data = f"户主,地址,所属网格\n张三丰,文盛小区1栋101,{cell}\n,文盛小区1栋102,{cell}\n".encode()
+    for added, skipped in ((1, 0), (0, 1)):  # the second time adds nothing
+        at.file_uploader[0].set_value(("住户.csv", data, "text/csv")).run()
+        assert any("可导入 1 行，拒绝 1 行" in i.value for i in at.info)
+        at = next(b for b in at.button if b.label == "确认导入 1 行").click().run()
+        assert not at.exception
+        assert [s.value for s in at.success] == [
+            f"住户台账：已导入 {added} 行，跳过已有 {skipped} 行；1 行被拒绝，未导入"
+        ]
+        assert not [b for b in at.button if b.label.startswith("确认导入")]
+        assert not at.info  # no preview of the file just imported
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).where(Household.head_name == "张三丰")) == 1
