@@ -28,6 +28,7 @@ from db.demo.territory import Territory
 from db.demo.writer import BulkWriter
 from db.models import Base, Community
 from db.rollups import rebuild as rebuild_rollups
+from db.search_index import rebuild as rebuild_search_index
 from domain.calendar import china_calendar
 from domain.deadlines import ClockRules
 
@@ -86,6 +87,7 @@ def generate_in(
     PeopleWriter(writer, territory, period, seed=seed).write(with_events=with_events)
     writer.fix_sequences()
     rebuild_rollups(conn)  # the cases went in by bulk INSERT, past the ORM's write hook
+    rebuild_search_index(conn)
     return GenerationReport(dict(writer.counts), time.perf_counter() - started)
 
 
