@@ -7,6 +7,7 @@ the history ``db.queries.imports``, parsing ``domain.ledger_import``.
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -303,10 +304,11 @@ def render() -> None:
     if refused:
         st.download_button(
             "下载不能导入的行（.xlsx：改好后可单独导入，已导入的行不会重复）",
-            refused_workbook(refused, mapping),
+            partial(refused_workbook, refused, mapping),  # written when clicked, not every run
             file_name=f"{upload.name.rsplit('.', 1)[0]}-不能导入的行.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{STATE}_refused_download",
+            on_click="ignore",
         )
     open_rows = _open_rows_choice(previews)
     left, right = st.columns(2)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from services.ledger_import import read_ledgers
 from tests.browser.conftest import choose, login, shot, single, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -127,7 +128,9 @@ def _type_date(page, end: str, year: str, month: str, day: str) -> None:
 
 def test_ledgers_fixed_in_place_imported_and_counted_on_the_dashboard(app_server, page):
     page.set_viewport_size({"width": 1400, "height": 900})
+    page.set_default_timeout(120_000)  # the first page load builds the demo database
     login(page, app_server.url, "staff")
+    page.set_default_timeout(60_000)
     page.goto(f"{app_server.url}/import")
     page.get_by_role("heading", name="台账导入").wait_for()
     wait_idle(page)
@@ -147,6 +150,11 @@ def test_ledgers_fixed_in_place_imported_and_counted_on_the_dashboard(app_server
     assert _metric(page, "可导入") == "6"
     assert _metric(page, "不能导入") == "3"
     shot(page, "ledger_import_fixed_1400")
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile("下载不能导入的行")).click()
+    (refused,) = read_ledgers(Path(download.value.path()).read_bytes(), "不能导入的行.xlsx")
+    assert [row[-1] for _, row in refused.rows] == [8, 10, 12]  # 原行号; row 7 now imports
+    assert refused.headers[-2:] == ["拒绝原因", "原行号"]
     page.set_viewport_size({"width": 390, "height": 844})
     _editor(page).wait_for()
     shot(page, "ledger_import_fixed_390")
