@@ -215,3 +215,16 @@ def test_an_unnamed_mapped_column_gets_its_field_as_header(session: Session, wor
     # 网格 for the unnamed column; the unmapped 备注 is named so that no field takes it
     assert back.headers == ["受理时间", "诉求内容", "类别", "网格", "E列（未导入）", "拒绝原因", "原行号"]  # fmt: skip
     assert guess_mapping(back.headers) == mapping
+
+
+def test_a_refused_cell_that_looks_like_a_formula_stays_text(
+    session: Session, world: World
+) -> None:
+    text = '受理时间,诉求内容,类别,网格\n2026-03-02,"=HYPERLINK(""http://x"",""点我"")",环境卫生,第9网格\n'
+    (ledger,) = read_ledgers(text.encode(), "公式.csv")
+    preview = _preview(session, world, ledger)
+    data = refused_workbook([(ledger, preview)], preview.mapping)
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    cell = sheet.cell(row=2, column=2)
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x","点我")', "s")
