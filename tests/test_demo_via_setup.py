@@ -30,12 +30,15 @@ from db.models import (
     User,
 )
 from db.queries.rosters import community_cells
+from domain.errors import PermissionDenied, ValidationFailed
 from domain.ledger_import import NameIndex
-from domain.reference import TargetGroup
+from domain.reference import ServicePost, TargetGroup
 from domain.roles import Actor, Role
 from domain.rosters import COLUMNS, TAG_WORDS, Roster, parse_roster
+from services.people import set_service_post
 from services.rosters import import_roster
-from tests.factories import migrate
+from services.users import NewAccount, UserError, create_accounts
+from tests.factories import World, make_world, migrate
 
 TODAY = dt.date(2026, 11, 22)
 NOW = dt.datetime(2026, 11, 22, 18, 0)
@@ -216,3 +219,79 @@ def test_outside_demo_mode_the_app_never_loads_db_demo(tmp_path) -> None:
     assert any("请先完成初始化" in text for text in seen["shown"])  # logged in, sent to setup
     assert "pages.setup" in seen["pages"] and len(seen["pages"]) > 15  # every page module loaded
     assert "db.demo" in seen["demo_mode_loaded"]
+
+
+# ---------------------------------------------------------------- the two services the demo added
+
+
+@pytest.fixture
+def world_session(tmp_path) -> Iterator[tuple[Session, World]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate(engine)
+    with Session(engine) as session:
+        yield session, make_world(session)
+    engine.dispose()
+
+
+def test_create_accounts_checks_each_account_and_writes_all_or_none(world_session) -> None:
+    session, world = world_session
+    admin = Actor(world.users["admin"].id, "admin", Role.ADMIN)
+    good = NewAccount("ws01", "王芳", Role.STAFF.value, world.community.id)
+    for accounts, field, message in (
+        ([good, NewAccount("staff", "重名", Role.STAFF.value)], "username", "已存在"),
+        ([good, NewAccount("gw9", "无网格", Role.GRIDWORKER.value)], "grid_cell_ids", "至少分配"),
+        ([good, NewAccount("x", "短名", Role.STAFF.value)], "username", "3–40 位"),
+    ):
+        with pytest.raises(UserError) as refused:
+            create_accounts(
+                session, actor=admin, accounts=accounts, password="shared-pass-2026",
+                must_change_password=True, now=NOW,
+            )  # fmt: skip
+        assert message in refused.value.errors[field]
+        assert session.scalar(select(User.id).where(User.username == "ws01")) is None
+    gw = NewAccount("gw9", "李网格", Role.GRIDWORKER.value, world.community.id, None,
+                    (world.cells[1].id,))  # fmt: skip
+    made = create_accounts(
+        session, actor=admin, accounts=[good, gw], password="shared-pass-2026",
+        must_change_password=True, now=NOW,
+    )  # fmt: skip
+    assert [u.username for u in made] == ["ws01", "gw9"]
+    assert made[0].password_hash == made[1].password_hash  # hashed once
+    assert all(u.must_change_password for u in made)
+    assert [c.id for c in made[1].grid_cells] == [world.cells[1].id]
+    with pytest.raises(UserError):
+        create_accounts(
+            session, actor=Actor(world.users["staff"].id, "staff", Role.STAFF), accounts=[gw],
+            password="shared-pass-2026", must_change_password=True, now=NOW,
+        )  # fmt: skip
+
+
+def test_set_service_post_only_for_party_members_with_a_known_post(world_session) -> None:
+    session, world = world_session
+    admin = Actor(world.users["admin"].id, "admin", Role.ADMIN)
+    member = Person(name="党员甲", kind="party_member", community_id=world.community.id,
+                    is_party_member=True, party_branch="第一党支部")  # fmt: skip
+    resident = Person(name="群众乙", kind="volunteer", community_id=world.community.id,
+                      is_party_member=False)  # fmt: skip
+    session.add_all([member, resident])
+    session.commit()
+    for person, post, field, message in (
+        (resident, ServicePost.AID.value, "person_id", "不是党员"),
+        (member, "no-such-post", "post", "请选择岗位"),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            set_service_post(session, actor=admin, person_id=person.id, post=post, now=NOW)
+        assert message in refused.value.errors[field]
+    with pytest.raises(PermissionDenied):
+        staff = Actor(world.users["staff"].id, "staff", Role.STAFF)
+        set_service_post(session, actor=staff, person_id=member.id, post="aid", now=NOW)
+    set_service_post(session, actor=admin, person_id=member.id, post="aid", now=NOW)
+    set_service_post(session, actor=admin, person_id=member.id, post="aid", now=NOW)  # no change
+    session.refresh(member)
+    assert member.service_post == "aid"
+    history = session.scalars(
+        select(RecordChange.after).where(
+            RecordChange.entity == "person", RecordChange.action == "post"
+        )
+    ).all()
+    assert history == ['{"service_post": "aid"}']
