@@ -58,6 +58,7 @@ ENGLISH = re.compile(r"Page not found|Running the app's main page|not found", re
 def _refused_here(page, spec) -> None:  # type: ignore[no-untyped-def]
     """The page shows the Chinese refusal of ``spec``: no English dialog, none of its content."""
     page.get_by_text(f"您的角色无权使用「{spec.title}」页面。").wait_for()
+    page.get_by_role("link", name="返回首页").wait_for()  # the way back, drawn
     wait_idle(page)
     page.wait_for_timeout(500)  # Streamlit's 「Page not found」 dialog opens right after the run
     text = page.inner_text("body")
