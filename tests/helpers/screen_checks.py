@@ -25,6 +25,10 @@ ALLOWED = frozenset(
         "UTF",
         "GBK",
         "GeoJSON",
+        "geojson",
+        "zip",
+        "ZIP",
+        "WGS",  # the coordinate system WGS-84
         "MB",
         "KB",
         "MQ",
@@ -145,8 +149,19 @@ COLLECT_JS = (
     const box = th.getBoundingClientRect();
     if (th.checkVisibility() && box.width > 0 && box.left >= right - 8) offPage.push(th.textContent.trim());
   }
+  // Personal data counts wherever it is in the page, also in a tab or an expander not opened.
+  const sidebar = document.querySelector('[data-testid="stSidebar"]');
+  const everything = [];
+  for (const root of [main, sidebar]) {
+    if (!root) continue;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (!n.parentElement.closest('style, script')) everything.push(n.textContent);
+    }
+  }
   return {
     text: readable + '\\n' + cells.join('\\n'),
+    everything: everything.join('\\n') + '\\n' + cells.join('\\n'),
     grids,
     offPage,
     pageOverflow: Math.max(de.scrollWidth, main ? main.scrollWidth : 0) - window.innerWidth,
