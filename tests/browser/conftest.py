@@ -4,12 +4,15 @@ and Debian's chromium driven by Playwright. Screenshots go to ``test-artifacts/`
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -40,21 +43,65 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+DEMO_BUILD = """
+import sys
+from sqlalchemy import text
+from db.demo import ensure_demo_data
+from db.engine import open_database
+from db.migrate import upgrade_to_head
+engine = open_database(sys.argv[1])
+upgrade_to_head(engine)
+ensure_demo_data(engine)
+with engine.connect() as conn:
+    conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+engine.dispose()
+"""
+
+
+def _server_env(db_path: Path, env_extra: dict[str, str] | None) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MINQING_") or k == "MINQING_REQUIRE_SERVICES"
+    }
+    env.pop("DATABASE_URL", None)
+    env.update({"DATABASE_URL": f"sqlite:///{db_path}", "MINQING_DEMO": "1"})
+    env.update(env_extra or {})
+    return env
+
+
+@functools.cache
+def demo_database() -> Path:
+    """The demo database a fresh server would generate at its first page, built once per run.
+
+    Built in a child process with a server's environment (the app's own ``ensure_demo_data``
+    after migrating); each demo server starts on a copy, so test modules still do not see each
+    other's writes, and none waits ~20 s for its own generation.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="minqing-demo-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "demo.db"
+    env = _server_env(path, None)
+    subprocess.run(
+        [sys.executable, "-c", DEMO_BUILD, env["DATABASE_URL"]], cwd=ROOT, env=env, check=True
+    )
+    return path
+
+
 class AppServer:
-    """A running ``streamlit run app.py``; ``url`` is its base address."""
+    """A running ``streamlit run app.py``; ``url`` is its base address.
+
+    A demo server (the default) starts on a copy of ``demo_database()``.
+    """
 
     def __init__(self, tmp: Path, env_extra: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_path = tmp / "minqing.db"
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("MINQING_") or k == "MINQING_REQUIRE_SERVICES"
-        }
-        env.pop("DATABASE_URL", None)
-        env.update({"DATABASE_URL": f"sqlite:///{self.db_path}", "MINQING_DEMO": "1"})
-        env.update(env_extra or {})
+        env = _server_env(self.db_path, env_extra)
+        demo_file = env["DATABASE_URL"] == f"sqlite:///{self.db_path}"
+        if env["MINQING_DEMO"] == "1" and demo_file and not self.db_path.exists():
+            shutil.copyfile(demo_database(), self.db_path)
         self.log = (tmp / "server.log").open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py",
