@@ -39,7 +39,7 @@ from ui.forms import (
     saved_notice,
     show_field_error,
 )
-from ui.links import case_url as case_link
+from ui.links import case_link
 
 FORM = "visit"
 PREFIX = "vi_"
@@ -145,9 +145,8 @@ def _saved_banner() -> None:
     if not saved:
         return
     st.success(_saved_message())
-    if saved["cases"]:
-        links = " · ".join(f"[{no}]({case_link(cid)})" for cid, no in saved["cases"])
-        st.markdown(f"打开案件：{links}")
+    for cid, no in saved["cases"]:
+        case_link(cid, f"打开案件 {no}")  # the same tab, like every case link
 
 
 def _form(actor: Actor, rules: ClockRules, cells: dict[int, str], rnd: FormRound) -> None:

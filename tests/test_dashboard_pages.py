@@ -236,7 +236,11 @@ def test_visit_form_refuses_bad_input_then_saves_with_a_concern(world_db):
         visit = session.scalar(select(Visit))
         assert case is not None and visit is not None
         assert (case.visit_id, case.channel, visit.people_met) == (visit.id, "home_visit", 2)
+        case_no = case.case_no
     assert at.text_area(key="vi_notes.1").value == ""  # a saved form starts a new, empty round
+    # The new case opens in the same tab (a page link), not through a Markdown link.
+    assert [link.proto.label for link in at.get("page_link")] == [f"打开案件 {case_no}"]
+    assert not any("](" in m.value for m in at.markdown)
 
 
 def _households(engine: Engine, cell_id: int) -> list[int]:
