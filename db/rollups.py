@@ -529,6 +529,7 @@ def record_new_cases(conn: Connection, ids: Iterable[int]) -> None:
             conn.execute(_adding(c, conn.dialect.name), params)
 
 
+@cache
 def _adding(c: Contribution, dialect: str) -> Any:
     """``c``'s statement as an upsert that adds its measures to the rollup rows."""
     rollup, table = c.rollup, c.rollup.table

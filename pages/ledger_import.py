@@ -34,7 +34,7 @@ from domain.ledger_import import (
 )
 from domain.roles import Actor, PageKey
 from domain.workflow import Channel, is_open
-from services.import_jobs import create_job, new_worker, resume_job, start_job
+from services.import_jobs import launch_job, resume_job
 from services.ledger_fixes import (
     RESULT_COLUMN,
     ROW_COLUMN,
@@ -325,18 +325,15 @@ def render() -> None:
     if not go:
         return
     parts = [(ledger.source_name, p.new_rows) for ledger, p in zip(ledgers, previews, strict=True)]
-    worker = new_worker()
-    job_id = create_job(
+    job_id, _ = launch_job(
         get_sessions(),
         parts=[(name, rows) for name, rows in parts if rows],
         actor=actor,
         now=local_now(),
+        clock=local_now,
         open_rows=open_rows,
         refused=sum(len(p.refused) for p in previews),
-        worker=worker,
     )
-    st.session_state.setdefault(f"{STATE}_started", []).append(job_id)
-    start_job(get_sessions(), job_id, worker=worker, clock=local_now)
     _follow(actor, job_id)
 
 

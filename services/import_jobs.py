@@ -199,23 +199,62 @@ def create_job(
         )
         session.add(job)
         session.flush()
-        seq = 0
-        for source, rows in parts:
-            for start in range(0, len(rows), chunk_size):
-                session.execute(
-                    insert(ImportJobChunk),
-                    {
-                        "job_id": job.id,
-                        "seq": seq,
-                        "source_name": source[:200],
-                        "rows": encode_rows(rows[start : start + chunk_size]),
-                    },
-                )
-                seq += 1
-        if not seq:
+        chunks = split_chunks(parts, chunk_size)
+        for seq, (source, rows) in enumerate(chunks):
+            session.execute(
+                insert(ImportJobChunk),
+                {
+                    "job_id": job.id,
+                    "seq": seq,
+                    "source_name": source[:200],
+                    "rows": encode_rows(rows),
+                },
+            )
+        if not chunks:
             job.status, job.finished_at = DONE, now
         session.commit()
         return job.id
+
+
+def split_chunks(
+    parts: Sequence[tuple[str, Sequence[ParsedRow]]], chunk_size: int
+) -> list[tuple[str, Sequence[ParsedRow]]]:
+    """The job's chunks in order (their index is their ``seq``): no chunk spans two sheets."""
+    return [
+        (source, rows[start : start + chunk_size])
+        for source, rows in parts
+        for start in range(0, len(rows), chunk_size)
+    ]
+
+
+def launch_job(
+    sessions: sessionmaker[Session],
+    *,
+    parts: Sequence[tuple[str, Sequence[ParsedRow]]],
+    actor: Actor,
+    now: dt.datetime,
+    clock: Clock,
+    open_rows: OpenRows = OpenRows(),  # noqa: B008 (frozen dataclass)
+    refused: int = 0,
+    chunk_size: int = CHUNK_SIZE,
+) -> tuple[int, threading.Thread]:
+    """The page's 「导入」: store the job, claimed by this process, and run it in the background.
+
+    The running thread takes the rows from memory (they are stored for a resume only).
+    """
+    worker = new_worker()
+    job_id = create_job(
+        sessions,
+        parts=parts,
+        actor=actor,
+        now=now,
+        open_rows=open_rows,
+        refused=refused,
+        chunk_size=chunk_size,
+        worker=worker,
+    )
+    chunks = [rows for _, rows in split_chunks(parts, chunk_size)]
+    return job_id, start_job(sessions, job_id, worker=worker, clock=clock, in_memory=chunks)
 
 
 def claim_job(sessions: sessionmaker[Session], job_id: int, *, worker: str, clock: Clock) -> bool:
@@ -279,12 +318,13 @@ def start_job(
     worker: str,
     clock: Clock,
     rules: ClockRules | None = None,
+    in_memory: Sequence[Sequence[ParsedRow]] | None = None,
 ) -> threading.Thread:
     """Run a claimed job in a daemon thread of this process (it outlives the page's script run)."""
     thread = threading.Thread(
         target=run_job,
         args=(sessions, job_id),
-        kwargs={"worker": worker, "clock": clock, "rules": rules},
+        kwargs={"worker": worker, "clock": clock, "rules": rules, "in_memory": in_memory},
         name=f"import-job-{job_id}",
         daemon=True,
     )
@@ -300,8 +340,12 @@ def run_job(
     clock: Clock,
     rules: ClockRules | None = None,
     max_chunks: int | None = None,
+    in_memory: Sequence[Sequence[ParsedRow]] | None = None,
 ) -> str:
     """Import the job's waiting chunks, one transaction each; return the job's status after.
+
+    ``in_memory``: the chunks' rows by ``seq`` when this process created the job (no decoding);
+    a resumed job reads them from ``import_job_chunks``.
 
     ``max_chunks`` stops after that many chunks as if the process had died there (the job
     stays ``running`` until its heartbeat goes stale): the tests' interruption.
@@ -323,15 +367,23 @@ def run_job(
         while max_chunks is None or done < max_chunks:
             with sessions() as session:
                 chunk = session.execute(
-                    select(ImportJobChunk.seq, ImportJobChunk.source_name, ImportJobChunk.rows)
+                    select(ImportJobChunk.seq, ImportJobChunk.source_name)
                     .where(ImportJobChunk.job_id == job_id)
                     .order_by(ImportJobChunk.seq)
                     .limit(1)
                 ).first()
-            if chunk is None:
-                return _finish(sessions, job_id, worker=worker, clock=clock)
-            seq, source, text = chunk
-            rows = decode_rows(text)
+                if chunk is None:
+                    return _finish(sessions, job_id, worker=worker, clock=clock)
+                seq, source = chunk
+                if in_memory is not None:
+                    rows = list(in_memory[seq])
+                else:
+                    text = session.scalar(
+                        select(ImportJobChunk.rows).where(
+                            ImportJobChunk.job_id == job_id, ImportJobChunk.seq == seq
+                        )
+                    )
+                    rows = decode_rows(text) if text else []
 
             def advance(
                 session: Session,

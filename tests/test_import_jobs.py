@@ -41,9 +41,9 @@ from services.import_jobs import (
     create_job,
     decode_rows,
     encode_rows,
+    launch_job,
     resume_job,
     run_job,
-    start_job,
 )
 from services.ledger_import import case_values, read_ledger
 from tests.factories import NOW, World, make_world, migrate
@@ -105,8 +105,16 @@ def test_parsed_rows_survive_storage(sessions, world):
 
 
 def test_a_job_runs_to_the_end_in_a_thread_without_the_page(sessions, world, tmp_path):
-    job_id = _job(sessions, world, worker="w1")
-    start_job(sessions, job_id, worker="w1", clock=lambda: NOW).join(timeout=300)
+    # as the page starts it: stored, claimed, run from the rows in memory in a thread
+    job_id, thread = launch_job(
+        sessions,
+        parts=[("台账.xlsx", _rows(sessions, world))],
+        actor=staff_actor(world),
+        now=NOW,
+        clock=lambda: NOW,
+        chunk_size=100,
+    )
+    thread.join(timeout=300)
     expected = len(ledger().expected)
     with sessions() as s:
         # another session, another clerk of the same 社区: the job's state as the page shows it
