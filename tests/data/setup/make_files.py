@@ -118,8 +118,22 @@ def staff_csv() -> None:
     (HERE / "文盛社区_工作人员.csv").write_bytes(text.encode("utf-8-sig"))
 
 
+POINT_ROWS = [
+    ["站点名称", "类型", "经度", "纬度", "地址"],
+    ["文盛社区党员服务站", "党员服务站", "113.001", "28.201", "文盛路18号"],
+    ["文盛社区老年食堂", "老年食堂", "", "", "文盛小区5栋一楼"],  # a kind of the 社区's own
+]
+
+
+def points_csv() -> None:
+    """服务阵地 in UTF-8 (no BOM): one with coordinates, one placed by its address only."""
+    text = "\n".join(",".join(row) for row in POINT_ROWS) + "\n"
+    (HERE / "文盛社区_服务阵地.csv").write_bytes(text.encode("utf-8"))
+
+
 if __name__ == "__main__":
     households_xlsx()
     party_xls()
     deputies_csv()
     staff_csv()
+    points_csv()
