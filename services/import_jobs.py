@@ -86,19 +86,22 @@ _FIELDS = [
 ]
 
 
+_VALUES = operator.attrgetter(*[name for name, _, _ in _FIELDS])
+_ENCODED = [(i, encode) for i, (_, encode, _) in enumerate(_FIELDS) if encode is not None]
+
+
 def encode_rows(rows: Sequence[ParsedRow]) -> str:
     """Parsed rows as JSON: the field names once, then one list per row (dates ISO, enums by
     value) — a chunk of 1,000 rows is some 400 KB."""
     encoded = []
     for row in rows:
-        values = []
-        for name, encode, _ in _FIELDS:
-            value = getattr(row, name)
-            values.append(encode(value) if encode is not None and value is not None else value)
+        values = list(_VALUES(row))
+        for i, encode in _ENCODED:
+            if values[i] is not None:
+                values[i] = encode(values[i])
         encoded.append(values)
-    return json.dumps(
-        {"fields": [name for name, _, _ in _FIELDS], "rows": encoded}, ensure_ascii=False
-    )
+    names = [name for name, _, _ in _FIELDS]
+    return json.dumps({"fields": names, "rows": encoded}, ensure_ascii=False)
 
 
 def decode_rows(text: str) -> list[ParsedRow]:
