@@ -23,7 +23,7 @@ from ui.context import get_sessions, get_settings
 SESSION_KEY = "_minqing_session_id"
 """``st.session_state`` key of this browser session's server-side session id."""
 ENDED_KEY = "_minqing_session_ended"
-"""Why the last session ended (shown once on the login form)."""
+"""Why the last session ended (shown on the login form until the next login)."""
 
 LOGIN_FIELDS = {
     "Form name": "登录",
@@ -84,8 +84,8 @@ def login_page(
                 )
             st.error(st.session_state.get("_login_error", "用户名或密码不正确。"))
         elif status is None:
-            ended = st.session_state.pop(ENDED_KEY, None)
-            if ended:
+            ended = st.session_state.get(ENDED_KEY)  # kept until the next login: the cookie's
+            if ended:  # deletion reruns the page at once
                 st.warning(f"登录已结束（{ended}），请重新登录。")
             st.info("请输入用户名和密码登录。")
         elif status is True:
@@ -121,6 +121,7 @@ def _start_session(authenticator: stauth.Authenticate) -> None:
     with get_sessions()() as session:
         sessions.start_session(session, session_id=session_id, username=username, now=local_now())
     st.session_state[SESSION_KEY] = session_id
+    st.session_state.pop(ENDED_KEY, None)
 
 
 def _cookie_session_id() -> str | None:

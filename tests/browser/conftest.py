@@ -194,9 +194,11 @@ def login(
     page.get_by_label("用户名").wait_for()
     for _attempt in range(3):
         wait_idle(page)
+        if page.get_by_label("密码").count() == 0:  # the last click went through, slowly
+            break
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(password)
-        page.get_by_role("button", name="登录").click()
+        page.get_by_role("button", name="登录", exact=True).click()  # not 退出登录
         try:
             page.get_by_label("密码").wait_for(state="detached", timeout=15_000)
             break
