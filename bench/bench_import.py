@@ -104,10 +104,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000, help="data rows of the ledger")
     parser.add_argument("--existing", type=int, default=0, help="cases already in the database")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder of the database files")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
 
-    start_db = OUT / "import-bench-start.db"
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    start_db = out / "import-bench-start.db"
     engine, sessions, world = _fresh(start_db)
     t0 = time.perf_counter()
     # Built in a child process (and kept): the fixture's openpyxl workbook is not the import's
@@ -144,8 +147,8 @@ def main() -> None:
         print(f"database filled with {args.existing:,} cases (rollups rebuilt) in "
               f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
     engine.dispose()
-    import_db = OUT / "import-bench.db"
-    plain_dbs = [OUT / "import-bench-plain-before.db", OUT / "import-bench-plain-after.db"]
+    import_db = out / "import-bench.db"
+    plain_dbs = [out / "import-bench-plain-before.db", out / "import-bench-plain-after.db"]
     for copy in (import_db, *plain_dbs):
         _unlink(copy)
         shutil.copyfile(start_db, copy)
