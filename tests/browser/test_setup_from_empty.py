@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from config import ROOT
-from tests.browser.conftest import AppServer, choose, login, shot, single, wait_idle
+from tests.browser.conftest import AppServer, login, shot, single, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -76,25 +76,37 @@ def _stored(server: AppServer, sql: str) -> list[tuple]:
 
 def _upload(page, label: str, path: Path) -> None:
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
-    single(uploader).locator('input[type="file"]').set_input_files(str(path))
+    field = single(uploader).locator('input[type="file"]')
+    field.set_input_files([])  # a retry of the same file must still fire 「change」
+    field.set_input_files(str(path))
     wait_idle(page)
 
 
-def _combo(page, label: str, option: str) -> None:
-    """Like ``choose``, for a selectbox whose label also names another control (the 名册 radio
-    of 基础数据 answers to 「社区」 too): found by its combobox role."""
-    for _attempt in range(3):
+def _pick(page, label: str, option: str | None = None) -> None:
+    """Pick ``option`` (or the first option) in the selectbox ``label``, checked afterwards.
+
+    Like conftest's ``choose``, but found by its combobox role (the 名册 radio of 基础数据 also
+    answers to 「社区」), each click bounded, and the shown value checked: under load a list can
+    close between finding an option and clicking it, and the click then waited out the test.
+    """
+    box = page.get_by_role("combobox", name=label, exact=True)
+    for _attempt in range(4):
         wait_idle(page)
-        single(page.get_by_role("combobox", name=label, exact=True)).click()
-        target = page.get_by_role("option").filter(has_text=re.compile(f"^{re.escape(option)}$"))
+        options = page.get_by_role("option")
+        target = (
+            options.first
+            if option is None
+            else options.filter(has_text=re.compile(f"^{re.escape(option)}$")).first
+        )
         try:
-            target.first.wait_for(timeout=10_000)
-        except Exception:  # the list did not open under load: close it and try again
+            single(box).click(timeout=10_000)
+            target.click(timeout=10_000)
+        except Exception:  # the list did not open, or closed under the click: try again
             page.keyboard.press("Escape")
             continue
-        target.first.click()
         wait_idle(page)
-        return
+        if option is None or single(box).input_value() == option:
+            return
     raise AssertionError(f"could not choose {option!r} in {label!r}")
 
 
@@ -106,11 +118,16 @@ def _tab(page, name: str) -> None:
 def _pick_many(page, label: str, *options: str) -> None:
     """Pick ``options`` in the multiselect labelled ``label`` (inside a form: no rerun)."""
     for option in options:
-        wait_idle(page)
-        single(page.get_by_label(label, exact=True)).click()
-        page.get_by_role("option").filter(
-            has_text=re.compile(f"^{re.escape(option)}$")
-        ).first.click()
+        for _attempt in range(4):
+            wait_idle(page)
+            try:
+                single(page.get_by_label(label, exact=True)).click(timeout=10_000)
+                page.get_by_role("option").filter(
+                    has_text=re.compile(f"^{re.escape(option)}$")
+                ).first.click(timeout=10_000)
+                break
+            except Exception:  # see ``_pick``
+                page.keyboard.press("Escape")
     page.keyboard.press("Escape")
 
 
@@ -132,9 +149,9 @@ def territory(page, url: str) -> None:
     _tab(page, "边界文件")  # stays open after each write (it used to jump back to the first tab)
     for name, _code, filename, key, crs in COMMUNITIES:
         _upload(page, "边界文件", BOUNDARIES / filename)
-        choose(page, "写入哪个社区", name)
-        choose(page, "按哪个属性对应网格（名称或编码）", key)
-        choose(page, "坐标系", crs)
+        _pick(page, "写入哪个社区", name)
+        _pick(page, "按哪个属性对应网格（名称或编码）", key)
+        _pick(page, "坐标系", crs)
         if crs.startswith("GCJ"):
             shot(page, "setup-02-boundary-preview")
         single(page.get_by_role("button", name="确认写入边界")).click()
@@ -149,24 +166,25 @@ def rosters(page, url: str) -> None:
     """基础数据: the rosters of 文盛社区, each previewed with its refused rows, then imported."""
     page.goto(f"{url}/rosters")
     page.get_by_role("heading", name="基础数据").wait_for()
-    _combo(page, "社区", HOME)
+    _pick(page, "社区", HOME)
     for roster, filename, kind, good, refused in IMPORTS:
         single(page.locator('[data-testid="stRadio"]').get_by_text(roster, exact=True)).click()
         wait_idle(page)
         if kind:
-            choose(page, "名册类别（行内未填「类别」时）", kind)
+            _pick(page, "名册类别（行内未填「类别」时）", kind)
         alerts = page.locator('[data-testid="stAlert"]')
-        for _attempt in range(2):  # an upload landing in a rerun under load can be lost
+        seen = []
+        for _attempt in range(3):  # an upload landing in a rerun under load can be lost
             _upload(page, "上传名册", ROSTERS / filename)
             try:
                 alerts.filter(has_text=re.compile("可导入|表头|缺少|文件")).first.wait_for(
                     timeout=20_000
                 )
                 break
-            except Exception:
-                continue
+            except Exception:  # what the uploader showed, for the message below
+                seen.append(page.locator('[data-testid="stFileUploader"]').all_inner_texts())
         texts = alerts.all_inner_texts()
-        assert any(f"可导入 {good} 行，拒绝 {refused} 行" in t for t in texts), texts
+        assert any(f"可导入 {good} 行，拒绝 {refused} 行" in t for t in texts), (texts, seen)
         if refused:
             shot(page, f"setup-04-preview-{Path(filename).stem}")
         single(page.get_by_role("button", name=f"确认导入 {good} 行")).click()
@@ -183,8 +201,8 @@ def cell_people(page, server: AppServer) -> None:
     page.goto(f"{server.url}/territory")
     page.get_by_role("heading", name="网格管理").wait_for()
     _tab(page, "网格与人员")
-    choose(page, "选择网格", f"{HOME} · {CELL}（WS-01）")
-    choose(page, "片长", f"黄志明（{HOME}）")
+    _pick(page, "选择网格", f"{HOME} · {CELL}（WS-01）")
+    _pick(page, "片长", f"黄志明（{HOME}）")
     _pick_many(page, "民情搜集义务人（两名）", f"刘德华（{HOME}）", f"周敏（{HOME}）")
     for _attempt in range(3):
         single(page.get_by_role("button", name="保存", exact=True)).click()
@@ -211,7 +229,7 @@ def create_user(
     """创建用户 for one person of 文盛社区; returns (username, one-time password) from the download."""
     _tab(page, "创建用户")
     _pick_many(page, "人员", f"{person}（{kind}）")
-    choose(page, "角色", role)
+    _pick(page, "角色", role)
     if cells:
         _pick_many(page, "网格（网格员必选）", *cells)
     page.get_by_label("用户名前缀").fill(prefix)
@@ -259,7 +277,7 @@ def users(page, url: str) -> tuple[tuple[str, str], tuple[str, str]]:
     """The 网格员 of 第一网格 and the 社区书记, created from the imported people."""
     page.goto(f"{url}/rosters")
     page.get_by_role("heading", name="基础数据").wait_for()
-    _combo(page, "社区", HOME)
+    _pick(page, "社区", HOME)
     worker = create_user(page, "黄志明", "网格员", "网格员", "wg", (f"{HOME} · {CELL}",))
     shot(page, "setup-05-one-time-password")
     secretary = create_user(page, "罗玉兰", "两委成员/工作人员", "社区书记/主任", "sj")
@@ -279,8 +297,8 @@ def record_visit_and_case(page, url: str) -> str:
     """The visit (no concern) and the case, both in the grid worker's only cell."""
     page.goto(f"{url}/visits")
     page.get_by_role("heading", name="走访记录").wait_for()
-    choose(page, "走访网格")
-    choose(page, "走访住户")
+    _pick(page, "走访网格")
+    _pick(page, "走访住户")
     page.get_by_role("textbox", name="走访记录").fill(
         "入户了解独居老人近况，身体尚好，提醒冬季用电安全。"
     )
@@ -294,13 +312,13 @@ def record_visit_and_case(page, url: str) -> str:
     shot(page, "setup-09-gridworker-visit")
     page.goto(f"{url}/intake")
     page.get_by_role("heading", name="民情受理").wait_for()
-    choose(page, "来源渠道", "入户走访")
-    choose(page, "类别", "环境卫生")
+    _pick(page, "来源渠道", "入户走访")
+    _pick(page, "类别", "环境卫生")
     page.get_by_label("反映人姓名").fill("张桂英")
     page.get_by_label("联系电话").fill("13907310001")
-    choose(page, "所属网格")
+    _pick(page, "所属网格")
     page.get_by_label("诉求内容").fill("3栋楼道灯坏了一个多星期，老人晚上上下楼不安全。")
-    choose(page, "五件制类型", "即办件")
+    _pick(page, "五件制类型", "即办件")
     page.get_by_role("button", name="保存受理").click()
     code = page.locator('[data-testid="stCode"]').first
     code.wait_for()
@@ -336,7 +354,7 @@ def secretary_map(page, url: str, username: str, one_time: str, case_no: str) ->
     assert sorted(cells) == [f"{HOME} · 第一网格", f"{HOME} · 第二网格"], cells
     assert "在办 1 件" in cells[f"{HOME} · {CELL}"], cells
     assert "在办 0 件" in cells[f"{HOME} · 第二网格"], cells
-    choose(page, "网格详情（点击地图上的网格，或在此选择）", f"{HOME} · {CELL}")
+    _pick(page, "网格详情（点击地图上的网格，或在此选择）", f"{HOME} · {CELL}")
     page.get_by_text(f"网格详情：{HOME} · {CELL}").wait_for()
     page.get_by_text("在办案件（1 件，按期限排序）").wait_for()
     page.get_by_text(re.compile("片长：黄志明")).wait_for()
