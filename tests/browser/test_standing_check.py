@@ -6,7 +6,8 @@ the viewer's deck and the secretary's full-screen deck (``?mode=present``) are a
 (with the cells the tables draw), the tables' column widths and visible boxes, and the check
 fails when:
 
-- the text holds a Latin word outside ``ALLOWED`` (units, formats, case numbers, 「PDF」…);
+- the text holds a Latin word outside ``ALLOWED`` (units, formats, case numbers, 「PDF」…), or
+  Streamlit's English ⋮ menu or a table's toolbar is offered;
 - a column marked as key (``KEY_COLUMNS``) lies right of its table's visible box, or an HTML
   table's header lies off the page;
 - a demo resident's full name or a full mobile number shows where the role must not see it
@@ -191,7 +192,7 @@ def _full_shot(page: Any, path: Path, viewport: tuple[int, int], height: int) ->
 
 def _check_page(role: Role, visit: Stop, facts: dict[str, Any], demo: Demo, found: Found) -> None:
     where = f"{visit.page} ({role.value}, {visit.size})"
-    words = english_words(facts["text"], demo.typed)
+    words = english_words(facts["text"], demo.typed) | set(facts["controls"])
     if words:
         found.add(f"{where}: English words {sorted(words)}")
     for grid in facts["grids"]:
@@ -336,3 +337,5 @@ def test_checks_catch_what_users_saw() -> None:
     assert hidden_key_columns(first) == []
     assert personal_data_shown("请回电13912345678，江帆", ["江帆"]) == {"13912345678", "江帆"}
     assert personal_data_shown("139****5678 江* MQ-2026-002995", ["江帆"]) == set()
+    # login names and codes are typed data; the words around them still count
+    assert english_words("zh02 admin 网格 GHY Upload", ["zh02", "admin", "GHY"]) == {"Upload"}

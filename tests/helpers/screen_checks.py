@@ -159,7 +159,19 @@ COLLECT_JS = (
       if (!n.parentElement.closest('style, script')) everything.push(n.textContent);
     }
   }
+  // English controls Streamlit offers no locale for: its ⋮ menu, a table's toolbar (hidden by
+  // ui.chinese); visible as Playwright means it: a box, not visibility:hidden.
+  const drawn = el => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+  };
+  const controls = [];
+  if (document.querySelector('[data-testid="stMainMenu"]')) controls.push('⋮ menu');
+  if ([...document.querySelectorAll('[data-testid="stElementToolbar"]')].some(drawn)) {
+    controls.push('element toolbar');
+  }
   return {
+    controls,
     text: readable + '\\n' + cells.join('\\n'),
     everything: everything.join('\\n') + '\\n' + cells.join('\\n'),
     grids,
