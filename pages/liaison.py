@@ -52,7 +52,8 @@ def _coverage(actor: Actor, year: Period) -> None:
         st.info("您没有负责的网格。")
         return
     st.caption(
-        "联户覆盖率 = 有党员或网格员联系的户数 ÷ 户数；本年未走访 = 本年尚未入户走访的户数。"
+        "覆盖率（联户覆盖率）= 有党员或网格员联系的户数 ÷ 户数；"
+        "未走访（本年未走访）= 本年尚未入户走访的户数。"
     )
     st.dataframe(
         pd.DataFrame(
@@ -73,6 +74,15 @@ def _coverage(actor: Actor, year: Period) -> None:
         hide_index=True,
         width="stretch",
         key="liaison_cells",
+        # Short headers and fixed widths: on a 390 px phone the four figures fit beside the
+        # cell's name (the full names are in the caption and each header's help).
+        column_config={
+            "网格": st.column_config.TextColumn("网格", width=104),
+            "户数": st.column_config.NumberColumn("户数", width=48),
+            "联户覆盖率": st.column_config.TextColumn("覆盖率", width=64, help="联户覆盖率"),
+            "无人联系": st.column_config.NumberColumn("无人联系", width=76),
+            "本年未走访": st.column_config.NumberColumn("未走访", width=64, help="本年未走访"),
+        },
     )
     labels = {c.cell_id: f"{c.community} · {c.cell}" for c in cells}
     chosen = st.selectbox(

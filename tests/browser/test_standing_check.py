@@ -71,10 +71,9 @@ MASKED_ROLES = frozenset({Role.VIEWER}) | SUBDISTRICT_ROLES
 """Roles that see residents masked everywhere (``Actor.sees_personal_data`` is false)."""
 SAMPLE = 300
 """Residents taken from each of the newest cases, visits and assistance records."""
-KNOWN_HIDDEN = frozenset({("liaison", "本年未走访", "390x844")})
-"""Key columns found hidden and left for a design decision (issue 16 item 6): on a phone the
-联户覆盖 table's 网格 name (132 px) and three figures fill 340 of its 356 px, so 本年未走访
-shows as a 16 px sliver. Shorter labels or a narrower 网格 column would fix it."""
+KNOWN_HIDDEN: frozenset[tuple[str, str, str]] = frozenset()
+"""Key columns known to be hidden, as (page, column, size): none. (党员联户's 联户覆盖 table on a
+phone hid 本年未走访 until its headers were shortened and its widths fixed.)"""
 HEADING = '[data-testid="stMain"] h1, .st-key-present-heading h2'
 
 

@@ -191,8 +191,10 @@ KEY_COLUMNS = frozenset(
         # 联户覆盖 (issue 16 item 6)
         "户数",
         "联户覆盖率",
+        "覆盖率",  # 联户覆盖's short header on 党员联户
         "无人联系",
         "本年未走访",
+        "未走访",
         # 接待记录
         "接待日期",
         # 走访 and 帮扶 lists
