@@ -65,8 +65,8 @@ def test_upload_preview_and_import_all_good_rows(app_db):
         "空行": str(len(book.blank)),
     }
     refused = at.dataframe[0].value
-    assert list(refused.columns[:2]) == ["行号", "原因"]
-    assert dict(zip(refused["行号"], refused["原因"], strict=True)) == {
+    assert list(refused.columns[:2]) == ["行号", "检查结果"]
+    assert dict(zip(refused["行号"], refused["检查结果"], strict=True)) == {
         n: "；".join(r) for n, r in book.refused.items()
     }
     assert _cases(app_db) == 0  # nothing written before the choice
