@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import GridCell, ImportJob, ImportJobChunk
 from db.queries.imports import JOB_STALE_AFTER
+from db.search_index import catch_up
 from domain.deadlines import ClockRules
 from domain.errors import OutOfScope
 from domain.ledger_import import ParsedRow
@@ -376,7 +377,9 @@ def run_job(
                     .limit(1)
                 ).first()
                 if chunk is None:
-                    return _finish(sessions, job_id, worker=worker, clock=clock)
+                    status = _finish(sessions, job_id, worker=worker, clock=clock)
+                    index_for_search(sessions)
+                    return status
                 seq, source = chunk
                 if in_memory is not None:
                     rows = list(in_memory[seq])
@@ -447,6 +450,25 @@ def run_job(
         LOG.exception("import job %s failed", job_id)
         _fail(sessions, job_id, worker=worker, clock=clock, reason=type(exc).__name__)
         return FAILED
+
+
+def index_for_search(sessions: sessionmaker[Session], chunk: int = 2_000) -> int:
+    """Index the cases imports queued for the ledger search, ``chunk`` per transaction.
+
+    Until then a search reads them by the plain scan (``db.search_index``). Another process
+    indexing the same cases at once makes this one stop (its rows are theirs).
+    """
+    total = 0
+    while True:
+        with sessions() as session:
+            try:
+                done = catch_up(session.connection(), limit=chunk)
+                session.commit()
+            except IntegrityError:
+                return total
+        total += done
+        if done < chunk:
+            return total
 
 
 def _finish(sessions: sessionmaker[Session], job_id: int, *, worker: str, clock: Clock) -> str:

@@ -24,6 +24,8 @@ from db.engine import make_engine, session_factory
 from db.models import (
     Assistance,
     Case,
+    CaseGram,
+    CaseGramPending,
     CaseNumberCounter,
     ImportJob,
     ImportJobChunk,
@@ -127,6 +129,10 @@ def test_a_job_runs_to_the_end_in_a_thread_without_the_page(sessions, world, tmp
             0,
         )
         assert s.scalar(select(func.count()).select_from(ImportJobChunk)) == 0
+        # the finished job indexed its cases for the ledger search: none left queued
+        assert s.scalar(select(func.count()).select_from(CaseGramPending)) == 0
+        assert search_index.missing(s.connection()) == []
+        assert s.scalar(select(func.count(func.distinct(CaseGram.case_id)))) == expected
     assert stored_state(sessions) == _reference(tmp_path)
 
 
