@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Select, delete, event, exists, func, insert, inspect, select
@@ -66,22 +67,31 @@ def _prefix(char: str) -> tuple[int, int]:
     return low, low + (1 << (2 * BITS))
 
 
-def _run_grams(run: str) -> Iterator[str]:
+_SHIFT1, _SHIFT2 = 2 * BITS, BITS
+
+
+def _run_codes(run: str) -> list[int]:
+    """The codes of one run's grams (``code`` of each, computed inline: the hot path)."""
+    points = [ord(c) for c in run]
     if _CJK.match(run):
-        yield from (run[i : i + 2] for i in range(len(run) - 1))
-        yield run[-1]
-    elif len(run) < 3:
-        yield run
-    else:
-        yield from (run[i : i + 3] for i in range(len(run) - 2))
+        found = [(a << _SHIFT1) | (b << _SHIFT2) for a, b in pairwise(points)]
+        found.append(points[-1] << _SHIFT1)
+        return found
+    if len(points) < 3:
+        return [code(run)]
+    return [
+        (a << _SHIFT1) | (b << _SHIFT2) | c
+        for a, b, c in zip(points, points[1:], points[2:], strict=False)
+    ]
 
 
 def grams_of(*texts: str | None) -> set[int]:
     """The codes of every gram of ``texts`` (lower-cased)."""
     found: set[int] = set()
     for text in texts:
-        for run in _RUNS.findall((text or "").lower()):
-            found.update(code(g) for g in _run_grams(run))
+        if text:
+            for run in _RUNS.findall(text.lower()):
+                found.update(_run_codes(run))
     return found
 
 
@@ -111,10 +121,6 @@ def _term_filters(term: str) -> list[tuple[int, int]]:
 # --- writing the index -------------------------------------------------------------------
 
 
-def _rows(case_id: int, texts: Sequence[str | None]) -> list[dict[str, int]]:
-    return [{"gram": g, "case_id": case_id} for g in sorted(grams_of(*texts))]
-
-
 def _texts(conn: Connection, ids: Sequence[int]) -> list[tuple[int, list[str | None]]]:
     columns = [Case.__table__.c[name] for name in INDEXED]
     rows = conn.execute(select(Case.__table__.c.id, *columns).where(Case.__table__.c.id.in_(ids)))
@@ -132,12 +138,22 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield batch
 
 
+def _insert_grams(conn: Connection, rows: list[tuple[int, int]]) -> None:
+    """(gram, case id) rows by the driver's own executemany: SQLAlchemy's per-row parameter
+    processing cost more than the insert itself (two integers per row, nothing to convert)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    table = CaseGram.__tablename__
+    conn.exec_driver_sql(f"INSERT INTO {table} (gram, case_id) VALUES ({mark}, {mark})", rows)
+
+
 def index_cases(conn: Connection, ids: Iterable[int]) -> None:
     """Index cases that have no grams yet (new, or queued), in the caller's transaction."""
     for batch in _chunks(ids):
-        rows = [row for case_id, texts in _texts(conn, batch) for row in _rows(case_id, texts)]
+        rows = [
+            (gram, case_id) for case_id, texts in _texts(conn, batch) for gram in grams_of(*texts)
+        ]
         if rows:
-            conn.execute(insert(CaseGram), rows)
+            _insert_grams(conn, rows)
         conn.execute(delete(CaseGramPending).where(CaseGramPending.case_id.in_(batch)))
 
 
@@ -277,7 +293,7 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
                 delete(CaseGram).where(CaseGram.case_id == case_id, CaseGram.gram.in_(sorted(gone)))
             )
         if added:
-            conn.execute(insert(CaseGram), [{"gram": g, "case_id": case_id} for g in sorted(added)])
+            _insert_grams(conn, [(gram, case_id) for gram in sorted(added)])
     index_cases(conn, [obj.id for obj in new if obj.id is not None])
 
 
