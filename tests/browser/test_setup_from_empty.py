@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from config import ROOT
 from tests.browser.conftest import AppServer, login, shot, single, wait_idle
@@ -158,6 +159,7 @@ def territory(page, url: str) -> None:
         page.get_by_text("已写入 2 个网格边界").wait_for()
         cells += 2
         page.get_by_text(f"{len(COMMUNITIES)} 个社区 · {cells} 个在用网格").wait_for()
+    expect(page.get_by_role("button", name="确认写入边界")).to_have_count(0)  # stale preview gone
     wait_idle(page)
     shot(page, "setup-03-territory")
 
