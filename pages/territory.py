@@ -25,6 +25,7 @@ from domain.boundary_plan import BoundaryPlan, plan_boundaries
 from domain.roles import Actor, PageKey
 from services import territory as svc
 from ui.context import get_sessions, require_page
+from ui.forms import form_round, next_round
 
 
 def _run(write: Callable[..., object], **kwargs: object) -> bool:
@@ -69,17 +70,18 @@ def _subdistrict_forms(actor: Actor, name: str | None, comms: list[tuple[int, st
             svc.create_subdistrict, actor=actor, name=new_name
         ):
             st.rerun()
+    # A new round of keys after each 新增社区: the browser keeps what a removed key showed.
+    rnd = form_round("community_form", "ter_comm_")
     with st.form("community_form"):
         c1, c2 = st.columns(2)
-        cname = c1.text_input("社区名称", key="ter_comm_name", max_chars=60)
+        cname = c1.text_input("社区名称", key=rnd.key("name"), max_chars=60)
         ccode = c2.text_input(
-            "社区编码", key="ter_comm_code", max_chars=20, help="如 WS，用于网格编码"
+            "社区编码", key=rnd.key("code"), max_chars=20, help="如 WS，用于网格编码"
         )
         if st.form_submit_button("新增社区") and _run(
             svc.create_community, actor=actor, name=cname, code=ccode
         ):
-            for key in ("ter_comm_name", "ter_comm_code"):
-                st.session_state.pop(key, None)
+            next_round(rnd, cname)
             st.rerun()
     if comms:
         labels = {cid: f"{n}（{c}）" for cid, n, c in comms}
