@@ -24,7 +24,7 @@ export STREAMLIT_SERVER_COOKIE_SECRET
 cd "$(dirname "$0")/.."
 # Migrate (and in demo mode seed) once, before any process starts: the same code a process
 # runs at its first page, so N processes never race on the schema.
-"$PYTHON" -c 'from ui.context import get_engine; get_engine().dispose()'
+STREAMLIT_LOGGER_LEVEL=error "$PYTHON" -c 'from ui.context import get_engine; get_engine().dispose()'
 
 PIDS=""
 stop() {
