@@ -23,7 +23,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from db.models import Assistance, Case, CaseEvent, GridCell, Household, ReceptionSession, Visit
@@ -80,7 +80,26 @@ def data_fingerprint(session: Session) -> Fingerprint:
         )
     ).one()
     # The database's address keeps two databases with equal ids apart (tests, benches).
-    return (_address(session), *row)
+    return (_address(session), *row, _snapshot(session))
+
+
+def _snapshot(session: Session) -> str:
+    """PostgreSQL: the writing transactions in progress now (their ids), empty elsewhere.
+
+    Ids are handed out before commit: a write whose id is below the highest one can commit
+    after the cache was filled, leaving the highest ids unchanged. Such a write was in progress
+    when the figures were computed, so it is in this list then and gone from it once committed:
+    the fingerprint changes in every process. Writes that start and end between two refreshes
+    do not touch the list (the highest ids show them). SQLite has one writer at a time;
+    MySQL/MariaDB offer no cheap equivalent: there the cache's age limit bounds the delay.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return ""
+    running = text(
+        "SELECT string_agg(x::text, ',' ORDER BY x::text)"
+        " FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
+    )
+    return str(session.scalar(running) or "")
 
 
 def _address(session: Session) -> str:
@@ -101,7 +120,7 @@ def territory_fingerprint(session: Session) -> Fingerprint:
             select(func.max(GridCell.id)).scalar_subquery(),
         )
     ).one()
-    return (_address(session), *row)
+    return (_address(session), *row, _snapshot(session))
 
 
 def cached(
