@@ -191,20 +191,24 @@ def login(
     load; a click that lands during it is dropped by Streamlit, so the click is retried.
     """
     page.goto(base_url + path)  # ``path``: a deep link the login must keep
-    page.get_by_label("用户名").wait_for()
-    for _attempt in range(3):
+    page.get_by_label("用户名", exact=True).wait_for()
+    secret = page.get_by_label("密码", exact=True)  # exact: not a page's 初始密码 or 新密码
+    for _attempt in range(4):
         wait_idle(page)
-        if page.get_by_label("密码").count() == 0:  # the last click went through, slowly
+        if secret.count() == 0:  # the last click went through, slowly
             break
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(password)
+        page.get_by_label("用户名", exact=True).fill(username)
+        secret.fill(password)
         page.get_by_role("button", name="登录", exact=True).click()  # not 退出登录
         try:
-            page.get_by_label("密码").wait_for(state="detached", timeout=15_000)
+            secret.wait_for(state="detached", timeout=15_000)
             break
         except Exception:  # still on the login form: the click was dropped
             continue
     wait_idle(page)
+    if page.get_by_label("用户名", exact=True).count() and secret.count():
+        alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+        raise AssertionError(f"could not log in as {username}: {alerts}")
 
 
 def single(locator, timeout: float = 10.0):

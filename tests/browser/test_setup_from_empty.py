@@ -106,7 +106,8 @@ def _pick(page, label: str, option: str | None = None) -> None:
             page.keyboard.press("Escape")
             continue
         wait_idle(page)
-        if option is None or single(box).input_value() == option:
+        shown = single(box).input_value()
+        if (option is None and shown) or shown == option:
             return
     raise AssertionError(f"could not choose {option!r} in {label!r}")
 
@@ -305,6 +306,10 @@ def record_visit_and_case(page, url: str) -> str:
         "入户了解独居老人近况，身体尚好，提醒冬季用电安全。"
     )
     page.get_by_label("见面人数").fill("2")
+    wait_idle(page)
+    household = page.get_by_role("combobox", name="走访住户", exact=True)
+    if not single(household).input_value():  # a late rerun of the cell's choice emptied it
+        _pick(page, "走访住户")
     page.get_by_role("button", name="保存走访").click()
     outcome = page.get_by_text("走访已保存").or_(page.get_by_text("未保存：请按提示修改"))
     outcome.first.wait_for()
