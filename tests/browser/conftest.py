@@ -20,9 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from config import DEMO_PASSWORD, ROOT
+from config import DEMO_PASSWORD, ROOT, Settings
 from tests.conftest import unavailable
 
+AUTH_COOKIE = Settings.cookie_name
+"""The login cookie's name (config.Settings)."""
 CHROMIUM = os.environ.get("MINQING_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -58,7 +60,7 @@ engine.dispose()
 """
 
 
-def _server_env(db_path: Path, env_extra: dict[str, str] | None) -> dict[str, str]:
+def server_env(db_path: Path, env_extra: dict[str, str] | None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -81,7 +83,7 @@ def demo_database() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="minqing-demo-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = folder / "demo.db"
-    env = _server_env(path, None)
+    env = server_env(path, None)
     subprocess.run(
         [sys.executable, "-c", DEMO_BUILD, env["DATABASE_URL"]], cwd=ROOT, env=env, check=True
     )
@@ -98,7 +100,7 @@ class AppServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_path = tmp / "minqing.db"
-        env = _server_env(self.db_path, env_extra)
+        env = server_env(self.db_path, env_extra)
         demo_file = env["DATABASE_URL"] == f"sqlite:///{self.db_path}"
         if env["MINQING_DEMO"] == "1" and demo_file and not self.db_path.exists():
             shutil.copyfile(demo_database(), self.db_path)
@@ -209,6 +211,14 @@ def login(
     if page.get_by_label("用户名", exact=True).count() and secret.count():
         alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
         raise AssertionError(f"could not log in as {username}: {alerts}")
+    # The login cookie is written by a component in the browser, a moment after the page
+    # shows the logged-in app; a navigation before that opens a new session without it
+    # (the login form). Wait for it, as a user's next click would.
+    deadline = time.monotonic() + 30
+    while not any(c["name"] == AUTH_COOKIE for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"logged in as {username}, but no {AUTH_COOKIE} cookie")
+        time.sleep(0.1)
 
 
 def single(locator, timeout: float = 10.0):
@@ -228,7 +238,7 @@ def choose(page, label: str, option: str | None = None, attempts: int = 3) -> No
     """Pick ``option`` (or the first option) in the Streamlit selectbox labelled ``label``.
 
     Under load a click can land while the widget is still being redrawn and the list never
-    opens; the click is then retried.
+    opens, or a rerun closes the list under the click; the choice is then retried.
     """
     for _attempt in range(attempts):
         wait_idle(page)
@@ -241,10 +251,10 @@ def choose(page, label: str, option: str | None = None, attempts: int = 3) -> No
         )
         try:
             target.wait_for(timeout=10_000)
-        except Exception:  # the list did not open: close whatever opened and try again
+            target.click(timeout=10_000)
+        except Exception:  # the list did not open, or a rerun closed it under the click
             page.keyboard.press("Escape")
             continue
-        target.click()
         wait_idle(page)
         return
     raise AssertionError(f"could not choose {option!r} in {label!r}")

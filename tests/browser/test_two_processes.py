@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from config import ROOT
 from db.engine import make_engine
-from tests.browser.conftest import AppServer, _server_env, choose, login, shot, wait_idle
+from tests.browser.conftest import AppServer, choose, login, server_env, shot, wait_idle
 from tests.conftest import PG_URL, unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -56,7 +56,7 @@ def two_servers(
 ) -> Iterator[tuple[AppServer, AppServer]]:
     """Processes A and B on the one schema, live views refreshing every 3 s."""
     extra = {"DATABASE_URL": pg_url, "MINQING_REFRESH_SECONDS": str(REFRESH_SECONDS)}
-    env = _server_env(tmp_path_factory.mktemp("prepare") / "unused.db", extra)
+    env = server_env(tmp_path_factory.mktemp("prepare") / "unused.db", extra)
     subprocess.run([sys.executable, "-c", PREPARE], cwd=ROOT, env=env, check=True)
     with ThreadPoolExecutor(2) as pool:
         futures = [
