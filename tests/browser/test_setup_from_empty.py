@@ -142,11 +142,20 @@ def territory(page, url: str) -> None:
     page.get_by_role("button", name="保存街道名称").click()
     page.get_by_text(f"{SUBDISTRICT} · 0 个社区").wait_for()
     for number, (name, code, *_rest) in enumerate(COMMUNITIES, start=1):
-        wait_idle(page)
-        page.get_by_role("textbox", name="社区名称").fill(name)
-        page.get_by_role("textbox", name="社区编码").fill(code)
-        page.get_by_role("button", name="新增社区").click()
-        page.get_by_text(f"{SUBDISTRICT} · {number} 个社区").wait_for()
+        saved = page.get_by_text(f"{SUBDISTRICT} · {number} 个社区")
+        for _attempt in range(4):  # a fill can land in the form's previous (stale) copy
+            wait_idle(page)
+            if saved.count():
+                break
+            single(page.get_by_role("textbox", name="社区名称")).fill(name)
+            single(page.get_by_role("textbox", name="社区编码")).fill(code)
+            page.get_by_role("button", name="新增社区").click()
+            try:
+                saved.wait_for(timeout=20_000)
+                break
+            except Exception:
+                continue
+        saved.wait_for()
     cells = 0
     _tab(page, "边界文件")  # stays open after each write (it used to jump back to the first tab)
     for name, _code, filename, key, crs in COMMUNITIES:
