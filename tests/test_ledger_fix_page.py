@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from db.engine import make_engine, session_factory
+from db.engine import session_factory
 from db.models import Case
-from tests.factories import make_world, migrate
+from tests.helpers.page_tests import page_world
 from tests.helpers.real_ledgers import PHONE_HINT, gbk_csv
 
 APP = "apps/ledger_import_page.py"
@@ -18,19 +17,8 @@ PHONE = "D 反映人·联系电话"
 
 @pytest.fixture
 def app_db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'pages.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    with session_factory(engine)() as session:
-        make_world(session, cells=3)
-    monkeypatch.delenv("MINQING_COOKIE_KEY", raising=False)
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("MINQING_DEMO", "1")
-    monkeypatch.setenv("MINQING_SEED_DEMO", "0")
-    st.cache_resource.clear()
-    yield engine
-    st.cache_resource.clear()
-    engine.dispose()
+    for engine, _world in page_world(tmp_path, monkeypatch, modules=(), cells=3):
+        yield engine
 
 
 def _phones(engine) -> list[str | None]:

@@ -22,13 +22,14 @@ def page_world(
     *,
     modules: Iterable[str],
     extra: Callable[[Session], None] = lambda session: None,
+    cells: int = 2,
 ) -> Iterator[tuple[Engine, World]]:
-    """A small migrated world (plus ``extra``) that ``modules`` open at ``NOW``."""
+    """A small migrated world (``cells`` grid cells, plus ``extra``) that ``modules`` open at ``NOW``."""
     url = f"sqlite:///{tmp_path / 'pages.db'}"
     engine = make_engine(url)
     migrate(engine)
     with session_factory(engine)() as session:
-        world = make_world(session)
+        world = make_world(session, cells=cells)
         extra(session)
         session.commit()
     monkeypatch.delenv("MINQING_COOKIE_KEY", raising=False)
